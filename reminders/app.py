@@ -1,0 +1,48 @@
+"""The composition root: builds the adapters from the settings. The only place that reads the
+clock; everything below it is handed the time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from reminders.bodies import Catalogue, CatalogueError, load_catalogue
+from reminders.db import migrate
+from reminders.db.engine import make_engine
+from reminders.errors import BadInput, ReminderError
+from reminders.resources import bodies_dir
+from reminders.settings import Settings
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        try:
+            return load_catalogue(bodies_dir())
+        except CatalogueError as exc:
+            raise BadInput(str(exc)) from exc
+
+    def ready_engine(self) -> Engine:
+        """The engine, once the schema is known to be current."""
+        try:
+            migrate.require_current(self.engine)
+        except migrate.SchemaNotCurrent as exc:
+            raise ReminderError(str(exc)) from exc
+        return self.engine
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()

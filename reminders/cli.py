@@ -1,0 +1,186 @@
+"""The `reminders` command line (docs: interfaces.md, "Command line").
+
+Exit status 0 on success, 2 on bad input or usage, 1 on any other failure; every error is one
+line on stderr, starting with `reminders:`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from reminders import __version__
+from reminders.app import App
+from reminders.db import migrate, summary
+from reminders.errors import BadInput, ReminderError
+from reminders.imports.kinds import ORDER
+from reminders.imports.runner import ImportFailed, Problem, import_files
+from reminders.settings import SettingsError, load_settings
+
+KINDS = (*ORDER, "all")
+
+
+def _app() -> App:
+    app = click.get_current_context().find_object(App)
+    assert app is not None
+    return app
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reminders")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Recertification reminders for medical coders, and compliance digests for employers."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise BadInput(str(exc)) from exc
+    app = App(settings)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+@cli.command()
+def init() -> None:
+    """Create the database, or migrate it to the newest schema. Safe to run again."""
+    app = _app()
+    before, after = migrate.upgrade(app.engine)
+    url = app.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"database {url} is up to date (schema {after})")
+    elif before is None:
+        click.echo(f"created database {url} (schema {after})")
+    else:
+        click.echo(f"migrated database {url} from schema {before} to {after}")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+def import_(kind: str, path: Path) -> None:
+    """Import a CSV file of KIND; `all` imports every <kind>.csv in the directory FILE.
+
+    All or nothing: a file with any bad row is reported in full and nothing is written.
+    Re-importing the same file changes nothing.
+    """
+    app = _app()
+    files = _files(kind, path)
+    engine = app.ready_engine()
+    catalogue = app.catalogue
+    with _progress_bar() as progress:
+        try:
+            results = import_files(engine, catalogue, files, app.now(), _print_problem, progress)
+        except ImportFailed as exc:
+            raise BadInput(str(exc)) from exc
+    for result in results:
+        click.echo(result.summary())
+
+
+def _files(kind: str, path: Path) -> list[tuple[str, Path, str]]:
+    if kind != "all":
+        if not path.is_file():
+            raise BadInput(f"{path}: no such file")
+        return [(kind, path, str(path))]
+    if not path.is_dir():
+        raise BadInput(f"{path}: not a directory (import all reads <kind>.csv files from one)")
+    found = [(name, path / f"{name}.csv", str(path / f"{name}.csv")) for name in ORDER]
+    found = [item for item in found if item[1].is_file()]
+    if not found:
+        raise BadInput(f"{path}: none of {', '.join(f'{name}.csv' for name in ORDER)} is there")
+    return found
+
+
+def _print_problem(problem: Problem) -> None:
+    click.echo(str(problem), err=True)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
+
+        yield update
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, help="How many holders to list.")
+def show(limit: int) -> None:
+    """Print what the database holds: counts, then the first holders."""
+    app = _app()
+    with app.ready_engine().connect() as connection:
+        counts = summary.counts(connection)
+        holders = summary.first_holders(connection, limit)
+    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console.print(", ".join(f"{number} {label}" for label, number in counts.items()))
+    if not holders:
+        return
+    table = Table("holder", "name", "e-mail", "credentials", "CEUs", "records")
+    for line in holders:
+        table.add_row(
+            line.holder_id,
+            line.full_name,
+            line.email,
+            line.credentials,
+            f"{line.ceus.normalize():f}",
+            str(line.records),
+        )
+    console.print(table)
+    if counts["holders"] > len(holders):
+        console.print(f"… and {counts['holders'] - len(holders)} more holders")
+
+
+@cli.command()
+def check() -> None:
+    """Exit 0 if the database answers and its schema is current (for health checks)."""
+    app = _app()
+    with app.ready_engine().connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    click.echo("ok")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"reminders: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    try:
+        status = cli.main(args=argv, prog_name="reminders", standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(f"{exc.format_message()} (see `reminders --help`)", 2)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except ReminderError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"reminders: {line}", err=True)
+        sys.exit(exc.exit_code)
+    except OperationalError as exc:
+        _fail(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}", 1)
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {str(exc).splitlines()[0]}", 1)
+    # Without standalone mode click returns the exit status of --help and --version.
+    sys.exit(status if isinstance(status, int) else 0)

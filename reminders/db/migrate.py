@@ -1,0 +1,56 @@
+"""Alembic, driven from code: `reminders init` upgrades to the newest schema, and every other
+command checks that the schema is current before it touches data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class SchemaNotCurrent(Exception):
+    """The database is empty or older than this version of the service."""
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "the package ships without migrations"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Migrate to the newest schema; returns the revisions before and after. Idempotent."""
+    before = current_revision(engine)
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def require_current(engine: Engine) -> None:
+    current = current_revision(engine)
+    if current is None:
+        raise SchemaNotCurrent("the database is not initialised: run `reminders init`")
+    if current != head_revision():
+        raise SchemaNotCurrent(
+            f"the database schema is at {current}, this version needs {head_revision()}: "
+            "run `reminders init` to migrate it"
+        )

@@ -1,0 +1,192 @@
+"""The tables. Natural keys from the import files are unique columns; joins use integer keys.
+
+Naming: `holders.holder_id` is the holder's id in the employer's own records (the `holder_id` of
+the CSV files and the JSON); child tables point at `holders.id` through a `holder_pk` column, so
+the two never get mixed up. The same goes for `org_pk` and `team_pk`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from reminders.db.types import Ceus, UTCDateTime
+
+# Stable constraint names, so that migrations can name what they alter on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 64
+NAME_LENGTH = 200
+EMAIL_LENGTH = 254
+TITLE_LENGTH = 500
+CODE_LENGTH = 16
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _holder_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), nullable=False)
+
+
+class Holder(Base):
+    __tablename__ = "holders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    full_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("holder_pk", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = _holder_fk()
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    earned_on: Mapped[date] = mapped_column(Date)
+
+
+class Membership(Base):
+    """What the certifying body's own portal shows for a holder."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("holder_pk", "body"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = _holder_fk()
+    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    member_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    renews_on: Mapped[date | None] = mapped_column(Date)
+    cycle_ends_on: Mapped[date | None] = mapped_column(Date)
+    required_ceus: Mapped[Decimal | None] = mapped_column(Ceus)
+
+
+class CeuRecord(Base):
+    """One completed course or event.
+
+    `natural_key` is the import key inside a holder: `i:<index number>` when the course has one
+    (a course counts once), else `d:<completed_on>|<title>`.
+    """
+
+    __tablename__ = "ceu_records"
+    __table_args__ = (
+        UniqueConstraint("holder_pk", "natural_key"),
+        Index("ix_ceu_records_holder_completed", "holder_pk", "completed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = _holder_fk()
+    natural_key: Mapped[str] = mapped_column(String(TITLE_LENGTH + 16))
+    completed_on: Mapped[date] = mapped_column(Date)
+    hours: Mapped[Decimal] = mapped_column(Ceus)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    provider: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    index_number: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # `;`-joined, sorted codes: the bodies that accept the CEU and its category tags.
+    bodies: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[str] = mapped_column(String(TITLE_LENGTH), server_default="")
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_pk", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (Index("ix_team_members_holder", "holder_pk"),)
+
+    team_pk: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder_pk: Mapped[int] = mapped_column(
+        ForeignKey("holders.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Subscription(Base):
+    """An employer's digest of one organisation (`team_pk` empty) or of one of its teams."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        # NULL never equals NULL in a unique constraint, so the whole-organisation subscriptions
+        # get an index of their own.
+        Index(
+            "uq_subscriptions_team",
+            "org_pk",
+            "team_pk",
+            "email",
+            unique=True,
+            sqlite_where=text("team_pk IS NOT NULL"),
+            postgresql_where=text("team_pk IS NOT NULL"),
+        ),
+        Index(
+            "uq_subscriptions_org",
+            "org_pk",
+            "email",
+            unique=True,
+            sqlite_where=text("team_pk IS NULL"),
+            postgresql_where=text("team_pk IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    team_pk: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    frequency: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class ChangeEvent(Base):
+    """A holder whose data changed; the daemon re-evaluates and re-plans them, then deletes it.
+
+    Written in the same transaction as the change itself, so no change goes unnoticed.
+    """
+
+    __tablename__ = "change_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

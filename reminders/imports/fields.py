@@ -1,0 +1,131 @@
+"""Parsers for one CSV cell each: they return the stored value or raise `FieldError`.
+
+Pure functions, called once per cell on the import's hot path, so they avoid work they can skip
+(dates are cached; numbers are parsed with a regular expression, not `Decimal`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from datetime import date
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+
+from reminders.settings import known_timezones
+
+
+class FieldError(ValueError):
+    """The cell's value is not acceptable; the message says why, for a person to fix it."""
+
+
+# C0 and C1 controls (CR, LF and TAB among them) and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CEUS = re.compile(r"(\d{1,4})(?:\.(\d{1,2}))?")
+MAX_CEUS_CENTS = 999_99
+
+
+def text(value: str, max_length: int) -> str:
+    value = value.strip()
+    if not value:
+        raise FieldError("is required")
+    found = _CONTROL.search(value)
+    if found:
+        raise FieldError(f"contains a control character ({found.group()!r}); use one line of text")
+    if len(value) > max_length:
+        raise FieldError(f"is {len(value)} characters long; at most {max_length} are allowed")
+    return value
+
+
+def optional_text(value: str, max_length: int) -> str | None:
+    return text(value, max_length) if value.strip() else None
+
+
+@lru_cache(maxsize=65_536)
+def iso_date(value: str) -> date:
+    value = value.strip()
+    if not _DATE.fullmatch(value):
+        raise FieldError(f"{value!r} is not a date in the form YYYY-MM-DD")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"{value} is not a day of the calendar") from None
+    if parsed.year < 1900:
+        raise FieldError(f"{value} is before 1900")
+    return parsed
+
+
+def optional_date(value: str) -> date | None:
+    return iso_date(value) if value.strip() else None
+
+
+@lru_cache(maxsize=4096)
+def ceus_cents(value: str) -> int:
+    """A number of CEUs (≥ 0, at most two decimal places) as integer hundredths."""
+    value = value.strip()
+    match = _CEUS.fullmatch(value)
+    if not match:
+        if value.startswith("-"):
+            raise FieldError(f"{value} is negative; CEUs are 0 or more")
+        raise FieldError(
+            f"{value!r} is not a number of CEUs such as 1 or 1.5 (two decimals at most)"
+        )
+    whole, fraction = match.groups()
+    cents = int(whole) * 100 + (int(fraction.ljust(2, "0")) if fraction else 0)
+    if cents > MAX_CEUS_CENTS:
+        raise FieldError(f"{value} CEUs is more than {MAX_CEUS_CENTS / 100:g}")
+    return cents
+
+
+def optional_ceus_cents(value: str) -> int | None:
+    return ceus_cents(value) if value.strip() else None
+
+
+def email(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise FieldError("is required")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise FieldError(f"{value!r} is not a valid e-mail address: {exc}") from None
+
+
+def timezone(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value not in known_timezones():
+        raise FieldError(f"{value!r} is not an IANA time zone such as America/Chicago")
+    return value
+
+
+def choice(allowed: Collection[str], what: str) -> Callable[[str], str]:
+    ordered = ", ".join(sorted(allowed))
+
+    def parse(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise FieldError("is required")
+        if value not in allowed:
+            raise FieldError(f"unknown {what} {value!r}; expected one of {ordered}")
+        return value
+
+    return parse
+
+
+def code_list(
+    value: str, allowed: Collection[str], what: str, *, required: bool
+) -> tuple[str, ...]:
+    """A `;`-separated list, returned sorted without repeats, so equal lists compare equal."""
+    items = sorted({item.strip() for item in value.split(";") if item.strip()})
+    if required and not items:
+        raise FieldError("is required")
+    unknown = [item for item in items if item not in allowed]
+    if unknown:
+        raise FieldError(
+            f"unknown {what} {', '.join(map(repr, unknown))}; expected {', '.join(sorted(allowed))}"
+        )
+    return tuple(items)

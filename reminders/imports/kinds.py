@@ -1,0 +1,301 @@
+"""The six import files: their columns, how a row is checked, and where it is staged.
+
+Each `Kind` says which columns the file has (docs: interfaces.md, "Import files"), how a row's
+cells become a staged row, and what the row's natural key is. `reminders.imports.apply` then
+checks what needs the database (holders that exist, keys repeated in the file) and upserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache, partial
+from typing import Any
+
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import Date, Integer, String
+from sqlalchemy.types import TypeEngine
+
+from reminders.bodies import Catalogue
+from reminders.db import models
+from reminders.imports import fields
+from reminders.imports.fields import FieldError
+
+Row = tuple[Any, ...]
+
+
+class RowError(Exception):
+    """A problem with one cell found after the cells were parsed (a rule across columns)."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    parse: Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A column of the staging table; each import builds fresh SQLAlchemy columns from these."""
+
+    name: str
+    type: TypeEngine[Any]
+    nullable: bool = True
+
+    def column(self) -> SqlColumn[Any]:
+        return SqlColumn(self.name, self.type, nullable=self.nullable)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One import file.
+
+    `build` turns the parsed cells (in `columns` order) into the staged row (in `staged` order).
+    `key` names the staged columns that make the file's natural key; `key_column` is the CSV
+    column an error about a repeated key points at.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    staged: tuple[Staged, ...]
+    build: Callable[[Sequence[Any]], Row]
+    key: tuple[str, ...]
+    key_column: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+
+ORDER = ("holders", "credentials", "memberships", "ceus", "teams", "subscriptions")
+
+
+def _text(max_length: int) -> Callable[[str], str]:
+    return partial(fields.text, max_length=max_length)
+
+
+def _optional_text(max_length: int) -> Callable[[str], str | None]:
+    return partial(fields.optional_text, max_length=max_length)
+
+
+def _holder_ref() -> Column:
+    return Column("holder_id", True, _text(models.ID_LENGTH))
+
+
+def _identity(cells: Sequence[Any]) -> Row:
+    return tuple(cells)
+
+
+def _str(name: str, length: int, nullable: bool = False) -> Staged:
+    return Staged(name, String(length), nullable)
+
+
+def _holders() -> Kind:
+    return Kind(
+        name="holders",
+        columns=(
+            _holder_ref(),
+            Column("full_name", True, _text(models.NAME_LENGTH)),
+            Column("email", True, fields.email),
+            Column("timezone", False, fields.timezone),
+        ),
+        staged=(
+            _str("holder_id", models.ID_LENGTH),
+            _str("full_name", models.NAME_LENGTH),
+            _str("email", models.EMAIL_LENGTH),
+            _str("timezone", 64, nullable=True),
+        ),
+        build=_identity,
+        key=("holder_id",),
+        key_column="holder_id",
+    )
+
+
+def _credentials(catalogue: Catalogue) -> Kind:
+    body_of = catalogue.credential_index()
+
+    def build(cells: Sequence[Any]) -> Row:
+        holder, code, earned_on = cells
+        return holder, code, body_of[code], earned_on
+
+    return Kind(
+        name="credentials",
+        columns=(
+            _holder_ref(),
+            Column("credential", True, fields.choice(body_of, "credential")),
+            Column("earned_on", True, fields.iso_date),
+        ),
+        staged=(
+            _str("holder_ref", models.ID_LENGTH),
+            _str("code", models.CODE_LENGTH),
+            _str("body", models.CODE_LENGTH),
+            Staged("earned_on", Date(), False),
+        ),
+        build=build,
+        key=("holder_ref", "code"),
+        key_column="credential",
+    )
+
+
+def _memberships(catalogue: Catalogue) -> Kind:
+    return Kind(
+        name="memberships",
+        columns=(
+            _holder_ref(),
+            Column("body", True, fields.choice(catalogue.bodies, "body")),
+            Column("member_id", False, _optional_text(models.ID_LENGTH)),
+            Column("renews_on", False, fields.optional_date),
+            Column("cycle_ends_on", False, fields.optional_date),
+            Column("required_ceus", False, fields.optional_ceus_cents),
+        ),
+        staged=(
+            _str("holder_ref", models.ID_LENGTH),
+            _str("body", models.CODE_LENGTH),
+            _str("member_id", models.ID_LENGTH, nullable=True),
+            Staged("renews_on", Date()),
+            Staged("cycle_ends_on", Date()),
+            Staged("required_ceus", Integer()),
+        ),
+        build=_identity,
+        key=("holder_ref", "body"),
+        key_column="body",
+    )
+
+
+def ceu_natural_key(index_number: str | None, completed_on: date, title: str) -> str:
+    """The import key of a CEU inside a holder: a course with an index number counts once."""
+    if index_number is not None:
+        return f"i:{index_number}"
+    return f"d:{completed_on.isoformat()}|{title}"
+
+
+def _ceus(catalogue: Catalogue) -> Kind:
+    vocabulary = {body: catalogue.categories_of(body) for body in catalogue.bodies}
+    every_category = frozenset().union(*vocabulary.values())
+
+    # A file repeats a handful of distinct lists a million times: parse each once.
+    @lru_cache(maxsize=4096)
+    def parse_bodies(value: str) -> tuple[str, ...]:
+        return fields.code_list(value, catalogue.bodies, "body", required=True)
+
+    @lru_cache(maxsize=4096)
+    def parse_categories(value: str) -> tuple[str, ...]:
+        return fields.code_list(value, every_category, "category", required=False)
+
+    def build(cells: Sequence[Any]) -> Row:
+        holder, completed_on, hours, title, provider, index_number, bodies, categories = cells
+        accepted = frozenset().union(*(vocabulary[body] for body in bodies))
+        stray = [category for category in categories if category not in accepted]
+        if stray:
+            raise RowError(
+                "categories",
+                f"{', '.join(stray)} is not a category of {' or '.join(bodies)}, "
+                "the bodies this CEU is for",
+            )
+        key = ceu_natural_key(index_number, completed_on, title)
+        return (
+            holder,
+            key,
+            completed_on,
+            hours,
+            title,
+            provider,
+            index_number,
+            ";".join(bodies),
+            ";".join(categories),
+        )
+
+    return Kind(
+        name="ceus",
+        columns=(
+            _holder_ref(),
+            Column("completed_on", True, fields.iso_date),
+            Column("hours", True, fields.ceus_cents),
+            Column("title", True, _text(models.TITLE_LENGTH)),
+            Column("provider", False, _optional_text(models.NAME_LENGTH)),
+            Column("index_number", False, _optional_text(models.ID_LENGTH)),
+            Column("bodies", True, parse_bodies),
+            Column("categories", False, parse_categories),
+        ),
+        staged=(
+            _str("holder_ref", models.ID_LENGTH),
+            _str("natural_key", models.TITLE_LENGTH + 16),
+            Staged("completed_on", Date(), False),
+            Staged("hours", Integer(), False),
+            _str("title", models.TITLE_LENGTH),
+            _str("provider", models.NAME_LENGTH, nullable=True),
+            _str("index_number", models.ID_LENGTH, nullable=True),
+            _str("bodies", 64),
+            _str("categories", models.TITLE_LENGTH),
+        ),
+        build=build,
+        key=("holder_ref", "natural_key"),
+        key_column="index_number",
+    )
+
+
+def _teams() -> Kind:
+    return Kind(
+        name="teams",
+        columns=(
+            Column("org", True, _text(models.NAME_LENGTH)),
+            Column("team", True, _text(models.NAME_LENGTH)),
+            _holder_ref(),
+        ),
+        staged=(
+            _str("org", models.NAME_LENGTH),
+            _str("team", models.NAME_LENGTH),
+            _str("holder_ref", models.ID_LENGTH),
+        ),
+        build=_identity,
+        key=("org", "team", "holder_ref"),
+        key_column="holder_id",
+    )
+
+
+FREQUENCIES = ("weekly", "monthly")
+
+
+def _subscriptions() -> Kind:
+    return Kind(
+        name="subscriptions",
+        columns=(
+            Column("org", True, _text(models.NAME_LENGTH)),
+            Column("team", False, _optional_text(models.NAME_LENGTH)),
+            Column("email", True, fields.email),
+            Column("frequency", True, fields.choice(FREQUENCIES, "frequency")),
+            Column("timezone", False, fields.timezone),
+        ),
+        staged=(
+            _str("org", models.NAME_LENGTH),
+            _str("team", models.NAME_LENGTH, nullable=True),
+            _str("email", models.EMAIL_LENGTH),
+            _str("frequency", 16),
+            _str("timezone", 64, nullable=True),
+        ),
+        build=_identity,
+        key=("org", "team", "email"),
+        key_column="email",
+    )
+
+
+def make_kinds(catalogue: Catalogue) -> dict[str, Kind]:
+    kinds = (
+        _holders(),
+        _credentials(catalogue),
+        _memberships(catalogue),
+        _ceus(catalogue),
+        _teams(),
+        _subscriptions(),
+    )
+    return {kind.name: kind for kind in kinds}
+
+
+__all__ = ["ORDER", "Column", "FieldError", "Kind", "RowError", "make_kinds"]

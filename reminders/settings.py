@@ -1,0 +1,150 @@
+"""The service's settings: the only module that reads the environment.
+
+Every name and default is a public contract (docs: interfaces.md, "Settings"); `config/example.env`
+lists them with one comment each. `load_settings()` turns any problem into `SettingsError`, whose
+lines each name the offending variable, so the command line can stop with exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.utils import parseaddr
+from functools import cache
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "REMINDERS_"
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or invalid; each line of the message names a variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """The IANA time-zone names this machine (or the tzdata package) knows."""
+    return frozenset(available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    if name not in known_timezones():
+        raise ValueError(f"unknown IANA time zone {name!r} (e.g. America/Chicago)")
+    return name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite:///var/reminders.db"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    mail_from: str = "Recertification Reminders <reminders@localhost>"
+    secret_key: SecretStr | None = None
+    base_url: str = "http://localhost:8080"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    scan_interval_seconds: int | None = Field(default=None, gt=0)
+    timezone: str = "America/New_York"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Imported here so that reading settings does not pull SQLAlchemy's dialect machinery in
+        # for commands that fail earlier.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        name, addr = parseaddr(value)
+        if "@" not in addr:
+            raise ValueError('expected an address such as "Reminders <reminders@example.org>"')
+        Address(display_name=name, addr_spec=addr)  # raises on what a mail header cannot carry
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected an absolute http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+def _env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    known = {_env_name(name) for name in Settings.model_fields}
+    lines = []
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            guess = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else ""
+            lines.append(f"unknown setting {name}{hint}")
+    return lines
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    secret = Settings.model_fields[field].annotation in (SecretStr, SecretStr | None)
+    shown = "" if secret or "input" not in error else f"={error['input']!r}"
+    return f"invalid setting {_env_name(field)}{shown}: {message}"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (and `.env`), or raise `SettingsError`."""
+    problems = _unknown_variables(os.environ)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems += [_describe(error) for error in exc.errors()]
+    if problems:
+        raise SettingsError(problems)
+    return settings

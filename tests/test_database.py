@@ -1,0 +1,82 @@
+"""The store: `reminders init` creates and migrates the schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from reminders.db.engine import make_engine
+from reminders.db.models import Base
+from tests.conftest import CommandLine
+from tests.pgserver import PostgresServer
+
+
+def test_init_creates_every_table_and_is_idempotent(cli: CommandLine, database_url: str) -> None:
+    cli.use(database_url)
+    first = cli("init")
+    assert first.code == 0, first.err
+    assert first.out.startswith("created database ")
+    second = cli("init")
+    assert second.code == 0
+    assert "is up to date (schema 0001)" in second.out
+    engine = make_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(Base.metadata.tables) | {"alembic_version"} == tables
+
+
+def test_the_migrations_build_exactly_the_models(cli: CommandLine, database_url: str) -> None:
+    """A model changed without a migration shows up here, on both databases."""
+    cli.use(database_url)
+    assert cli("init").code == 0
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_commands_refuse_an_uninitialised_database(cli: CommandLine, database_url: str) -> None:
+    cli.use(database_url)
+    result = cli("show")
+    assert result.code == 1
+    assert result.err_lines == ["reminders: the database is not initialised: run `reminders init`"]
+
+
+def test_check_answers_ok_once_initialised(cli: CommandLine, database_url: str) -> None:
+    cli.use(database_url)
+    assert cli("check").code == 1
+    assert cli("init").code == 0
+    result = cli("check")
+    assert (result.code, result.out) == (0, "ok\n")
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(cli: CommandLine, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'r.db'}"
+    cli.use(url)
+    assert cli("init").code == 0
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_the_default_database_is_a_file_under_var(cli: CommandLine) -> None:
+    result = cli("init")
+    assert result.code == 0
+    assert result.out == "created database sqlite:///var/reminders.db (schema 0001)\n"
+    assert Path("var/reminders.db").is_file()
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(
+    cli: CommandLine, postgres: PostgresServer
+) -> None:
+    cli.use(f"postgresql+psycopg://nobody@127.0.0.1:{postgres.port + 1}/none")
+    result = cli("init")
+    assert result.code == 1
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith("reminders: cannot use the database: ")

@@ -1,0 +1,224 @@
+"""`reminders import`: the six files, upserts on natural keys, and all-or-nothing on bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reminders.db.engine import make_engine
+from reminders.db.models import CeuRecord, ChangeEvent, Credential, Holder, Subscription
+from tests.conftest import CommandLine, copy_demo, database_state, demo_dir, write_csv
+
+
+def _rows(url: str, statement):  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(statement).all()
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_roster_imports_and_a_second_import_changes_nothing(
+    cli: CommandLine, initialised: str
+) -> None:
+    first = cli("import", "all", demo_dir())
+    assert first.code == 0, first.err
+    assert first.err == ""
+    names = [line.split(": ")[0].rsplit("/", 1)[-1] for line in first.out.splitlines()]
+    assert names == [
+        "holders.csv", "credentials.csv", "memberships.csv", "ceus.csv", "teams.csv",
+        "subscriptions.csv",
+    ]  # fmt: skip
+    assert "holders.csv: 8 added, 0 changed, 0 unchanged" in first.out
+    assert "ceus.csv: 19 added, 0 changed, 0 unchanged" in first.out
+    assert "teams.csv: 8 added, 0 changed, 0 unchanged (2 new organisations, 4 new teams)" in (
+        first.out
+    )
+    before = database_state(initialised)
+    again = cli("import", "all", demo_dir())
+    assert again.code == 0
+    assert all(" 0 added, 0 changed, " in line for line in again.out.splitlines())
+    single = cli("import", "ceus", demo_dir() / "ceus.csv")
+    assert single.out.endswith("ceus.csv: 0 added, 0 changed, 19 unchanged\n")
+    assert database_state(initialised) == before
+
+
+def test_changed_rows_are_updated_and_new_rows_added(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    path = write_csv(
+        tmp_path / "holders.csv",
+        "holder_id,full_name,email,timezone",
+        "h-001,Maria Alvarez-Soto,maria.alvarez@riverside.example,America/Chicago",
+        "h-002,James Okafor,james.okafor@riverside.example,America/Chicago",
+        "h-100,Ana Lima,ana.lima@example.org,",
+    )
+    result = cli("import", "holders", path)
+    assert result.code == 0, result.err
+    assert result.out == f"{path}: 1 added, 1 changed, 1 unchanged\n"
+    names = dict(_rows(roster, select(Holder.holder_id, Holder.full_name)))
+    assert names["h-001"] == "Maria Alvarez-Soto"
+    assert names["h-100"] == "Ana Lima"
+    assert len(names) == 9
+
+
+def test_an_import_records_a_change_event_per_affected_holder(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    before = _rows(roster, select(func.count()).select_from(ChangeEvent))[0][0]
+    path = write_csv(
+        tmp_path / "ceus.csv",
+        "holder_id,completed_on,hours,title,bodies",
+        "h-002,2026-10-01,1,Compliance Basics,AAPC",
+        "h-002,2026-10-02,2,Compliance Advanced,AAPC",
+        "h-006,2025-02-03,4,Outpatient Facility Coding,AAPC",
+    )
+    assert cli("import", "ceus", path).code == 0
+    events = _rows(
+        roster,
+        select(Holder.holder_id, ChangeEvent.reason)
+        .join(Holder, Holder.id == ChangeEvent.holder_pk)
+        .order_by(ChangeEvent.id),
+    )
+    # h-006's row is new too (no index number: the key is date and title); h-002 gets one event.
+    assert events[before:] == [("h-002", "ceus"), ("h-006", "ceus")]
+
+
+def test_columns_in_any_order_a_bom_and_absent_optional_columns(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    path = tmp_path / "ceus.csv"
+    path.write_bytes(
+        "\ufeffbodies,hours,holder_id,title,completed_on\r\n"
+        "AAPC;AHIMA,1.25,h-005,Coding Clinic Q3,2026-09-30\r\n".encode()
+    )
+    result = cli("import", "ceus", path)
+    assert result.code == 0, result.err
+    columns = (CeuRecord.hours, CeuRecord.completed_on, CeuRecord.bodies, CeuRecord.categories)
+    rows = _rows(
+        roster,
+        select(*columns, CeuRecord.index_number, CeuRecord.provider, Holder.holder_id)
+        .join(Holder)
+        .where(CeuRecord.title == "Coding Clinic Q3"),
+    )
+    assert rows == [(Decimal("1.25"), date(2026, 9, 30), "AAPC;AHIMA", "", None, None, "h-005")]
+
+
+def test_a_course_with_an_index_number_is_one_record_per_holder(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """The same index number again is the same course: an update, never a second record."""
+    cli.use(roster)
+    path = write_csv(
+        tmp_path / "ceus.csv",
+        "holder_id,completed_on,hours,title,index_number,bodies",
+        "h-001,2025-05-20,2,Auditing E/M Services (retake),AAPC-15C4D7,AAPC",
+    )
+    result = cli("import", "ceus", path)
+    assert result.out == f"{path}: 0 added, 1 changed, 0 unchanged\n"
+    rows = _rows(
+        roster,
+        select(CeuRecord.title, CeuRecord.completed_on, CeuRecord.categories).where(
+            CeuRecord.index_number == "AAPC-15C4D7"
+        ),
+    )
+    assert rows == [("Auditing E/M Services (retake)", date(2025, 5, 20), "")]
+
+
+def test_holders_of_the_same_import_run_count(
+    cli: CommandLine, initialised: str, tmp_path: Path
+) -> None:
+    folder = copy_demo(tmp_path / "roster", only=["holders", "credentials"])
+    assert cli("import", "all", folder).code == 0
+    assert len(_rows(initialised, select(Credential.id))) == 13
+
+
+def test_a_credential_implies_its_body(cli: CommandLine, roster: str) -> None:
+    bodies = dict(
+        _rows(roster, select(Credential.code, Credential.body).where(Credential.holder_pk <= 3))
+    )
+    assert bodies == {"CPC": "AAPC", "CPMA": "AAPC", "CCS": "AHIMA", "RHIT": "AHIMA"}
+
+
+def test_a_subscription_to_a_whole_organisation_is_a_key_of_its_own(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    path = write_csv(
+        tmp_path / "subscriptions.csv",
+        "org,team,email,frequency,timezone",
+        "Riverside Health,,coding.manager@riverside.example,monthly,America/Chicago",
+        "Riverside Health,Professional Coding,coding.manager@riverside.example,weekly,",
+    )
+    result = cli("import", "subscriptions", path)
+    assert result.out == f"{path}: 1 added, 1 changed, 0 unchanged\n"
+    assert cli("import", "subscriptions", path).out == f"{path}: 0 added, 0 changed, 2 unchanged\n"
+    frequencies = sorted(
+        _rows(roster, select(Subscription.team_pk.is_(None), Subscription.frequency))
+    )
+    assert frequencies == [
+        (False, "monthly"),
+        (False, "weekly"),
+        (True, "monthly"),
+        (True, "weekly"),
+    ]
+
+
+def test_import_all_needs_a_directory_with_import_files(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("import", "all", empty)
+    assert result.code == 2
+    assert result.err_lines == [
+        (
+            f"reminders: {empty}: none of holders.csv, credentials.csv, memberships.csv, "
+            "ceus.csv, teams.csv, subscriptions.csv is there"
+        )
+    ]
+
+
+def test_a_missing_file_and_an_unknown_kind_are_usage_errors(cli: CommandLine, roster: str) -> None:
+    cli.use(roster)
+    missing = cli("import", "holders", "nowhere.csv")
+    assert (missing.code, missing.err_lines) == (2, ["reminders: nowhere.csv: no such file"])
+    unknown = cli("import", "people", "x.csv")
+    assert unknown.code == 2
+    assert len(unknown.err_lines) == 1
+    assert "'people' is not one of 'holders', 'credentials'" in unknown.err
+
+
+def test_progress_follows_the_bytes_read(roster: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from reminders.bodies import load_catalogue
+    from reminders.imports.runner import import_files
+    from reminders.resources import bodies_dir
+
+    rows = [f"h-{n:04},Holder {n},holder{n}@example.org," for n in range(20_000)]
+    path = write_csv(tmp_path / "holders.csv", "holder_id,full_name,email,timezone", *rows)
+    seen: list[tuple[str, int, int]] = []
+    engine = make_engine(roster)
+    import_files(
+        engine,
+        load_catalogue(bodies_dir()),
+        [("holders", path, "holders.csv")],
+        datetime(2026, 11, 24, tzinfo=UTC),
+        report=lambda problem: pytest.fail(str(problem)),
+        progress=lambda name, done, total: seen.append((name, done, total)),
+    )
+    engine.dispose()
+    size = path.stat().st_size
+    assert len(seen) > 1
+    assert [done for _, done, _ in seen] == sorted(done for _, done, _ in seen)
+    assert seen[-1] == ("holders.csv", size, size)
