@@ -186,8 +186,8 @@ def test_every_problem_of_a_file_is_reported_in_one_run(
         (
             (3, "completed_on", "2026-13-01 is not a day of the calendar"),
             (3, "hours", "'x' is not a number of CEUs"),
-            (6, "index_number", "repeats the key of line 5"),
             (4, "holder_id", "no holder 'h-404'"),
+            (6, "title", "repeats the key of line 5"),
         ),
     )
     assert database_state(roster) == before

@@ -1,9 +1,10 @@
 """Set-based checks and upserts of a staged import file, inside the import's transaction.
 
 Rows that passed the cell checks wait in a temporary table; the checks that need the database
-(keys repeated in the file, holders, organisations and teams that must exist) and the upsert
-itself are a handful of SQL statements over the whole file rather than one round trip a row,
-which keeps a million-row import fast and its memory flat.
+(keys repeated in the file, organisations and teams that must exist) and the upsert itself are
+a handful of SQL statements over the whole file rather than one round trip a row, which keeps a
+million-row import fast and its memory flat. The staged rows are read, never rewritten, on the
+hot path: an UPDATE of a million staged rows costs PostgreSQL a new version of each.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     MetaData,
-    Result,
     Select,
-    String,
     Table,
     and_,
     case,
@@ -44,6 +43,9 @@ from reminders.imports.kinds import Kind, Row
 Report = Callable[[int, str, str], None]
 """Called with (line, column, message) for each problem found."""
 
+NULLABLE_KEYS = frozenset({"team", "team_pk"})
+"""Key columns that may be empty: a subscription without a team covers the whole organisation."""
+
 _tables = Base.metadata.tables
 HOLDERS = _tables["holders"]
 ORGANISATIONS = _tables["organisations"]
@@ -58,17 +60,20 @@ class Counts:
     unchanged: int = 0
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def rows(self) -> int:
-        return self.added + self.changed + self.unchanged
-
 
 class Stage:
-    """The temporary table that holds one file's checked rows until they are applied."""
+    """The temporary table that holds one file's checked rows until they are applied.
+
+    Rows arrive as (line, *staged values) and, for files that name holders, the holder's row
+    id last (see `HolderLookup`).
+    """
 
     def __init__(self, connection: Connection, kind: Kind) -> None:
         self.connection = connection
         self.kind = kind
+        self.loaded_columns = ["line", *(column.name for column in kind.staged)]
+        if kind.holder_ref is not None:
+            self.loaded_columns.append("holder_pk")
         self.table = Table(
             f"import_stage_{kind.name}",
             MetaData(),
@@ -77,38 +82,26 @@ class Stage:
             Column("holder_pk", Integer),
             Column("org_pk", Integer),
             Column("team_pk", Integer),
-            Column("action", String(8)),
             prefixes=["TEMPORARY"],
         )
         self.table.create(connection)
-        self._insert_sql = self._driver_insert()
-
-    def _driver_insert(self) -> str:
-        names = ["line", *(column.name for column in self.kind.staged)]
-        marker = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
-        return (
-            f"INSERT INTO {self.table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join([marker] * len(names))})"
-        )
 
     def load(self, rows: Sequence[Row]) -> None:
-        """Append rows of (line, *staged values), straight through the driver."""
+        """Append rows straight through the driver: executemany on SQLite, COPY on PostgreSQL."""
         if not rows:
             return
+        names = ", ".join(self.loaded_columns)
         if self.connection.dialect.name == "postgresql":
-            self._copy(rows)
-        else:
-            self.connection.exec_driver_sql(self._insert_sql, list(rows))
-
-    def _copy(self, rows: Sequence[Row]) -> None:
-        names = ["line", *(column.name for column in self.kind.staged)]
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor:
-            statement = f"COPY {self.table.name} ({', '.join(names)}) FROM STDIN"
-            with cursor.copy(statement) as copy:
+            raw = self.connection.connection.driver_connection
+            assert raw is not None
+            statement = f"COPY {self.table.name} ({names}) FROM STDIN"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
+        else:
+            markers = ", ".join("?" * len(self.loaded_columns))
+            sql = f"INSERT INTO {self.table.name} ({names}) VALUES ({markers})"
+            self.connection.exec_driver_sql(sql, list(rows))
 
     def loaded(self) -> None:
         """Index the staged rows once they are all in, for the checks that follow."""
@@ -123,14 +116,43 @@ class Stage:
         self.table.drop(self.connection)
 
 
+class HolderLookup:
+    """Adds the holder's row id to each staged row, a batch at a time, as the file streams in.
+
+    A row whose holder is neither in the database nor among the holders this import run has
+    already applied is reported and left out.
+    """
+
+    def __init__(self, connection: Connection, kind: Kind, report: Report) -> None:
+        assert kind.holder_ref is not None
+        self.connection = connection
+        # +1: staged rows start with the line number.
+        self.position = 1 + [column.name for column in kind.staged].index(kind.holder_ref)
+        self.report = report
+
+    def __call__(self, rows: list[Row]) -> list[Row]:
+        refs = {row[self.position] for row in rows}
+        query = select(HOLDERS.c.holder_id, HOLDERS.c.id).where(HOLDERS.c.holder_id.in_(refs))
+        ids: dict[str, int] = {ref: pk for ref, pk in self.connection.execute(query)}
+        resolved = []
+        for row in rows:
+            holder = ids.get(row[self.position])
+            if holder is None:
+                message = f"no holder {row[self.position]!r} in the database or in this import"
+                self.report(row[0], "holder_id", message + "'s holders.csv")
+            else:
+                resolved.append((*row, holder))
+        return resolved
+
+
 def _same(left: ColumnElement[Any], right: ColumnElement[Any], nullable: bool) -> Any:
     return left.is_not_distinct_from(right) if nullable else left == right
 
 
-def _key_match(target: FromClause, stage: Table, key: Iterable[str]) -> ColumnElement[bool]:
-    return and_(
-        *(_same(target.c[name], stage.c[name], bool(stage.c[name].nullable)) for name in key)
-    )
+def _key_match(target: FromClause, stage: FromClause, key: Iterable[str]) -> ColumnElement[bool]:
+    # Null-safe comparison only where a key may really be empty: PostgreSQL cannot use an index
+    # for IS NOT DISTINCT FROM, which makes each lookup a scan of the table.
+    return and_(*(_same(target.c[name], stage.c[name], name in NULLABLE_KEYS) for name in key))
 
 
 def report_repeated_keys(stage: Stage, report: Report) -> None:
@@ -143,62 +165,24 @@ def report_repeated_keys(stage: Stage, report: Report) -> None:
         .subquery()
     )
     query = (
-        select(table.c.line, first.c.first)
+        select(table.c.line, first.c.first, table.c[kind.key[-1]])
         .join(first, _key_match(first, table, kind.key))
         .where(table.c.line > first.c.first)
         .order_by(table.c.line)
     )
-    if not _report_each(stage.connection.execute(query), kind.key_column, _repeats, report):
-        return
-    earlier = table.alias("earlier")
-    stage.connection.execute(
-        delete(table).where(
-            exists()
-            .where(_key_match(earlier, table, kind.key))
-            .where(earlier.c.line < table.c.line)
+    repeated = 0
+    for line, first_line, key in stage.connection.execute(query):
+        report(line, kind.column_of_key(key), f"repeats the key of line {first_line}")
+        repeated += 1
+    if repeated:
+        earlier = table.alias("earlier")
+        stage.connection.execute(
+            delete(table).where(
+                exists()
+                .where(_key_match(earlier, table, kind.key))
+                .where(earlier.c.line < table.c.line)
+            )
         )
-    )
-
-
-def _repeats(first_line: int) -> str:
-    return f"repeats the key of line {first_line}"
-
-
-def _report_each(
-    rows: Result[int, Any], column: str, message: Callable[[Any], str], report: Report
-) -> int:
-    """Report each (line, value) row; returns how many there were."""
-    number = 0
-    for line, value in rows:
-        report(line, column, message(value))
-        number += 1
-    return number
-
-
-def _report_missing(
-    stage: Stage, column: str, staged: str, pk: str, message: Callable[[Any], str], report: Report
-) -> None:
-    """Report and drop the rows whose `staged` value did not resolve to a row id in `pk`."""
-    table = stage.table
-    missing = stage.connection.execute(
-        select(table.c.line, table.c[staged]).where(table.c[pk].is_(None)).order_by(table.c.line)
-    )
-    if _report_each(missing, column, message, report):
-        stage.connection.execute(delete(table).where(table.c[pk].is_(None)))
-
-
-def resolve_holders(stage: Stage, report: Report) -> None:
-    table = stage.table
-    holder = select(HOLDERS.c.id).where(HOLDERS.c.holder_id == table.c.holder_ref)
-    stage.connection.execute(update(table).values(holder_pk=holder.scalar_subquery()))
-    _report_missing(
-        stage,
-        "holder_id",
-        "holder_ref",
-        "holder_pk",
-        lambda ref: f"no holder {ref!r} in the database or in this import's holders.csv",
-        report,
-    )
 
 
 def _resolve_org(stage: Stage) -> None:
@@ -224,6 +208,10 @@ def _insert_new(
     return int(number)
 
 
+def _plural(number: int, noun: str) -> str:
+    return f"{number} new {noun}{'s' if number != 1 else ''}"
+
+
 def create_teams(stage: Stage) -> list[str]:
     """teams.csv names organisations and teams; the ones not yet known are created."""
     connection, table = stage.connection, stage.table
@@ -239,88 +227,102 @@ def create_teams(stage: Stage) -> list[str]:
     )
     teams = _insert_new(connection, TEAMS, ["org_pk", "name"], new_teams)
     _resolve_team(stage)
-    notes = []
-    if orgs:
-        notes.append(f"{orgs} new organisation{'s' if orgs != 1 else ''}")
-    if teams:
-        notes.append(f"{teams} new team{'s' if teams != 1 else ''}")
-    return notes
+    return [
+        _plural(number, noun)
+        for number, noun in ((orgs, "organisation"), (teams, "team"))
+        if number
+    ]
 
 
 def resolve_subscription_scope(stage: Stage, report: Report) -> None:
-    table = stage.table
-    _resolve_org(stage)
-    _report_missing(
-        stage,
-        "org",
-        "org",
-        "org_pk",
-        lambda name: (
-            f"no organisation {name!r}: import its teams.csv or run `reminders org create`"
-        ),
-        report,
-    )
-    _resolve_team(stage, where=table.c.team.is_not(None))
-    unknown_team = select(table.c.line, table.c.team, table.c.org).where(
-        table.c.team.is_not(None), table.c.team_pk.is_(None)
-    )
-    for line, team, org in stage.connection.execute(unknown_team.order_by(table.c.line)):
-        report(line, "team", f"organisation {org!r} has no team {team!r}")
-    stage.connection.execute(
-        delete(table).where(table.c.team.is_not(None), table.c.team_pk.is_(None))
-    )
-
-
-def upsert(stage: Stage, target: Table, key: Sequence[str], values: Sequence[str]) -> Counts:
-    """Insert the staged rows whose key is new and update the ones whose values differ."""
+    """Subscriptions name an existing organisation and, optionally, one of its teams."""
     connection, table = stage.connection, stage.table
-    match = _key_match(target, table, key)
+    _resolve_org(stage)
+    _resolve_team(stage, where=table.c.team.is_not(None))
+    unknown_org = table.c.org_pk.is_(None)
+    unknown_team = and_(
+        table.c.org_pk.is_not(None), table.c.team.is_not(None), table.c.team_pk.is_(None)
+    )
+    problems = select(table.c.line, table.c.org, table.c.team, unknown_org).where(
+        or_(unknown_org, unknown_team)
+    )
+    found = 0
+    for line, org, team, no_org in connection.execute(problems.order_by(table.c.line)):
+        if no_org:
+            hint = "import its teams.csv or run `reminders org create`"
+            report(line, "org", f"no organisation {org!r}: {hint}")
+        else:
+            report(line, "team", f"organisation {org!r} has no team {team!r}")
+        found += 1
+    if found:
+        connection.execute(delete(table).where(or_(unknown_org, unknown_team)))
+
+
+def upsert(
+    stage: Stage,
+    target: Table,
+    key: Sequence[str],
+    values: Sequence[str],
+    events: tuple[str, datetime] | None = None,
+) -> Counts:
+    """Insert the staged rows whose key is new and update the ones whose values differ.
+
+    With `events` = (reason, now), one change event is recorded per holder whose rows this
+    adds or changes (for holders.csv: whose row changes), before the rows themselves.
+    """
+    connection, table = stage.connection, stage.table
+    joined = table.outerjoin(target, _key_match(target, table, key))
+    new = target.c[key[0]].is_(None)  # key columns are never empty in a stored row
     differs = (
-        or_(*(target.c[name].is_distinct_from(table.c[name]) for name in values))
+        and_(~new, or_(*(target.c[name].is_distinct_from(table.c[name]) for name in values)))
         if values
         else false()
     )
-    action = case(
-        (exists().where(match, differs), literal("change")),
-        (exists().where(match), literal("same")),
-        else_=literal("add"),
-    )
-    connection.execute(update(table).values(action=action))
-    counts = Counts()
-    for name, number in connection.execute(
-        select(table.c.action, func.count()).group_by(table.c.action)
-    ):
-        setattr(counts, {"add": "added", "change": "changed", "same": "unchanged"}[name], number)
-    if counts.changed:
+    total, added, changed = connection.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((new, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((differs, 1), else_=0)), 0),
+        ).select_from(joined)
+    ).one()
+    if events is not None and (added or changed):
+        _record_changes(stage, target, joined, new, differs, events)
+    if changed:
         connection.execute(
             update(target)
             .values({name: table.c[name] for name in values})
-            .where(match, table.c.action == "change")
+            .where(_key_match(target, table, key), differs)
         )
-    if counts.added:
+    if added:
         columns = [*key, *values]
-        connection.execute(
-            insert(target).from_select(
-                columns,
-                select(*(table.c[name] for name in columns)).where(table.c.action == "add"),
-            )
+        fresh = select(*(table.c[name] for name in columns)).where(
+            ~exists().where(_key_match(target, table, key))
         )
-    return counts
+        connection.execute(insert(target).from_select(columns, fresh))
+    return Counts(added=int(added), changed=int(changed), unchanged=int(total - added - changed))
 
 
-def record_changes(stage: Stage, reason: str, now: datetime) -> None:
-    """One change event per holder whose data this file added or changed."""
+def _record_changes(
+    stage: Stage,
+    target: Table,
+    joined: FromClause,
+    new: ColumnElement[bool],
+    differs: ColumnElement[bool],
+    events: tuple[str, datetime],
+) -> None:
+    reason, now = events
     table = stage.table
-    if stage.kind.name == "holders":
-        changed = select(HOLDERS.c.id).join(table, HOLDERS.c.holder_id == table.c.holder_id)
+    if target is HOLDERS:
+        holders = select(target.c.id).select_from(joined).where(differs)
     else:
-        changed = select(table.c.holder_pk)
-    changed = changed.where(table.c.action.in_(("add", "change"))).distinct()
-    events = select(
-        changed.subquery(), literal(reason), literal(now, CHANGE_EVENTS.c.created_at.type)
+        holders = select(table.c.holder_pk).select_from(joined).where(or_(new, differs))
+    rows = select(
+        holders.distinct().subquery(),
+        literal(reason),
+        literal(now, CHANGE_EVENTS.c.created_at.type),
     )
     stage.connection.execute(
-        insert(CHANGE_EVENTS).from_select(["holder_pk", "reason", "created_at"], events)
+        insert(CHANGE_EVENTS).from_select(["holder_pk", "reason", "created_at"], rows)
     )
 
 

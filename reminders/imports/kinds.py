@@ -59,7 +59,8 @@ class Kind:
 
     `build` turns the parsed cells (in `columns` order) into the staged row (in `staged` order).
     `key` names the staged columns that make the file's natural key; `key_column` is the CSV
-    column an error about a repeated key points at.
+    column an error about a repeated key points at, or a function of the key's last value that
+    says which one.
     """
 
     name: str
@@ -67,7 +68,14 @@ class Kind:
     staged: tuple[Staged, ...]
     build: Callable[[Sequence[Any]], Row]
     key: tuple[str, ...]
-    key_column: str
+    key_column: str | Callable[[Any], str]
+    holder_ref: str | None = None
+    """The staged column that names a holder who must exist."""
+
+    def column_of_key(self, last_key_value: Any) -> str:
+        if isinstance(self.key_column, str):
+            return self.key_column
+        return self.key_column(last_key_value)
 
     @property
     def filename(self) -> str:
@@ -141,6 +149,7 @@ def _credentials(catalogue: Catalogue) -> Kind:
         build=build,
         key=("holder_ref", "code"),
         key_column="credential",
+        holder_ref="holder_ref",
     )
 
 
@@ -166,6 +175,7 @@ def _memberships(catalogue: Catalogue) -> Kind:
         build=_identity,
         key=("holder_ref", "body"),
         key_column="body",
+        holder_ref="holder_ref",
     )
 
 
@@ -237,7 +247,8 @@ def _ceus(catalogue: Catalogue) -> Kind:
         ),
         build=build,
         key=("holder_ref", "natural_key"),
-        key_column="index_number",
+        key_column=lambda key: "index_number" if key.startswith("i:") else "title",
+        holder_ref="holder_ref",
     )
 
 
@@ -257,6 +268,7 @@ def _teams() -> Kind:
         build=_identity,
         key=("org", "team", "holder_ref"),
         key_column="holder_id",
+        holder_ref="holder_ref",
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from reminders.bodies import Catalogue
 from reminders.db.models import Base
+from reminders.errors import BadInput
 from reminders.imports import apply
 from reminders.imports.fields import FieldError
 from reminders.imports.kinds import ORDER, Kind, Row, RowError, make_kinds
@@ -110,8 +111,7 @@ class _FileReader:
         try:
             raw = self.path.open("rb")
         except OSError as exc:
-            self.problem(0, ROW, f"cannot open the file: {exc.strerror}")
-            return
+            raise BadInput(f"{self.shown}: cannot open: {exc.strerror}") from exc
         with raw:
             counting = _CountingReader(raw, progress)
             # Bytes that are not UTF-8 become lone surrogates, so that the row and column that
@@ -193,24 +193,7 @@ class _FileReader:
                     self.problem(line, exc.column, exc.message)
 
 
-def _apply(kind: Kind, stage: apply.Stage, report: apply.Report, now: datetime) -> apply.Counts:
-    tables = Base.metadata.tables
-    apply.report_repeated_keys(stage, report)
-    notes: list[str] = []
-    if kind.name in ("credentials", "memberships", "ceus", "teams"):
-        apply.resolve_holders(stage, report)
-    if kind.name == "teams":
-        notes = apply.create_teams(stage)
-    if kind.name == "subscriptions":
-        apply.resolve_subscription_scope(stage, report)
-    target, key, values = _TARGETS[kind.name]
-    counts = apply.upsert(stage, tables[target], key, values)
-    counts.notes = notes
-    if kind.name in ("holders", "credentials", "memberships", "ceus"):
-        apply.record_changes(stage, kind.name, now)
-    return counts
-
-
+# What each file upserts: the target table, its key and its value columns (staged names).
 _TARGETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "holders": ("holders", ("holder_id",), ("full_name", "email", "timezone")),
     "credentials": ("credentials", ("holder_pk", "code"), ("body", "earned_on")),
@@ -227,6 +210,8 @@ _TARGETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "teams": ("team_members", ("team_pk", "holder_pk"), ()),
     "subscriptions": ("subscriptions", ("org_pk", "team_pk", "email"), ("frequency", "timezone")),
 }
+# The files whose changes the daemon must re-evaluate holders for.
+_EVALUATED = frozenset({"holders", "credentials", "memberships", "ceus"})
 
 
 def _import_file(
@@ -235,11 +220,24 @@ def _import_file(
     now: datetime,
     progress: Progress | None,
 ) -> apply.Counts:
-    stage = apply.Stage(connection, reader.kind)
+    kind = reader.kind
+    stage = apply.Stage(connection, kind)
+    lookup = (
+        None if kind.holder_ref is None else apply.HolderLookup(connection, kind, reader.problem)
+    )
     for batch in apply.chunks(reader.rows(progress), BATCH):
-        stage.load(batch)
+        stage.load(batch if lookup is None else lookup(batch))
     stage.loaded()
-    counts = _apply(reader.kind, stage, reader.problem, now)
+    apply.report_repeated_keys(stage, reader.problem)
+    notes: list[str] = []
+    if kind.name == "teams":
+        notes = apply.create_teams(stage)
+    if kind.name == "subscriptions":
+        apply.resolve_subscription_scope(stage, reader.problem)
+    target, key, values = _TARGETS[kind.name]
+    events = (kind.name, now) if kind.name in _EVALUATED else None
+    counts = apply.upsert(stage, Base.metadata.tables[target], key, values, events)
+    counts.notes = notes
     stage.drop()
     return counts
 

@@ -1,0 +1,82 @@
+"""Helpers the benchmarks share: run a command as a child and measure it, summarise runs, and
+describe the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_child(command: Sequence[str | Path], env: dict[str, str], cwd: Path) -> Run:
+    """Run a command to completion; its wall time and its own peak resident memory."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(part) for part in command], env=env, cwd=cwd, stdout=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} exited with {process.returncode}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True)
+class Summary:
+    label: str
+    runs: tuple[Run, ...]
+    rows: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.median
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(run.peak_rss_mb for run in self.runs)
+
+    def line(self, baseline: Summary | None = None) -> str:
+        seconds = [run.seconds for run in self.runs]
+        ratio = f"{self.median / baseline.median:5.2f}x" if baseline else "   base"
+        return (
+            f"| {self.label:<44} | {self.median:7.2f} | {min(seconds):7.2f} | {max(seconds):7.2f}"
+            f" | {self.rows_per_second:>9,.0f} | {self.peak_rss_mb:6.0f} | {ratio} |"
+        )
+
+
+HEADER = (
+    f"| {'what':<44} | median s | min s | max s | rows/s | peak RSS MB | vs baseline |\n"
+    f"|{'-' * 46}|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
+    )
