@@ -3,16 +3,17 @@ clock; everything below it is handed the time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from reminders.bodies import Catalogue, CatalogueError, load_catalogue
 from reminders.db import migrate
 from reminders.db.engine import make_engine
 from reminders.errors import BadInput, ReminderError
 from reminders.resources import bodies_dir
+from reminders.rules.loader import Rulebook, RulebookError, load_rulebook
 from reminders.settings import Settings
 
 
@@ -24,15 +25,19 @@ class App:
     def now() -> datetime:
         return datetime.now(UTC)
 
+    def today(self) -> date:
+        """Today in the service's time zone (REMINDERS_TIMEZONE)."""
+        return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings.database_url)
 
     @cached_property
-    def catalogue(self) -> Catalogue:
+    def rulebook(self) -> Rulebook:
         try:
-            return load_catalogue(bodies_dir())
-        except CatalogueError as exc:
+            return load_rulebook(bodies_dir())
+        except RulebookError as exc:
             raise BadInput(str(exc)) from exc
 
     def ready_engine(self) -> Engine:

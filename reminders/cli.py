@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,10 +22,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from reminders import __version__
 from reminders.app import App
 from reminders.db import migrate, summary
+from reminders.db.facts import holder_facts
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
-from reminders.imports.runner import ImportFailed, Problem, import_files
+from reminders.imports.runner import ImportFailed, import_files
+from reminders.imports.runner import Problem as ImportProblem
+from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
+from reminders.status import json_array, table
 
 KINDS = (*ORDER, "all")
 
@@ -75,10 +80,10 @@ def import_(kind: str, path: Path) -> None:
     app = _app()
     files = _files(kind, path)
     engine = app.ready_engine()
-    catalogue = app.catalogue
+    rulebook = app.rulebook
     with _progress_bar() as progress:
         try:
-            results = import_files(engine, catalogue, files, app.now(), _print_problem, progress)
+            results = import_files(engine, rulebook, files, app.now(), _print_problem, progress)
         except ImportFailed as exc:
             raise BadInput(str(exc)) from exc
     for result in results:
@@ -99,7 +104,7 @@ def _files(kind: str, path: Path) -> list[tuple[str, Path, str]]:
     return found
 
 
-def _print_problem(problem: Problem) -> None:
+def _print_problem(problem: ImportProblem) -> None:
     click.echo(str(problem), err=True)
 
 
@@ -133,8 +138,7 @@ def show(limit: int) -> None:
     with app.ready_engine().connect() as connection:
         counts = summary.counts(connection)
         holders = summary.first_holders(connection, limit)
-    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    console = _console()
     console.print(", ".join(f"{number} {label}" for label, number in counts.items()))
     if not holders:
         return
@@ -151,6 +155,54 @@ def show(limit: int) -> None:
     console.print(table)
     if counts["holders"] > len(holders):
         console.print(f"… and {counts['holders'] - len(holders)} more holders")
+
+
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Evaluate as of this day (default: today).",
+)
+@click.option("--holder", "holder_id", metavar="ID", help="Only this holder.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("--explain", is_flag=True, help="Table: print the reasons under each line.")
+def status(as_of: datetime | None, holder_id: str | None, output: str, explain: bool) -> None:
+    """Evaluate every holder (or one) against the certifying bodies' rules."""
+    app = _app()
+    day = as_of.date() if as_of else app.today()
+    rulebook = app.rulebook
+    problems: list[Problem] = []
+    with app.ready_engine().connect() as connection:
+        found = False
+
+        def evaluations() -> Iterator[Evaluation]:
+            nonlocal found
+            for facts in holder_facts(connection, holder_id):
+                found = True
+                results, trouble = evaluate(facts, rulebook, day)
+                problems.extend(trouble)
+                yield from results
+
+        if output == "json":
+            for piece in json_array(evaluations()):
+                sys.stdout.write(piece)
+        else:
+            table(_console(), evaluations(), explain or holder_id is not None)
+    if holder_id is not None and not found:
+        raise BadInput(f"no holder {holder_id!r}")
+    for problem in problems:
+        click.echo(
+            f"reminders: warning: {problem.holder_id} {problem.body}: cannot evaluate: {problem.message}",
+            err=True,
+        )
+
+
+def _console() -> Console:
+    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 @cli.command()

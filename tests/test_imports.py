@@ -201,9 +201,9 @@ def test_a_missing_file_and_an_unknown_kind_are_usage_errors(cli: CommandLine, r
 def test_progress_follows_the_bytes_read(roster: str, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from reminders.bodies import load_catalogue
     from reminders.imports.runner import import_files
     from reminders.resources import bodies_dir
+    from reminders.rules.loader import load_rulebook
 
     rows = [f"h-{n:04},Holder {n},holder{n}@example.org," for n in range(20_000)]
     path = write_csv(tmp_path / "holders.csv", "holder_id,full_name,email,timezone", *rows)
@@ -211,7 +211,7 @@ def test_progress_follows_the_bytes_read(roster: str, tmp_path: Path) -> None:
     engine = make_engine(roster)
     import_files(
         engine,
-        load_catalogue(bodies_dir()),
+        load_rulebook(bodies_dir()),
         [("holders", path, "holders.csv")],
         datetime(2026, 11, 24, tzinfo=UTC),
         report=lambda problem: pytest.fail(str(problem)),

@@ -17,10 +17,10 @@ from sqlalchemy import Column as SqlColumn
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.types import TypeEngine
 
-from reminders.bodies import Catalogue
 from reminders.db import models
 from reminders.imports import fields
 from reminders.imports.fields import FieldError
+from reminders.rules.loader import Rulebook
 
 Row = tuple[Any, ...]
 
@@ -126,8 +126,8 @@ def _holders() -> Kind:
     )
 
 
-def _credentials(catalogue: Catalogue) -> Kind:
-    body_of = catalogue.credential_index()
+def _credentials(rulebook: Rulebook) -> Kind:
+    body_of = rulebook.credential_index()
 
     def build(cells: Sequence[Any]) -> Row:
         holder, code, earned_on = cells
@@ -153,12 +153,12 @@ def _credentials(catalogue: Catalogue) -> Kind:
     )
 
 
-def _memberships(catalogue: Catalogue) -> Kind:
+def _memberships(rulebook: Rulebook) -> Kind:
     return Kind(
         name="memberships",
         columns=(
             _holder_ref(),
-            Column("body", True, fields.choice(catalogue.bodies, "body")),
+            Column("body", True, fields.choice(rulebook.bodies, "body")),
             Column("member_id", False, _optional_text(models.ID_LENGTH)),
             Column("renews_on", False, fields.optional_date),
             Column("cycle_ends_on", False, fields.optional_date),
@@ -186,14 +186,14 @@ def ceu_natural_key(index_number: str | None, completed_on: date, title: str) ->
     return f"d:{completed_on.isoformat()}|{title}"
 
 
-def _ceus(catalogue: Catalogue) -> Kind:
-    vocabulary = {body: catalogue.categories_of(body) for body in catalogue.bodies}
+def _ceus(rulebook: Rulebook) -> Kind:
+    vocabulary = {body: rulebook.categories_of(body) for body in rulebook.bodies}
     every_category = frozenset().union(*vocabulary.values())
 
     # A file repeats a handful of distinct lists a million times: parse each once.
     @lru_cache(maxsize=4096)
     def parse_bodies(value: str) -> tuple[str, ...]:
-        return fields.code_list(value, catalogue.bodies, "body", required=True)
+        return fields.code_list(value, rulebook.bodies, "body", required=True)
 
     @lru_cache(maxsize=4096)
     def parse_categories(value: str) -> tuple[str, ...]:
@@ -298,12 +298,12 @@ def _subscriptions() -> Kind:
     )
 
 
-def make_kinds(catalogue: Catalogue) -> dict[str, Kind]:
+def make_kinds(rulebook: Rulebook) -> dict[str, Kind]:
     kinds = (
         _holders(),
-        _credentials(catalogue),
-        _memberships(catalogue),
-        _ceus(catalogue),
+        _credentials(rulebook),
+        _memberships(rulebook),
+        _ceus(rulebook),
         _teams(),
         _subscriptions(),
     )

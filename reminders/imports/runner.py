@@ -19,12 +19,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine
 
-from reminders.bodies import Catalogue
 from reminders.db.models import Base
 from reminders.errors import BadInput
 from reminders.imports import apply
 from reminders.imports.fields import FieldError
 from reminders.imports.kinds import ORDER, Kind, Row, RowError, make_kinds
+from reminders.rules.loader import Rulebook
 
 BATCH = 5_000
 ROW = "row"  # the column named in a problem that concerns the whole row
@@ -244,7 +244,7 @@ def _import_file(
 
 def import_files(
     engine: Engine,
-    catalogue: Catalogue,
+    rulebook: Rulebook,
     files: Sequence[tuple[str, Path, str]],
     now: datetime,
     report: Callable[[Problem], None],
@@ -254,7 +254,7 @@ def import_files(
 
     Raises `ImportFailed` after reporting every problem; then nothing is written.
     """
-    kinds = make_kinds(catalogue)
+    kinds = make_kinds(rulebook)
     ordered = sorted(files, key=lambda item: ORDER.index(item[0]))
     results: list[FileResult] = []
     problems = 0

@@ -1,0 +1,517 @@
+"""Evaluation: where a holder stands with each certifying body as of a day. Pure.
+
+For each body the holder has credentials with, this finds the cycle in force, its requirement
+and minimums under the rule version that governs it, the CEUs that count, their best allocation
+to the minimums, and the status; or, when the previous cycle ended unmet and the body's window
+after the deadline is open (or closed during the current cycle), that previous cycle. Every
+figure comes with a reason naming the rule and its sources.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from reminders.rules.allocation import allocate
+from reminders.rules.cycles import (
+    AnchoredSchedule,
+    MembershipSchedule,
+    Schedule,
+    Window,
+    add_months,
+    cycle_before,
+)
+from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.loader import Rulebook
+from reminders.rules.model import (
+    SPECIALTY_PREFIX,
+    BodyFile,
+    ByCount,
+    Minimum,
+    PerCredential,
+    Version,
+)
+
+CENTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class MinimumResult:
+    id: str
+    category: str
+    required: int
+    earned: int
+    """CEUs (in cents) allocated to this minimum."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Where a holder stands with one body. Amounts are in cents of a CEU."""
+
+    holder_id: str
+    body: str
+    credentials: tuple[str, ...]
+    cycle_start: date
+    cycle_end: date
+    required: int
+    earned: int
+    remaining: int
+    minimums: tuple[MinimumResult, ...]
+    status: str
+    days_left: int
+    version: str
+    deadline: date
+    """The last day before the credential is revoked: the cycle's end plus the body's window."""
+    required_stated: bool
+    explanation: tuple[str, ...]
+
+    @property
+    def pace_per_month(self) -> int | None:
+        """Cents per month still needed to finish by the cycle's end, if it has not ended."""
+        if self.remaining == 0 or self.days_left < 0:
+            return None
+        months = max(self.days_left, 1) / 30.4375
+        return math.ceil(self.remaining / max(months, 1))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A body the holder has credentials with that cannot be evaluated, and why."""
+
+    holder_id: str
+    body: str
+    message: str
+
+
+@dataclass
+class _Assessment:
+    window: Window
+    version: Version
+    held: tuple[CredentialFact, ...]
+    required: int
+    required_stated: bool
+    earned: int
+    remaining: int
+    minimums: tuple[MinimumResult, ...]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.remaining == 0
+
+
+def ceus(cents: int) -> str:
+    """Cents of a CEU as a person writes the number: 40, 22.5, 0.25."""
+    whole, part = divmod(cents, CENTS)
+    return str(whole) if not part else f"{whole}.{part:02d}".rstrip("0")
+
+
+def _cite(body: BodyFile, rule_id: str, sources: Iterable[str]) -> str:
+    return f"[{rule_id}; {', '.join(sources)}]"
+
+
+def evaluate(
+    facts: HolderFacts, rulebook: Rulebook, as_of: date
+) -> tuple[list[Evaluation], list[Problem]]:
+    """Every body the holder holds a credential with on `as_of`, in body order."""
+    index = rulebook.credential_index()
+    by_body: dict[str, list[CredentialFact]] = {}
+    for credential in facts.credentials:
+        owner = index.get(credential.code)
+        if owner is not None and credential.earned_on <= as_of:
+            by_body.setdefault(owner, []).append(credential)
+    evaluations, problems = [], []
+    for code in sorted(by_body):
+        rules = rulebook.bodies[code]
+        membership = facts.memberships.get(code, MembershipFact())
+        held = _distinct(rules, by_body[code])
+        result = _evaluate_body(facts, rules, held, membership, as_of)
+        if isinstance(result, str):
+            problems.append(Problem(facts.holder_id, code, result))
+        else:
+            evaluations.append(result)
+    return evaluations, problems
+
+
+def _distinct(body: BodyFile, credentials: Iterable[CredentialFact]) -> tuple[CredentialFact, ...]:
+    """An apprentice credential is its full credential (CPC-A is a CPC); each code once, earliest."""
+    earliest: dict[str, date] = {}
+    for credential in credentials:
+        spec = body.credential(credential.code)
+        code = spec.apprentice_of if spec and spec.apprentice_of else credential.code
+        if code not in earliest or credential.earned_on < earliest[code]:
+            earliest[code] = credential.earned_on
+    return tuple(CredentialFact(code, day) for code, day in sorted(earliest.items()))
+
+
+def _schedule(
+    body: BodyFile, held: Sequence[CredentialFact], membership: MembershipFact
+) -> tuple[Schedule, str] | str:
+    cycle = body.cycle
+    cite = _cite(body, cycle.id, cycle.sources)
+    if membership.cycle_ends_on is not None:
+        end = membership.cycle_ends_on
+        if cycle.anchor == "exam":
+            anchor = AnchoredSchedule(end + timedelta(days=1), cycle.years)
+            return anchor, f"the cycle ends on {end}, as {body.body} states it {cite}"
+        schedule = MembershipSchedule(end.month, end.day, cycle.years, end.year % cycle.years)
+        return schedule, f"the cycle ends on {end}, as {body.body} states it {cite}"
+    if cycle.anchor == "exam":
+        first = min(held, key=lambda c: c.earned_on)
+        reason = (
+            f"cycles run {cycle.years} years from the day {first.code} was earned, "
+            f"{first.earned_on} {cite}"
+        )
+        return AnchoredSchedule(first.earned_on, cycle.years), reason
+    if membership.renews_on is None:
+        return (
+            f"no membership date: add renews_on (or cycle_ends_on) for {body.body} "
+            "to memberships.csv"
+        )
+    renews = membership.renews_on
+    phase = renews.month % cycle.years if cycle.parity == "membership-month" else renews.year
+    kind = "odd" if renews.month % 2 else "even"
+    reason = (
+        f"CEUs are due on the membership date ({renews:%B} {renews.day}) in {kind} years, "
+        f"as the membership month is {kind} {cite}"
+    )
+    return MembershipSchedule(renews.month, renews.day, cycle.years, phase % cycle.years), reason
+
+
+def _evaluate_body(
+    facts: HolderFacts,
+    body: BodyFile,
+    held: tuple[CredentialFact, ...],
+    membership: MembershipFact,
+    as_of: date,
+) -> Evaluation | str:
+    found = _schedule(body, held, membership)
+    if isinstance(found, str):
+        return found
+    schedule, cycle_reason = found
+    certified = min(c.earned_on for c in held)
+    accepted = tuple(c for c in facts.ceus if body.body in c.bodies and c.completed_on <= as_of)
+    current = schedule.cycle_containing(as_of)
+    previous = cycle_before(schedule, current)
+    consumed: frozenset[CeuFact] = frozenset()
+    settled = _settled(body, membership, previous, certified, accepted, as_of)
+    if settled is None:
+        earlier = _previous_cycle(body, held, membership, previous, certified, accepted, as_of)
+        if earlier is not None and not earlier[0].complete:
+            assessment = earlier[0]
+            deadline = _deadline(assessment.version, previous.end)
+            if as_of <= deadline:
+                status = "overdue"
+                closing = f"{body.body} revokes the credential after {deadline}"
+            else:
+                status = "lapsed"
+                closing = f"the window closed on {deadline}: {body.body} revokes the credential"
+            after = assessment.version.after_deadline
+            assessment.reasons.append(
+                f"{status}: the cycle ended unmet; {closing} "
+                f"{_cite(body, f'{assessment.version.id}.after_deadline', after.sources)}"
+            )
+            return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
+        if earlier is not None:
+            consumed = earlier[1]
+    counted = [
+        c for c in accepted
+        if max(current.start, certified) <= c.completed_on and c not in consumed
+    ]  # fmt: skip
+    assessment = _assess(body, held, membership, current, certified, counted, as_of)
+    if settled:
+        assessment.reasons.append(settled)
+    status = _status(assessment, certified, as_of)
+    return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
+
+
+def _settled(
+    body: BodyFile,
+    membership: MembershipFact,
+    previous: Window,
+    certified: date,
+    accepted: Sequence[CeuFact],
+    as_of: date,
+) -> str | None:
+    """Why the cycle before the current one needs no check, or None if it must be checked.
+
+    The records may start with the current cycle (a roster loaded today has no history), so an
+    ended cycle is judged only on evidence: the body's own dates, or CEUs recorded in it.
+    """
+    if previous.end < certified:
+        return ""  # certified during the current cycle: there is no earlier one
+    stated = membership.cycle_ends_on
+    if stated is not None:
+        # The stated cycle is the current one until it ends; then it is the one to check.
+        return None if stated < as_of else ""
+    renews = membership.renews_on
+    if renews is not None and renews > previous.end:
+        return (
+            f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
+            f"membership to {renews} (choice history)"
+        )
+    start = max(previous.start, certified)
+    if any(start <= c.completed_on <= previous.end for c in accepted):
+        return None
+    return (
+        f"no CEUs are recorded for the cycle that ended on {previous.end}: it is taken as "
+        f"settled; record the dates {body.body} shows (cycle_ends_on) to have it checked "
+        "(choice history)"
+    )
+
+
+def _previous_cycle(
+    body: BodyFile,
+    held: tuple[CredentialFact, ...],
+    membership: MembershipFact,
+    window: Window,
+    certified: date,
+    accepted: Sequence[CeuFact],
+    as_of: date,
+) -> tuple[_Assessment, frozenset[CeuFact]] | None:
+    """The cycle before the current one, with the CEUs it takes from the current one.
+
+    CEUs completed in the renewal month (AAPC) and after the deadline but before revocation go
+    to the ended cycle only if it needs them to be complete (choices renewal-month, late-ceus).
+    """
+    held_then = tuple(c for c in held if c.earned_on <= window.end)
+    if not held_then:
+        return None
+    start = max(window.start, certified)
+    inside = [c for c in accepted if start <= c.completed_on <= window.end]
+    early: list[CeuFact] = []
+    if body.cycle.renewal_month_ceus == "either-cycle":
+        month_start = window.end.replace(day=1)
+        early = [c for c in inside if c.completed_on >= month_start]
+        inside = [c for c in inside if c.completed_on < month_start]
+    version = body.version_for(window.start, window.end)
+    if version is None:
+        return None
+    deadline = _deadline(version, window.end)
+    late = [c for c in accepted if window.end < c.completed_on <= min(deadline, as_of)]
+    attempts: list[tuple[list[CeuFact], list[CeuFact]]] = [
+        (inside, []),
+        (inside + early, early),
+        (inside + early + late, early + late),
+    ]
+    for ceu_list, taken in attempts:
+        assessment = _assess(body, held_then, membership, window, certified, ceu_list, as_of)
+        if assessment.complete:
+            return assessment, frozenset(taken)
+    return assessment, frozenset(early + late)
+
+
+def _deadline(version: Version, cycle_end: date) -> date:
+    after = version.after_deadline
+    if after.days is not None:
+        return cycle_end + timedelta(days=after.days)
+    assert after.months is not None
+    return add_months(cycle_end, after.months)
+
+
+def _requirement(
+    body: BodyFile, version: Version, held: Sequence[CredentialFact]
+) -> tuple[int, str]:
+    rule = f"{version.id}.requirement"
+    codes = [c.code for c in held]
+    table = version.requirement
+    if isinstance(table, ByCount):
+        figure = table.by_count[min(len(codes), len(table.by_count)) - 1]
+        count = f"{len(codes)} {body.body} credential{'s' if len(codes) != 1 else ''}"
+        reason = f"{count} ({', '.join(codes)}): {figure} CEUs per cycle"
+        return int(figure * CENTS), f"{reason} {_cite(body, rule, version.sources)}"
+    return _per_credential(body, version, table, codes)
+
+
+def _per_credential(
+    body: BodyFile, version: Version, table: PerCredential, codes: list[str]
+) -> tuple[int, str]:
+    rule = f"{version.id}.requirement"
+    superseded = {old for new in codes for old in table.supersedes.get(new, ())}
+    kept = [code for code in codes if code not in superseded]
+    figures = {code: table.per_credential[code] for code in kept if code in table.per_credential}
+    top = max(figures.values(), default=min(table.per_credential.values()))
+    total = min(table.cap, top + table.additional * (len(kept) - 1))
+    parts = [f"{code} {figures.get(code, '?')}" for code in kept]
+    reason = f"{', '.join(parts)}: the highest, {top}"
+    if len(kept) > 1:
+        reason += f", plus {table.additional} for each of the {len(kept) - 1} others"
+        reason += f" (at most {table.cap})" if total == table.cap else ""
+    reason += f": {total} CEUs per cycle"
+    if superseded & set(codes):
+        dropped = ", ".join(sorted(superseded & set(codes)))
+        reason += f"; {dropped} is superseded and needs no CEUs of its own"
+    return int(total * CENTS), f"{reason} {_cite(body, rule, version.sources)}"
+
+
+def _minimum_specs(
+    body: BodyFile, version: Version, held: Sequence[CredentialFact], required: int
+) -> list[tuple[Minimum | None, str, str, int, date, str]]:
+    """(rule, id, category, cents, counts from, reason) for each minimum that applies."""
+    codes = {c.code: c.earned_on for c in held}
+    certified = min(codes.values())
+    specs: list[tuple[Minimum | None, str, str, int, date, str]] = []
+    for minimum in version.minimums:
+        holders_of = [code for code in minimum.credentials if code in codes]
+        if minimum.credentials and not holders_of:
+            continue
+        since = min((codes[code] for code in holders_of), default=certified)
+        if minimum.percent is not None:
+            cents = math.ceil(required * minimum.percent / 100)
+            amount = f"{minimum.percent}% of the {ceus(required)} CEUs, {ceus(cents)}"
+        else:
+            assert minimum.ceus is not None
+            figure = minimum.ceus
+            if minimum.only_credential_ceus is not None and len(codes) == 1:
+                figure = minimum.only_credential_ceus
+            cents = int(figure * CENTS)
+            amount = f"{ceus(cents)} CEUs"
+        who = f"{'/'.join(holders_of)}: " if holders_of else ""
+        where = f" from {', '.join(minimum.providers)}" if minimum.providers else ""
+        reason = f"{who}{amount} tagged {minimum.category}{where}, inside the total"
+        cite = _cite(body, f"{version.id}.minimum.{minimum.id}", minimum.sources)
+        specs.append((minimum, minimum.id, minimum.category, cents, since, f"{reason} {cite}"))
+    if version.specialty is not None:
+        for code, earned_on in codes.items():
+            spec = body.credential(code)
+            if spec is not None and spec.kind == "specialty":
+                cents = int(version.specialty.ceus * CENTS)
+                cite = _cite(body, f"{version.id}.specialty", version.specialty.sources)
+                reason = f"{code}: {ceus(cents)} CEUs tagged specialty:{code}, inside the total"
+                specs.append(
+                    (None, code, SPECIALTY_PREFIX + code, cents, earned_on, f"{reason} {cite}")
+                )
+    return specs
+
+
+def _provider_ok(minimum: Minimum | None, ceu: CeuFact) -> bool:
+    if minimum is None or not minimum.providers:
+        return True
+    provider = (ceu.provider or "").casefold()
+    return any(vendor.casefold() in provider for vendor in minimum.providers)
+
+
+def _assess(
+    body: BodyFile,
+    held: tuple[CredentialFact, ...],
+    membership: MembershipFact,
+    window: Window,
+    certified: date,
+    counted: Sequence[CeuFact],
+    as_of: date,
+) -> _Assessment:
+    version = body.version_for(window.start, window.end)
+    assert version is not None, f"{body.body}: no rule version covers {window}"
+    held = tuple(c for c in held if c.earned_on <= min(as_of, window.end)) or held
+    reasons = [
+        (
+            f"{body.body} rules {version.id} ({version.title}) govern {version.applies.describe()} "
+            f"{_cite(body, version.id, version.sources)}"
+        )
+    ]
+    required, requirement_reason = _requirement(body, version, held)
+    stated = membership.required_cents is not None and (
+        membership.cycle_ends_on is None or membership.cycle_ends_on == window.end
+    )
+    if stated:
+        assert membership.required_cents is not None
+        required = membership.required_cents
+        reasons.append(f"{body.body} states {ceus(required)} CEUs for this cycle, which wins")
+    else:
+        reasons.append(requirement_reason)
+        if certified > window.start and body.cycle.anchor == "membership":
+            reasons.append(
+                f"first cycle after certification on {certified}: {body.body} pro-rates it and "
+                "publishes no formula; record the figure it shows as required_ceus "
+                "(choice Q4)"
+            )
+    specs = _minimum_specs(body, version, held, required)
+    results = _allocate(specs, counted)
+    earned = sum(c.cents for c in counted)
+    groups: dict[str, int] = {}
+    for (minimum, *_), result in zip(specs, results, strict=True):
+        group = minimum.group if minimum is not None else "specialty"
+        groups[group] = groups.get(group, 0) + max(0, result.required - result.earned)
+    remaining = max(required - earned, max(groups.values(), default=0), 0)
+    reasons.extend(spec[5] for spec in specs)
+    return _Assessment(
+        window, version, held, required, stated, earned, remaining, tuple(results), reasons
+    )
+
+
+def _allocate(
+    specs: Sequence[tuple[Minimum | None, str, str, int, date, str]], counted: Sequence[CeuFact]
+) -> list[MinimumResult]:
+    """Allocate the CEUs to the minimums, group by group (a CEU fills one minimum a group)."""
+    filled: dict[str, int] = {}
+    groups: dict[str, list[int]] = {}
+    for position, (minimum, *_) in enumerate(specs):
+        group = minimum.group if minimum is not None else "specialty"
+        groups.setdefault(group, []).append(position)
+    for positions in groups.values():
+        needs = {specs[p][1]: specs[p][3] for p in positions}
+        items = []
+        for ceu in counted:
+            eligible = frozenset(
+                specs[p][1]
+                for p in positions
+                if specs[p][2] in ceu.categories
+                and ceu.completed_on >= specs[p][4]
+                and _provider_ok(specs[p][0], ceu)
+            )
+            if eligible:
+                items.append((ceu.cents, eligible))
+        filled.update(allocate(items, needs).filled)
+    return [
+        MinimumResult(spec_id, category, cents, filled.get(spec_id, 0))
+        for _, spec_id, category, cents, _, _ in specs
+    ]
+
+
+def _status(assessment: _Assessment, certified: date, as_of: date) -> str:
+    if assessment.complete:
+        return "complete"
+    window = assessment.window
+    start = max(window.start, certified)
+    elapsed = max(0, (as_of - start).days) / ((window.end - start).days + 1)
+    return "on_track" if assessment.earned >= assessment.required * elapsed else "behind"
+
+
+def _result(
+    facts: HolderFacts,
+    body: BodyFile,
+    assessment: _Assessment,
+    certified: date,
+    as_of: date,
+    status: str,
+    cycle_reason: str,
+) -> Evaluation:
+    window = assessment.window
+    start = max(window.start, certified)
+    reasons = [
+        f"cycle {start} to {window.end}: {cycle_reason}",
+        *assessment.reasons,
+        (
+            f"{ceus(assessment.earned)} CEUs count: completed from {start} to {window.end} "
+            f"(not before certification), accepted by {body.body}"
+        ),
+    ]
+    return Evaluation(
+        holder_id=facts.holder_id,
+        body=body.body,
+        credentials=tuple(c.code for c in assessment.held),
+        cycle_start=start,
+        cycle_end=window.end,
+        required=assessment.required,
+        earned=assessment.earned,
+        remaining=assessment.remaining,
+        minimums=assessment.minimums,
+        status=status,
+        days_left=(window.end - as_of).days,
+        version=assessment.version.id,
+        deadline=_deadline(assessment.version, window.end),
+        required_stated=assessment.required_stated,
+        explanation=tuple(reasons),
+    )

@@ -1,0 +1,41 @@
+"""What the evaluation knows of a holder: plain, immutable data with CEUs in integer cents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFact:
+    code: str
+    earned_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipFact:
+    """What the body's own portal shows; each field, when given, overrides what is computed."""
+
+    renews_on: date | None = None
+    cycle_ends_on: date | None = None
+    required_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CeuFact:
+    completed_on: date
+    cents: int
+    title: str
+    bodies: frozenset[str]
+    categories: frozenset[str] = frozenset()
+    provider: str | None = None
+    index_number: str | None = None
+
+
+@dataclass(frozen=True)
+class HolderFacts:
+    holder_id: str
+    credentials: tuple[CredentialFact, ...]
+    memberships: Mapping[str, MembershipFact] = field(default_factory=dict)
+    ceus: tuple[CeuFact, ...] = ()

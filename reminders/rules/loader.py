@@ -1,0 +1,88 @@
+"""Reads `config/bodies/*.yaml` into a `Rulebook`; a bad file is a `RulebookError` that names
+the file and the path inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from reminders.rules.model import BodyFile
+
+
+class RulebookError(Exception):
+    """A body file cannot be read or does not validate."""
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Every body's rules, looked up by body code (AAPC, AHIMA)."""
+
+    bodies: Mapping[str, BodyFile]
+
+    def credential_index(self) -> dict[str, str]:
+        """Credential code -> body code."""
+        return {c.code: code for code, body in self.bodies.items() for c in body.credentials}
+
+    def categories_of(self, body_code: str) -> frozenset[str]:
+        return self.bodies[body_code].category_codes()
+
+
+def _location(loc: Iterable[int | str], data: object) -> str:
+    """A pydantic error location as a path a person can find in the YAML file."""
+    parts: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(step, int):
+            label = f"[{step}]"
+            if isinstance(node, list) and step < len(node):
+                node = node[step]
+                if isinstance(node, dict):
+                    name = node.get("code") or node.get("id")
+                    label = f"[{step}] ({name})" if name else label
+            parts.append(label)
+        else:
+            parts.append(f".{step}" if parts else step)
+            node = node.get(step) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def load_body_file(path: Path) -> BodyFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RulebookError(f"{path}: cannot read: {exc}") from exc
+    try:
+        return BodyFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first["loc"], data)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise RulebookError(f"{path}: {where}: {message}{more}") from exc
+
+
+def load_rulebook(directory: Path) -> Rulebook:
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise RulebookError(f"{directory}: no body files (*.yaml)")
+    bodies: dict[str, BodyFile] = {}
+    owner: dict[str, Path] = {}
+    for path in files:
+        body = load_body_file(path)
+        if body.body in bodies:
+            raise RulebookError(
+                f"{path}: body {body.body} is already defined in {owner[body.body]}"
+            )
+        for credential in body.credentials:
+            for other, other_body in bodies.items():
+                if other_body.credential(credential.code) is not None:
+                    raise RulebookError(
+                        f"{path}: credential {credential.code} is already a credential of {other}"
+                    )
+        bodies[body.body] = body
+        owner[body.body] = path
+    return Rulebook(bodies=bodies)
