@@ -35,7 +35,7 @@ def test_the_demo_roster_imports_and_a_second_import_changes_nothing(
         "subscriptions.csv",
     ]  # fmt: skip
     assert "holders.csv: 8 added, 0 changed, 0 unchanged" in first.out
-    assert "ceus.csv: 19 added, 0 changed, 0 unchanged" in first.out
+    assert "ceus.csv: 20 added, 0 changed, 0 unchanged" in first.out
     assert "teams.csv: 8 added, 0 changed, 0 unchanged (2 new organisations, 4 new teams)" in (
         first.out
     )
@@ -44,7 +44,7 @@ def test_the_demo_roster_imports_and_a_second_import_changes_nothing(
     assert again.code == 0
     assert all(" 0 added, 0 changed, " in line for line in again.out.splitlines())
     single = cli("import", "ceus", demo_dir() / "ceus.csv")
-    assert single.out.endswith("ceus.csv: 0 added, 0 changed, 19 unchanged\n")
+    assert single.out.endswith("ceus.csv: 0 added, 0 changed, 20 unchanged\n")
     assert database_state(initialised) == before
 
 

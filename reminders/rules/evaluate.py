@@ -136,14 +136,22 @@ def evaluate(
 
 
 def _distinct(body: BodyFile, credentials: Iterable[CredentialFact]) -> tuple[CredentialFact, ...]:
-    """An apprentice credential is its full credential (CPC-A is a CPC); each code once, earliest."""
-    earliest: dict[str, date] = {}
-    for credential in credentials:
+    """Each credential once, earliest first earned. An apprentice credential counts as its full
+    credential (a CPC-A is a CPC) but keeps its own code until the full one is held."""
+    earliest: dict[str, CredentialFact] = {}
+    for credential in sorted(credentials, key=lambda c: c.earned_on):
         spec = body.credential(credential.code)
-        code = spec.apprentice_of if spec and spec.apprentice_of else credential.code
-        if code not in earliest or credential.earned_on < earliest[code]:
-            earliest[code] = credential.earned_on
-    return tuple(CredentialFact(code, day) for code, day in sorted(earliest.items()))
+        full = spec.apprentice_of if spec and spec.apprentice_of else credential.code
+        if full not in earliest:
+            earliest[full] = credential
+        elif full == credential.code:  # the full credential after the apprentice one
+            earliest[full] = CredentialFact(full, earliest[full].earned_on)
+    return tuple(earliest[code] for code in sorted(earliest))
+
+
+def _rule_code(body: BodyFile, code: str) -> str:
+    spec = body.credential(code)
+    return spec.apprentice_of if spec and spec.apprentice_of else code
 
 
 def _schedule(
@@ -156,7 +164,7 @@ def _schedule(
         if cycle.anchor == "exam":
             anchor = AnchoredSchedule(end + timedelta(days=1), cycle.years)
             return anchor, f"the cycle ends on {end}, as {body.body} states it {cite}"
-        schedule = MembershipSchedule(end.month, end.day, cycle.years, end.year % cycle.years)
+        schedule = MembershipSchedule(end.month, _day(end), cycle.years, end.year % cycle.years)
         return schedule, f"the cycle ends on {end}, as {body.body} states it {cite}"
     if cycle.anchor == "exam":
         first = min(held, key=lambda c: c.earned_on)
@@ -173,11 +181,21 @@ def _schedule(
     renews = membership.renews_on
     phase = renews.month % cycle.years if cycle.parity == "membership-month" else renews.year
     kind = "odd" if renews.month % 2 else "even"
+    day = _day(renews)
+    when = f"the end of {renews:%B}" if day == MONTH_END else f"{renews:%B} {renews.day}"
     reason = (
-        f"CEUs are due on the membership date ({renews:%B} {renews.day}) in {kind} years, "
+        f"CEUs are due on the membership date ({when}) in {kind} years, "
         f"as the membership month is {kind} {cite}"
     )
-    return MembershipSchedule(renews.month, renews.day, cycle.years, phase % cycle.years), reason
+    return MembershipSchedule(renews.month, day, cycle.years, phase % cycle.years), reason
+
+
+MONTH_END = 31
+
+
+def _day(anchor: date) -> int:
+    """A date that ends its month stands for the month's end in every year (28 or 29 February)."""
+    return MONTH_END if (anchor + timedelta(days=1)).day == 1 else anchor.day
 
 
 def _evaluate_body(
@@ -196,6 +214,7 @@ def _evaluate_body(
     current = schedule.cycle_containing(as_of)
     previous = cycle_before(schedule, current)
     consumed: frozenset[CeuFact] = frozenset()
+    moved: list[CeuFact] = []
     settled = _settled(body, membership, previous, certified, accepted, as_of)
     if settled is None:
         earlier = _previous_cycle(body, held, membership, previous, certified, accepted, as_of)
@@ -215,11 +234,12 @@ def _evaluate_body(
             )
             return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
         if earlier is not None:
-            consumed = earlier[1]
+            consumed, moved = earlier[1], earlier[2]
     counted = [
         c for c in accepted
         if max(current.start, certified) <= c.completed_on and c not in consumed
     ]  # fmt: skip
+    counted.extend(moved)
     assessment = _assess(body, held, membership, current, certified, counted, as_of)
     if settled:
         assessment.reasons.append(settled)
@@ -270,8 +290,9 @@ def _previous_cycle(
     certified: date,
     accepted: Sequence[CeuFact],
     as_of: date,
-) -> tuple[_Assessment, frozenset[CeuFact]] | None:
-    """The cycle before the current one, with the CEUs it takes from the current one.
+) -> tuple[_Assessment, frozenset[CeuFact], list[CeuFact]] | None:
+    """The cycle before the current one; the CEUs of the current cycle's window it takes; and
+    its own CEUs that it gives to the current cycle.
 
     CEUs completed in the renewal month (AAPC) and after the deadline but before revocation go
     to the ended cycle only if it needs them to be complete (choices renewal-month, late-ceus).
@@ -299,8 +320,8 @@ def _previous_cycle(
     for ceu_list, taken in attempts:
         assessment = _assess(body, held_then, membership, window, certified, ceu_list, as_of)
         if assessment.complete:
-            return assessment, frozenset(taken)
-    return assessment, frozenset(early + late)
+            return assessment, frozenset(taken), [c for c in early if c not in taken]
+    return assessment, frozenset(early + late), []
 
 
 def _deadline(version: Version, cycle_end: date) -> date:
@@ -315,7 +336,7 @@ def _requirement(
     body: BodyFile, version: Version, held: Sequence[CredentialFact]
 ) -> tuple[int, str]:
     rule = f"{version.id}.requirement"
-    codes = [c.code for c in held]
+    codes = [_rule_code(body, c.code) for c in held]
     table = version.requirement
     if isinstance(table, ByCount):
         figure = table.by_count[min(len(codes), len(table.by_count)) - 1]
@@ -350,7 +371,7 @@ def _minimum_specs(
     body: BodyFile, version: Version, held: Sequence[CredentialFact], required: int
 ) -> list[tuple[Minimum | None, str, str, int, date, str]]:
     """(rule, id, category, cents, counts from, reason) for each minimum that applies."""
-    codes = {c.code: c.earned_on for c in held}
+    codes = {_rule_code(body, c.code): c.earned_on for c in held}
     certified = min(codes.values())
     specs: list[tuple[Minimum | None, str, str, int, date, str]] = []
     for minimum in version.minimums:

@@ -1,0 +1,69 @@
+"""Short builders for the rules tests: dates as strings, CEUs as numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from reminders.resources import bodies_dir
+from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.loader import Rulebook, load_rulebook
+
+RULES: Rulebook = load_rulebook(bodies_dir())
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def cents(ceus: float | str) -> int:
+    return int(Decimal(str(ceus)) * 100)
+
+
+def cred(code: str, earned_on: str) -> CredentialFact:
+    return CredentialFact(code, d(earned_on))
+
+
+def ceu(
+    completed_on: str,
+    hours: float,
+    bodies: str = "AAPC",
+    categories: str = "",
+    provider: str | None = None,
+    title: str | None = None,
+) -> CeuFact:
+    return CeuFact(
+        completed_on=d(completed_on),
+        cents=cents(hours),
+        title=title or f"course of {completed_on}",
+        bodies=frozenset(bodies.split(";")),
+        categories=frozenset(c for c in categories.split(";") if c),
+        provider=provider,
+    )
+
+
+def member(
+    renews_on: str | None = None, cycle_ends_on: str | None = None, required: float | None = None
+) -> MembershipFact:
+    return MembershipFact(
+        renews_on=d(renews_on) if renews_on else None,
+        cycle_ends_on=d(cycle_ends_on) if cycle_ends_on else None,
+        required_cents=None if required is None else cents(required),
+    )
+
+
+def holder(
+    credentials: list[CredentialFact],
+    ceus: list[CeuFact] | tuple[CeuFact, ...] = (),
+    **memberships: MembershipFact,
+) -> HolderFacts:
+    return HolderFacts("h-1", tuple(credentials), dict(memberships), tuple(ceus))
+
+
+def only(facts: HolderFacts, as_of: str) -> Evaluation:
+    """The one evaluation of a holder with one body."""
+    evaluations, problems = evaluate(facts, RULES, d(as_of))
+    assert not problems, problems
+    [evaluation] = evaluations
+    return evaluation
