@@ -36,7 +36,7 @@ class App:
     @cached_property
     def rulebook(self) -> Rulebook:
         try:
-            return load_rulebook(bodies_dir())
+            return load_rulebook(self.settings.bodies_dir or bodies_dir())
         except RulebookError as exc:
             raise BadInput(str(exc)) from exc
 

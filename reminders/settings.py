@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     scan_interval_seconds: int | None = Field(default=None, gt=0)
     timezone: str = "America/New_York"
+    bodies_dir: Path | None = None
+
+    @field_validator("bodies_dir")
+    @classmethod
+    def _bodies_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("not a directory of body rule files (*.yaml)")
+        return value
 
     @field_validator("database_url")
     @classmethod

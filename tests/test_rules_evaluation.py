@@ -463,6 +463,30 @@ CASES = {
             version="ahima-2024",
         ),
     ),
+    # The AHIMA example of docs/rules.md: RHIA + CCS, 30 + 10 = 40, HIIM 32, AHIMA source 16
+    # (the cycle began 2025-06-15). 20 + 10 + 6 = 36 earned, 30 of them HIIM: 4 remain.
+    # Pace 40 x 527/730 = 28.9 <= 36: on track.
+    "docs: RHIA + CCS": Case(
+        holder(
+            [cred("RHIA", "2019-06-15"), cred("CCS", "2023-03-01")],
+            [
+                ceu("2025-09-10", 20, "AHIMA", "hiim;ahima-source"),
+                ceu("2026-02-02", 10, "AHIMA", "hiim"),
+                ceu("2026-05-20", 6, "AHIMA"),
+            ],
+        ),
+        "2026-11-24",
+        Expect(
+            ("2025-06-15", "2027-06-14"),
+            40,
+            36,
+            4,
+            "on_track",
+            202,
+            {"hiim": (32, 30), "ahima-source": (16, 20)},
+            version="ahima-2025",
+        ),
+    ),
     # §4.32: retired credentials still need CEUs: PCS, 20.
     "ahima 32: a retired credential still needs CEUs": Case(
         holder([cred("PCS", "2010-04-01")], [ceu("2025-01-01", 20, "AHIMA", "hiim")]),

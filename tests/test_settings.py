@@ -24,6 +24,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.http_port == 8080
     assert settings.scan_interval_seconds is None
     assert settings.timezone == "America/New_York"
+    assert settings.bodies_dir is None
 
 
 def test_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:

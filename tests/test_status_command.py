@@ -106,3 +106,54 @@ def test_a_holder_that_cannot_be_evaluated_is_a_warning(
 def test_status_of_an_empty_database_is_an_empty_array(cli: CommandLine, initialised: str) -> None:
     result = cli("status", "--format", "json")
     assert (result.code, json.loads(result.out)) == (0, [])
+
+
+# The demo roster on 2026-11-24, worked by hand (days counted on a calendar):
+# h-002: AAPC states the pro-rated first cycle: 27 CEUs, due 2027-01-31; 1 + 2 = 3 earned.
+# h-003: CCS + RHIT (20 + 10 = 30, 80% HIIM = 24); the cycle 2024-08-30..2026-08-29 holds one
+#        5-CEU course, not HIIM: overdue until 2027-02-25 (180 days).
+# h-004: CPC + CRC + CEMC: 44 with 8 CEMC; 12 + 16 + 9 = 37; due 2026-12-31 (December, even).
+# h-005: AAPC CPC alone: 36; the two dual-body courses, 12 + 8 = 20. AHIMA RHIA: 30, the cycle
+#        2024-02-06..2026-02-05 had the same 20 (HIIM 20 of 24); 180 days later, 2026-08-04,
+#        it lapsed.
+# h-006: COC: 4 + 20 + 12 = 36 of 36, complete.
+# h-007: CCS-P from 2025-03-03 (the 40% rule applies): 20, HIIM 16, AHIMA source 8; 5 earned.
+# h-008: CPC-A 2026-02-16, AAPC states 30 due 2028-02-29; 3 + 10 = 13; pace 30 x 268/731 = 11.
+DEMO = [
+    ("h-002", "AAPC", ["CPC"], "2025-02-01", "2027-01-31", 27, 3, 24, [], "behind", 68),
+    ("h-003", "AHIMA", ["CCS", "RHIT"], "2024-08-30", "2026-08-29", 30, 5, 25,
+     [("hiim", 24, 0)], "overdue", -87),
+    ("h-004", "AAPC", ["CEMC", "CPC", "CRC"], "2025-01-01", "2026-12-31", 44, 37, 7,
+     [("specialty:CEMC", 8, 12)], "behind", 37),
+    ("h-005", "AAPC", ["CPC"], "2025-06-01", "2027-05-31", 36, 20, 16, [], "behind", 188),
+    ("h-005", "AHIMA", ["RHIA"], "2024-02-06", "2026-02-05", 30, 20, 10,
+     [("hiim", 24, 20)], "lapsed", -292),
+    ("h-006", "AAPC", ["COC"], "2025-01-01", "2026-12-31", 36, 36, 0, [], "complete", 37),
+    ("h-007", "AHIMA", ["CCS-P"], "2025-03-03", "2027-03-02", 20, 5, 15,
+     [("hiim", 16, 5), ("ahima-source", 8, 5)], "behind", 98),
+    ("h-008", "AAPC", ["CPC-A"], "2026-03-01", "2028-02-29", 30, 13, 17, [], "on_track", 462),
+]  # fmt: skip
+
+
+def test_the_demo_roster_evaluates_to_the_hand_worked_numbers(
+    cli: CommandLine, roster: str
+) -> None:
+    cli.use(roster)
+    objects = json.loads(cli("status", "--as-of", "2026-11-24", "--format", "json").out)
+    found = [
+        (
+            o["holder_id"],
+            o["body"],
+            o["credentials"],
+            o["cycle_start"],
+            o["cycle_end"],
+            o["required"],
+            o["earned"],
+            o["remaining"],
+            [(m["category"], m["required"], m["earned"]) for m in o["minimums"]],
+            o["status"],
+            o["days_left"],
+        )
+        for o in objects[1:]
+    ]
+    assert found == DEMO

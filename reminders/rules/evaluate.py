@@ -358,7 +358,8 @@ def _per_credential(
     parts = [f"{code} {figures.get(code, '?')}" for code in kept]
     reason = f"{', '.join(parts)}: the highest, {top}"
     if len(kept) > 1:
-        reason += f", plus {table.additional} for each of the {len(kept) - 1} others"
+        others = "the other one" if len(kept) == 2 else f"each of the {len(kept) - 1} others"
+        reason += f", plus {table.additional} for {others}"
         reason += f" (at most {table.cap})" if total == table.cap else ""
     reason += f": {total} CEUs per cycle"
     if superseded & set(codes):

@@ -35,7 +35,10 @@ def _location(loc: Iterable[int | str], data: object) -> str:
     """A pydantic error location as a path a person can find in the YAML file."""
     parts: list[str] = []
     node = data
-    for step in loc:
+    steps = list(loc)
+    for position, step in enumerate(steps):
+        if position + 1 < len(steps) and steps[position + 1] == step:
+            continue  # the tag of a union (requirement.by_count.by_count)
         if isinstance(step, int):
             label = f"[{step}]"
             if isinstance(node, list) and step < len(node):

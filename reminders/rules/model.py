@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
 SPECIALTY_PREFIX = "specialty:"
@@ -149,12 +149,22 @@ class AfterDeadline(_Strict):
         return self
 
 
+def _requirement_kind(value: object) -> str:
+    """Which table a requirement is, so that a mistake in one is reported against that one."""
+    if isinstance(value, dict):
+        return "per_credential" if "per_credential" in value else "by_count"
+    return "per_credential" if isinstance(value, PerCredential) else "by_count"
+
+
 class Version(_Strict):
     id: str
     title: str
     applies: Applies
     sources: tuple[str, ...] = Field(min_length=1)
-    requirement: ByCount | PerCredential
+    requirement: Annotated[
+        Annotated[ByCount, Tag("by_count")] | Annotated[PerCredential, Tag("per_credential")],
+        Discriminator(_requirement_kind),
+    ]
     minimums: tuple[Minimum, ...] = ()
     specialty: Specialty | None = None
     after_deadline: AfterDeadline

@@ -1,0 +1,119 @@
+"""The rule files: they load, cite real sources, document every open question, and a broken
+one stops the service with the file and the path inside it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reminders.resources import bodies_dir
+from reminders.rules.loader import RulebookError, load_rulebook
+from tests.conftest import CommandLine
+from tests.rules_helpers import RULES
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "rules-reference.md"
+ENGINE = Path(__file__).resolve().parent.parent / "reminders" / "rules" / "evaluate.py"
+
+
+def test_every_open_question_of_the_reference_is_a_documented_choice() -> None:
+    questions = {f"Q{n}" for n in range(1, 17)}
+    choices = {c.id for body in RULES.bodies.values() for c in body.choices}
+    assert questions <= choices
+    for body in RULES.bodies.values():
+        for choice in body.choices:
+            assert choice.choice and choice.why, choice.id
+
+
+def test_every_choice_the_engine_names_is_documented() -> None:
+    named = set(re.findall(r"choice ([a-zQ0-9-]+)\)", ENGINE.read_text()))
+    assert {"Q4", "history"} <= named
+    documented = {c.id for body in RULES.bodies.values() for c in body.choices}
+    assert named <= documented
+    assert all("history" in {c.id for c in body.choices} for body in RULES.bodies.values())
+
+
+@pytest.mark.skipif(
+    not REFERENCE.exists(), reason="the shared rules reference is not beside the repository"
+)
+def test_every_source_url_is_the_one_of_the_reference() -> None:
+    text = REFERENCE.read_text()
+    for body in RULES.bodies.values():
+        for source in body.sources:
+            assert source.url.split("://", 1)[1] in text, source.id
+
+
+def test_the_ahima_seed_claim_is_only_history() -> None:
+    """'20 CEUs annually and two coding self-reviews' is the pre-2021 rule set, nowhere else."""
+    ahima = RULES.bodies["AHIMA"]
+    with_self_review = [
+        v.id for v in ahima.versions if any(m.id == "SELF-REVIEW" for m in v.minimums)
+    ]
+    assert with_self_review == ["ahima-2019"]
+
+
+Change = Callable[[dict[str, Any]], object]
+
+
+def _broken(tmp_path: Path, change: Change) -> Path:
+    folder = tmp_path / "bodies"
+    shutil.copytree(bodies_dir(), folder)
+    path = folder / "aapc.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["versions"][1]["minimums"][0].update(ceus="sixteen"),
+            "versions[1] (aapc-2015).minimums[0] (CPMA).ceus: Input should be a valid decimal",
+        ),
+        (
+            lambda d: d["versions"][1]["minimums"][0].update(category="auditin"),
+            "(top level): Value error, version aapc-2015 minimum CPMA: unknown category auditin",
+        ),
+        (
+            lambda d: d["versions"][0].update(sources=["P99"]),
+            "(top level): Value error, version aapc-2012: unknown sources ['P99']",
+        ),
+        (
+            lambda d: d["cycle"].update(anchor="birthday"),
+            "cycle.anchor: Input should be 'membership' or 'exam'",
+        ),
+        (lambda d: d.pop("versions"), "versions: Field required"),
+    ],
+)
+def test_a_broken_rule_file_names_the_file_and_the_path(
+    tmp_path: Path, change: Change, message: str
+) -> None:
+    folder = _broken(tmp_path, change)
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(folder)
+    assert str(caught.value).startswith(
+        f"{folder / 'aapc.yaml'}: {message}".replace("Value error, ", "")
+    )
+
+
+def test_a_broken_rule_file_stops_the_command(
+    cli: CommandLine, roster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _broken(tmp_path, lambda d: d["versions"][1].update(requirement={"by_count": []}))
+    monkeypatch.setenv("REMINDERS_BODIES_DIR", str(folder))
+    cli.use(roster)
+    result = cli("status")
+    assert result.code == 2
+    assert result.err_lines == [
+        (
+            f"reminders: {folder / 'aapc.yaml'}: versions[1] (aapc-2015).requirement.by_count: "
+            "Tuple should have at least 1 item after validation, not 0"
+        )
+    ]
