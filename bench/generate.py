@@ -91,5 +91,20 @@ def generate(holders: int, directory: Path, seed: int = 2026) -> dict[str, int]:
     return counts
 
 
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def roster(holders: int) -> tuple[Path, dict[str, int]]:
+    """The generated roster of `holders` holders under bench/out/, made once and reused."""
+    directory = OUT / f"roster-{holders}"
+    marker = directory / "counts.txt"
+    if marker.exists():
+        pairs = (item.split("=") for item in marker.read_text().split())
+        return directory, {name: int(value) for name, value in pairs}
+    counts = generate(holders, directory)
+    marker.write_text(" ".join(f"{name}={number}" for name, number in counts.items()))
+    return directory, counts
+
+
 if __name__ == "__main__":
     print(generate(int(sys.argv[1]), Path(sys.argv[2])))

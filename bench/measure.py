@@ -3,15 +3,21 @@ describe the machine."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,35 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
     )
+
+
+@contextmanager
+def databases(postgres: bool) -> Iterator[Callable[[str], str]]:
+    """Yields a function that makes a fresh, empty database on a backend and returns its URL."""
+    server = None
+    if postgres:
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer().start()
+    work = Path(tempfile.mkdtemp(prefix="reminders-bench-"))
+    names = itertools.count(1)
+
+    def fresh(backend: str) -> str:
+        number = next(names)
+        if backend == "sqlite":
+            return f"sqlite:///{work / f'db{number}.sqlite'}"
+        assert server is not None
+        return server.create_database(f"bench_{number}")
+
+    try:
+        yield fresh
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if server is not None:
+            server.stop()
+
+
+def env_for(url: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("REMINDERS_")}
+    env["REMINDERS_DATABASE_URL"] = url
+    return env

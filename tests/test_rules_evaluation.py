@@ -254,6 +254,26 @@ CASES = {
             version="aapc-2012",
         ),
     ),
+    # A cycle that straddles the (unknown) AAPC changeover follows the table of its end date
+    # (choice Q1): ending 2015-09-30, after 2015-08-31, it follows the current one: 40, 16.
+    "aapc 20: a cycle ending after 2015-08-31 follows the current table": Case(
+        holder(
+            [cred("CPC", "2005-01-01"), cred("CPMA", "2010-01-01")],
+            [ceu("2014-06-01", 16, categories="auditing"), ceu("2015-03-01", 24)],
+            AAPC=member("2015-09-30"),
+        ),
+        "2015-09-01",
+        Expect(
+            ("2013-10-01", "2015-09-30"),
+            40,
+            40,
+            0,
+            "complete",
+            29,
+            {"auditing": (16, 16)},
+            version="aapc-2015",
+        ),
+    ),
     # An apprentice credential is its full credential: CPC-A then CPC is one credential, 36.
     "aapc: CPC-A and CPC count once": Case(
         holder(

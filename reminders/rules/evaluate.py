@@ -108,7 +108,7 @@ def ceus(cents: int) -> str:
     return str(whole) if not part else f"{whole}.{part:02d}".rstrip("0")
 
 
-def _cite(body: BodyFile, rule_id: str, sources: Iterable[str]) -> str:
+def _cite(rule_id: str, sources: Iterable[str]) -> str:
     return f"[{rule_id}; {', '.join(sources)}]"
 
 
@@ -158,7 +158,7 @@ def _schedule(
     body: BodyFile, held: Sequence[CredentialFact], membership: MembershipFact
 ) -> tuple[Schedule, str] | str:
     cycle = body.cycle
-    cite = _cite(body, cycle.id, cycle.sources)
+    cite = _cite(cycle.id, cycle.sources)
     if membership.cycle_ends_on is not None:
         end = membership.cycle_ends_on
         if cycle.anchor == "exam":
@@ -230,7 +230,7 @@ def _evaluate_body(
             after = assessment.version.after_deadline
             assessment.reasons.append(
                 f"{status}: the cycle ended unmet; {closing} "
-                f"{_cite(body, f'{assessment.version.id}.after_deadline', after.sources)}"
+                f"{_cite(f'{assessment.version.id}.after_deadline', after.sources)}"
             )
             return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
         if earlier is not None:
@@ -342,7 +342,7 @@ def _requirement(
         figure = table.by_count[min(len(codes), len(table.by_count)) - 1]
         count = f"{len(codes)} {body.body} credential{'s' if len(codes) != 1 else ''}"
         reason = f"{count} ({', '.join(codes)}): {figure} CEUs per cycle"
-        return int(figure * CENTS), f"{reason} {_cite(body, rule, version.sources)}"
+        return int(figure * CENTS), f"{reason} {_cite(rule, version.sources)}"
     return _per_credential(body, version, table, codes)
 
 
@@ -365,7 +365,7 @@ def _per_credential(
     if superseded & set(codes):
         dropped = ", ".join(sorted(superseded & set(codes)))
         reason += f"; {dropped} is superseded and needs no CEUs of its own"
-    return int(total * CENTS), f"{reason} {_cite(body, rule, version.sources)}"
+    return int(total * CENTS), f"{reason} {_cite(rule, version.sources)}"
 
 
 def _minimum_specs(
@@ -393,14 +393,14 @@ def _minimum_specs(
         who = f"{'/'.join(holders_of)}: " if holders_of else ""
         where = f" from {', '.join(minimum.providers)}" if minimum.providers else ""
         reason = f"{who}{amount} tagged {minimum.category}{where}, inside the total"
-        cite = _cite(body, f"{version.id}.minimum.{minimum.id}", minimum.sources)
+        cite = _cite(f"{version.id}.minimum.{minimum.id}", minimum.sources)
         specs.append((minimum, minimum.id, minimum.category, cents, since, f"{reason} {cite}"))
     if version.specialty is not None:
         for code, earned_on in codes.items():
             spec = body.credential(code)
             if spec is not None and spec.kind == "specialty":
                 cents = int(version.specialty.ceus * CENTS)
-                cite = _cite(body, f"{version.id}.specialty", version.specialty.sources)
+                cite = _cite(f"{version.id}.specialty", version.specialty.sources)
                 reason = f"{code}: {ceus(cents)} CEUs tagged specialty:{code}, inside the total"
                 specs.append(
                     (None, code, SPECIALTY_PREFIX + code, cents, earned_on, f"{reason} {cite}")
@@ -430,7 +430,7 @@ def _assess(
     reasons = [
         (
             f"{body.body} rules {version.id} ({version.title}) govern {version.applies.describe()} "
-            f"{_cite(body, version.id, version.sources)}"
+            f"{_cite(version.id, version.sources)}"
         )
     ]
     required, requirement_reason = _requirement(body, version, held)
