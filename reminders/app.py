@@ -12,7 +12,11 @@ from sqlalchemy import Engine
 from reminders.db import migrate
 from reminders.db.engine import make_engine
 from reminders.errors import BadInput, ReminderError
-from reminders.resources import bodies_dir
+from reminders.mail.render import Renderer
+from reminders.mail.smtp import SmtpConfig
+from reminders.notices.ladder import Ladder, load_ladder
+from reminders.notices.service import MailSettings
+from reminders.resources import bodies_dir, config_dir, templates_dir
 from reminders.rules.loader import Rulebook, RulebookError, load_rulebook
 from reminders.settings import Settings
 
@@ -39,6 +43,44 @@ class App:
             return load_rulebook(self.settings.bodies_dir or bodies_dir())
         except RulebookError as exc:
             raise BadInput(str(exc)) from exc
+
+    @cached_property
+    def ladder(self) -> Ladder:
+        try:
+            return load_ladder(config_dir() / "notices.yaml")
+        except RulebookError as exc:
+            raise BadInput(str(exc)) from exc
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        return Renderer(templates_dir())
+
+    def smtp(self) -> SmtpConfig:
+        s = self.settings
+        return SmtpConfig(
+            host=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            security=s.smtp_tls,
+            timeout=s.smtp_timeout_seconds,
+            connections=s.smtp_connections,
+        )
+
+    def mail(self) -> MailSettings:
+        s = self.settings
+        if s.secret_key is None:
+            raise BadInput(
+                "REMINDERS_SECRET_KEY is not set: it signs the unsubscribe link of every notice"
+            )
+        return MailSettings(
+            mail_from=s.mail_from,
+            base_url=s.base_url,
+            secret=s.secret_key.get_secret_value().encode(),
+            daily_cap=s.daily_cap,
+            max_attempts=s.max_attempts,
+            retry_seconds=s.retry_seconds,
+        )
 
     def ready_engine(self) -> Engine:
         """The engine, once the schema is known to be current."""

@@ -6,10 +6,11 @@ line on stderr, starting with `reminders:`.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -21,17 +22,23 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
-from reminders.db import migrate, summary
-from reminders.db.facts import holder_facts
+from reminders.db import migrate, outbox, summary
+from reminders.db.facts import StoredHolder, stored_holders
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
 from reminders.imports.runner import Problem as ImportProblem
+from reminders.mail.message import Deadline, build
+from reminders.notices.content import notice_view
+from reminders.notices.service import Deliverer, plan_holders, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
-from reminders.status import json_array, table
+from reminders.status import json_array, json_pieces, table
+from reminders.tokens import sign
 
 KINDS = (*ORDER, "all")
+KINDS_OF_NOTICE = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
+DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _app() -> App:
@@ -180,11 +187,12 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
 
         def evaluations() -> Iterator[Evaluation]:
             nonlocal found
-            for facts in holder_facts(connection, holder_id):
-                found = True
-                results, trouble = evaluate(facts, rulebook, day)
-                problems.extend(trouble)
-                yield from results
+            for batch in stored_holders(connection, holder_id):
+                for holder in batch:
+                    found = True
+                    results, trouble = evaluate(holder.facts, rulebook, day)
+                    problems.extend(trouble)
+                    yield from results
 
         if output == "json":
             for piece in json_array(evaluations()):
@@ -200,9 +208,151 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
         )
 
 
+def write_preview(
+    app: App, holder: StoredHolder, evaluation: Evaluation, kind: str, day: date, out: Path
+) -> list[Path]:
+    body_ladder = app.ladder.bodies[evaluation.body]
+    rung = {
+        "deadline": body_ladder.before,
+        "overdue": body_ladder.after,
+        "dues": body_ladder.dues_before,
+    }
+    steps = rung.get(kind) or (0,)
+    view = notice_view(kind, str(steps[0]), evaluation, body_ladder, day, evaluation.version)
+    secret = app.settings.secret_key.get_secret_value() if app.settings.secret_key else "preview"
+    now = app.now()
+    token = sign(secret.encode(), holder.email, "notices", now)
+    unsubscribe = f"{app.settings.base_url}/u/{token}"
+    rendered = app.renderer.render(holder.full_name, [view], unsubscribe)
+    deadline = (
+        [
+            Deadline(
+                f"{holder.facts.holder_id}-preview@reminders",
+                f"{evaluation.body} CEUs due",
+                evaluation.cycle_end,
+                body_ladder.ceu_page,
+            )
+        ]
+        if kind == "deadline"
+        else []
+    )
+    envelope = build(
+        rendered,
+        mail_from=app.settings.mail_from,
+        to_name=holder.full_name,
+        to_address=holder.email,
+        keys=[f"preview|{holder.facts.holder_id}|{kind}"],
+        unsubscribe_url=unsubscribe,
+        now=now,
+        deadlines=deadline,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{holder.facts.holder_id}-{evaluation.body}-{kind}"
+    eml, html = stem.with_suffix(".eml"), stem.with_suffix(".html")
+    eml.write_bytes(envelope.data)
+    html.write_text(rendered.html, encoding="utf-8")
+    return [eml, html]
+
+
 def _console() -> Console:
     # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
     return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+@cli.command("plan")
+@click.option("--as-of", "as_of", type=DAY, help="Plan as of this day (default: today).")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def plan_(as_of: datetime | None, output: str) -> None:
+    """The notices due as of a day that have not been sent. Writes nothing."""
+    app = _app()
+    day = as_of.date() if as_of else app.today()
+    rulebook, ladder = app.rulebook, app.ladder
+    with app.ready_engine().connect() as connection:
+        rows = (
+            {
+                "holder_id": holder.facts.holder_id,
+                "body": notice.body,
+                "kind": notice.kind,
+                "key": notice.key,
+                "due_on": notice.due_on.isoformat(),
+                "to": holder.email,
+                "rung": notice.rung,
+                "expires_on": notice.expires_on.isoformat(),
+            }
+            for holder, result in plan_holders(connection, rulebook, ladder, day)
+            for notice in result.due
+        )
+        if output == "json":
+            for piece in json_pieces(rows):
+                sys.stdout.write(piece)
+            return
+        console = _console()
+        console.print(
+            f"{'holder':<12}  {'body':<6}  {'kind':<9}  {'rung':<10}  {'due on':<10}  to",
+            style="bold",
+        )
+        for row in rows:
+            console.print(
+                f"{row['holder_id']:<12}  {row['body']:<6}  {row['kind']:<9}  {row['rung']:<10}  "
+                f"{row['due_on']:<10}  {row['to']}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@cli.command()
+@click.option("--as-of", "as_of", type=DAY, help="Plan as of this day (default: today).")
+def send(as_of: datetime | None) -> None:
+    """One pass: queue the notices due, then deliver the queue."""
+    app = _app()
+    day = as_of.date() if as_of else app.today()
+    mail, smtp = app.mail(), app.smtp()
+    engine = app.ready_engine()
+    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now())
+    deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)
+    report = asyncio.run(deliverer.deliver_due(day))
+    with engine.connect() as connection:
+        waiting = outbox.pending(connection)
+    click.echo(
+        f"queued {queued} message{'s' if queued != 1 else ''}; sent {report.sent}, "
+        f"{report.retried} to retry, {report.failed} failed, {report.expired} expired, "
+        f"{report.cancelled} cancelled, {report.deferred} held by the daily cap; "
+        f"{waiting} waiting"
+    )
+    for error in report.errors:
+        click.echo(f"reminders: warning: {error}", err=True)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(KINDS_OF_NOTICE))
+@click.option("--holder", "holder_id", metavar="ID", required=True, help="The holder to write to.")
+@click.option("--body", help="The certifying body (default: the holder's first).")
+@click.option("--as-of", "as_of", type=DAY, help="Evaluate as of this day (default: today).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("preview"),
+    show_default=True,
+)
+def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None, out: Path) -> None:
+    """Render a notice of KIND for a holder to .eml and .html files. Sends nothing."""
+    app = _app()
+    day = as_of.date() if as_of else app.today()
+    with app.ready_engine().connect() as connection:
+        found = [h for batch in stored_holders(connection, holder_id) for h in batch]
+    if not found:
+        raise BadInput(f"no holder {holder_id!r}")
+    holder = found[0]
+    evaluations, _ = evaluate(holder.facts, app.rulebook, day)
+    chosen = [e for e in evaluations if body is None or e.body == body]
+    if not chosen:
+        raise BadInput(f"holder {holder_id!r} has no evaluation with {body or 'any body'} on {day}")
+    files = write_preview(app, holder, chosen[0], kind, day, out)
+    for path in files:
+        click.echo(path)
 
 
 @cli.command()

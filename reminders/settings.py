@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     scan_interval_seconds: int | None = Field(default=None, gt=0)
     timezone: str = "America/New_York"
     bodies_dir: Path | None = None
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    daily_cap: int = Field(default=3, ge=1)
+    max_attempts: int = Field(default=8, ge=1)
+    retry_seconds: int = Field(default=60, ge=1)
 
     @field_validator("bodies_dir")
     @classmethod

@@ -53,14 +53,18 @@ def as_json(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def json_array(evaluations: Iterable[Evaluation]) -> Iterator[str]:
-    """The JSON array, a piece at a time, so that a million objects never sit in memory."""
+def json_pieces(objects: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array, a piece at a time, so that a million objects never sit in memory."""
     yield "["
     first = True
-    for evaluation in evaluations:
-        yield ("\n" if first else ",\n") + json.dumps(as_json(evaluation))
+    for item in objects:
+        yield ("\n" if first else ",\n") + json.dumps(item)
         first = False
     yield "\n]\n" if not first else "]\n"
+
+
+def json_array(evaluations: Iterable[Evaluation]) -> Iterator[str]:
+    return json_pieces(as_json(evaluation) for evaluation in evaluations)
 
 
 COLUMNS = (

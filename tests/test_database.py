@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from reminders.db.engine import make_engine
+from reminders.db.migrate import head_revision, upgrade
 from reminders.db.models import Base
 from tests.conftest import CommandLine
 from tests.pgserver import PostgresServer
@@ -21,7 +22,7 @@ def test_init_creates_every_table_and_is_idempotent(cli: CommandLine, database_u
     assert first.out.startswith("created database ")
     second = cli("init")
     assert second.code == 0
-    assert "is up to date (schema 0001)" in second.out
+    assert f"is up to date (schema {head_revision()})" in second.out
     engine = make_engine(database_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
@@ -68,7 +69,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(cli: CommandLine, tmp_path: P
 def test_the_default_database_is_a_file_under_var(cli: CommandLine) -> None:
     result = cli("init")
     assert result.code == 0
-    assert result.out == "created database sqlite:///var/reminders.db (schema 0001)\n"
+    assert result.out == f"created database sqlite:///var/reminders.db (schema {head_revision()})\n"
     assert Path("var/reminders.db").is_file()
 
 
@@ -80,3 +81,23 @@ def test_an_unreachable_database_is_one_line_and_exit_1(
     assert result.code == 1
     assert len(result.err_lines) == 1
     assert result.err_lines[0].startswith("reminders: cannot use the database: ")
+
+
+def test_init_migrates_an_older_database_and_keeps_its_data(
+    cli: CommandLine, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    assert upgrade(engine, "0001") == (None, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO holders (holder_id, full_name, email) VALUES ('h-1', 'Ann', 'a@b.org')"
+            )
+        )
+    engine.dispose()
+    cli.use(database_url)
+    assert cli("show").code == 1  # the schema is older than this version needs
+    result = cli("init")
+    assert result.out.startswith("migrated database ")
+    assert result.out.endswith(f"from schema 0001 to {head_revision()}\n")
+    assert "1 holders" in cli("show").out

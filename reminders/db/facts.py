@@ -1,9 +1,11 @@
-"""Reads holders' facts for the evaluation in batches: a few queries per thousand holders, in
-holder_id order, so that a scan of every holder runs in bounded memory."""
+"""Reads holders and their facts in batches: a few queries per thousand holders, in holder_id
+order, so that a scan of every holder runs in bounded memory."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Integer, select, type_coerce
 
@@ -11,6 +13,17 @@ from reminders.db.models import CeuRecord, Credential, Holder, Membership
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 
 BATCH = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHolder:
+    """A holder as stored: the row id, how to reach them, and the facts the rules evaluate."""
+
+    pk: int
+    full_name: str
+    email: str
+    timezone: str | None
+    facts: HolderFacts
 
 
 class _Codes:
@@ -27,14 +40,15 @@ class _Codes:
         return found
 
 
-def holder_facts(
+def stored_holders(
     connection: Connection, holder_id: str | None = None, batch: int = BATCH
-) -> Iterator[HolderFacts]:
-    """Every holder's facts (or one holder's), in holder_id order."""
+) -> Iterator[list[StoredHolder]]:
+    """Every holder (or one), in holder_id order, a batch at a time."""
     codes = _Codes()
     last = ""
+    columns = (Holder.id, Holder.holder_id, Holder.full_name, Holder.email, Holder.timezone)
     while True:
-        query = select(Holder.id, Holder.holder_id).order_by(Holder.holder_id).limit(batch)
+        query = select(*columns).order_by(Holder.holder_id).limit(batch)
         if holder_id is not None:
             query = query.where(Holder.holder_id == holder_id)
         else:
@@ -42,16 +56,22 @@ def holder_facts(
         holders = connection.execute(query).all()
         if not holders:
             return
-        yield from _load(connection, [(pk, ref) for pk, ref in holders], codes)
+        yield list(_load(connection, [tuple(row) for row in holders], codes))
         if holder_id is not None or len(holders) < batch:
             return
         last = holders[-1][1]
 
 
+def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHolder]:
+    columns = (Holder.id, Holder.holder_id, Holder.full_name, Holder.email, Holder.timezone)
+    rows = connection.execute(select(*columns).where(Holder.id.in_(pks))).all()
+    return {holder.pk: holder for holder in _load(connection, [tuple(r) for r in rows], _Codes())}
+
+
 def _load(
-    connection: Connection, holders: list[tuple[int, str]], codes: _Codes
-) -> Iterator[HolderFacts]:
-    pks = [pk for pk, _ in holders]
+    connection: Connection, holders: list[tuple[Any, ...]], codes: _Codes
+) -> Iterator[StoredHolder]:
+    pks = [row[0] for row in holders]
     credentials: dict[int, list[CredentialFact]] = {}
     query = select(Credential.holder_pk, Credential.code, Credential.earned_on)
     for pk, code, earned_on in connection.execute(query.where(Credential.holder_pk.in_(pks))):
@@ -77,10 +97,11 @@ def _load(
             completed_on, cents, title, codes(bodies), codes(categories), provider, index
         )
         ceus.setdefault(pk, []).append(fact)
-    for pk, ref in holders:
-        yield HolderFacts(
+    for pk, ref, full_name, email, timezone in holders:
+        facts = HolderFacts(
             holder_id=ref,
             credentials=tuple(credentials.get(pk, ())),
             memberships=memberships.get(pk, {}),
             ceus=tuple(ceus.get(pk, ())),
         )
+        yield StoredHolder(pk, full_name, email, timezone, facts)

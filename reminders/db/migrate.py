@@ -35,14 +35,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate to the newest schema; returns the revisions before and after. Idempotent."""
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate to the newest schema (or `revision`); returns the revisions before and after.
+    Idempotent."""
     before = current_revision(engine)
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return before, head_revision()
+        command.upgrade(config, revision)
+    return before, current_revision(engine)
 
 
 def require_current(engine: Engine) -> None:

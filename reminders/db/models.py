@@ -190,3 +190,56 @@ class ChangeEvent(Base):
     holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeRecord(Base):
+    """A notice planned for a holder: its key is unique, so it is planned, sent or skipped once.
+
+    States: queued, sending, sent, retry, failed, expired, cancelled (with their message), or
+    skipped (never sent: a more urgent rung of the same kind went out instead).
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_holder", "holder_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(ID_LENGTH + 96), unique=True)
+    holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    kind: Mapped[str] = mapped_column(String(16))
+    rung: Mapped[str] = mapped_column(String(16))
+    cycle_end: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessageRecord(Base):
+    """The outbox: one mail to one holder, carrying every notice due for them in one run."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    to_address: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Suppression(Base):
+    """An address the mail server refused for good; no mail goes there until the holder's data
+    changes (an import that changes the holder lifts it)."""
+
+    __tablename__ = "suppressions"
+
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

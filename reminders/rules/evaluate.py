@@ -66,6 +66,10 @@ class Evaluation:
     """The last day before the credential is revoked: the cycle's end plus the body's window."""
     required_stated: bool
     explanation: tuple[str, ...]
+    renews_on: date | None = None
+    """The membership's renewal date, where the body has annual dues."""
+    submission_opens: date | None = None
+    """The first day CEUs can be submitted for this cycle, where the body says."""
 
     @property
     def pace_per_month(self) -> int | None:
@@ -232,7 +236,9 @@ def _evaluate_body(
                 f"{status}: the cycle ended unmet; {closing} "
                 f"{_cite(f'{assessment.version.id}.after_deadline', after.sources)}"
             )
-            return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
+            return _result(
+                facts, body, membership, assessment, certified, as_of, status, cycle_reason
+            )
         if earlier is not None:
             consumed, moved = earlier[1], earlier[2]
     counted = [
@@ -244,7 +250,7 @@ def _evaluate_body(
     if settled:
         assessment.reasons.append(settled)
     status = _status(assessment, certified, as_of)
-    return _result(facts, body, assessment, certified, as_of, status, cycle_reason)
+    return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
 
 
 def _settled(
@@ -504,6 +510,7 @@ def _status(assessment: _Assessment, certified: date, as_of: date) -> str:
 def _result(
     facts: HolderFacts,
     body: BodyFile,
+    membership: MembershipFact,
     assessment: _Assessment,
     certified: date,
     as_of: date,
@@ -536,4 +543,10 @@ def _result(
         deadline=_deadline(assessment.version, window.end),
         required_stated=assessment.required_stated,
         explanation=tuple(reasons),
+        renews_on=membership.renews_on if body.membership is not None else None,
+        submission_opens=(
+            add_months(window.end, -body.submission.opens_months_before)
+            if body.submission is not None
+            else None
+        ),
     )

@@ -31,7 +31,7 @@ class Rulebook:
         return self.bodies[body_code].category_codes()
 
 
-def _location(loc: Iterable[int | str], data: object) -> str:
+def error_location(loc: Iterable[int | str], data: object) -> str:
     """A pydantic error location as a path a person can find in the YAML file."""
     parts: list[str] = []
     node = data
@@ -62,7 +62,7 @@ def load_body_file(path: Path) -> BodyFile:
         return BodyFile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = _location(first["loc"], data)
+        where = error_location(first["loc"], data)
         message = str(first["msg"]).removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RulebookError(f"{path}: {where}: {message}{more}") from exc

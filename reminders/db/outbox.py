@@ -1,0 +1,211 @@
+"""The outbox: notices recorded under their unique key, in the same transaction as the message
+that will carry them; claims with a lease; outcomes recorded on the rows.
+
+Message states: queued -> sending -> sent, or retry (next attempt later), failed (for good),
+expired (its notices went stale before they could go out), cancelled (no longer true when
+re-checked just before sending). Notices share their message's state, or are `skipped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from reminders.db.models import MessageRecord, NoticeRecord, Suppression
+from reminders.notices.planning import Known, Notice, Plan
+
+PENDING = ("queued", "retry")
+
+
+def known_notices(connection: Connection, holder_pks: Sequence[int]) -> dict[int, dict[str, Known]]:
+    """Every notice key already recorded for these holders, whatever became of it."""
+    known: dict[int, dict[str, Known]] = {pk: {} for pk in holder_pks}
+    n = NoticeRecord
+    query = select(n.holder_pk, n.key, n.due_on, n.updated_at).where(n.holder_pk.in_(holder_pks))
+    for pk, key, due_on, updated_at in connection.execute(query):
+        known[pk][key] = Known(key, max(due_on, updated_at.date()))
+    return known
+
+
+def _insert_notices(connection: Connection, rows: list[dict[str, object]]) -> set[str]:
+    """Insert notice rows; a key another planner recorded first is left alone. The keys inserted."""
+    if not rows:
+        return set()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(NoticeRecord)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(NoticeRecord.key)
+    )
+    return set(connection.execute(statement).scalars())
+
+
+def _row(
+    notice: Notice, holder_pk: int, state: str, message: int | None, now: datetime
+) -> dict[str, object]:
+    return {
+        "key": notice.key,
+        "holder_pk": holder_pk,
+        "body": notice.body,
+        "kind": notice.kind,
+        "rung": notice.rung,
+        "cycle_end": notice.cycle_end,
+        "due_on": notice.due_on,
+        "expires_on": notice.expires_on,
+        "state": state,
+        "message_pk": message,
+        "updated_at": now,
+    }
+
+
+def record_plan(
+    connection: Connection, holder_pk: int, address: str, plan: Plan, now: datetime
+) -> int | None:
+    """Queue one message with every due notice, and record the skipped ones; returns the
+    message's id, or None if there was nothing new to send."""
+    skipped = [_row(n, holder_pk, "skipped", None, now) for n in plan.skipped]
+    _insert_notices(connection, skipped)
+    if not plan.due:
+        return None
+    message = connection.execute(
+        insert(MessageRecord)
+        .values(holder_pk=holder_pk, to_address=address, state="queued", attempts=0, created_at=now)
+        .returning(MessageRecord.id)
+    ).scalar_one()
+    inserted = _insert_notices(
+        connection, [_row(n, holder_pk, "queued", message, now) for n in plan.due]
+    )
+    if not inserted:
+        connection.execute(delete(MessageRecord).where(MessageRecord.id == message))
+        return None
+    return int(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    holder_pk: int
+    to_address: str
+    attempts: int
+
+
+def claim(connection: Connection, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Take up to `limit` messages that are due, for `lease`; a lease that ran out (its worker
+    died) makes the message claimable again. PostgreSQL skips rows another worker has locked."""
+    due = and_(
+        or_(
+            MessageRecord.state.in_(PENDING),
+            and_(MessageRecord.state == "sending", MessageRecord.lease_until < now),
+        ),
+        or_(MessageRecord.next_attempt_at.is_(None), MessageRecord.next_attempt_at <= now),
+    )
+    candidates = select(MessageRecord.id).where(due).order_by(MessageRecord.id).limit(limit)
+    if connection.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(connection.execute(candidates).scalars())
+    if not ids:
+        return []
+    # The condition again: on SQLite this conditional UPDATE is the claim itself.
+    claimed = connection.execute(
+        update(MessageRecord)
+        .where(MessageRecord.id.in_(ids), due)
+        .values(state="sending", lease_until=now + lease)
+        .returning(
+            MessageRecord.id,
+            MessageRecord.holder_pk,
+            MessageRecord.to_address,
+            MessageRecord.attempts,
+        )
+    ).all()
+    return sorted((Claimed(*row) for row in claimed), key=lambda c: c.id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotice:
+    id: int
+    key: str
+    body: str
+    kind: str
+    rung: str
+    cycle_end: date
+    due_on: date
+    expires_on: date
+    state: str
+
+
+def notices_of(connection: Connection, message: int) -> list[StoredNotice]:
+    n = NoticeRecord
+    query = (
+        select(n.id, n.key, n.body, n.kind, n.rung, n.cycle_end, n.due_on, n.expires_on, n.state)
+        .where(n.message_pk == message)
+        .order_by(n.id)
+    )
+    return [StoredNotice(*row) for row in connection.execute(query)]
+
+
+def finish(
+    connection: Connection,
+    message: int,
+    state: str,
+    now: datetime,
+    *,
+    error: str | None = None,
+    next_attempt: datetime | None = None,
+    notices: Iterable[tuple[int, str]] = (),
+) -> None:
+    """Record an outcome on the message and its notices (each its own state, if given)."""
+    values: dict[str, object] = {"state": state, "lease_until": None, "last_error": error}
+    if state == "sent":
+        values["sent_at"] = now
+    if state in ("retry", "sent", "failed"):
+        values["attempts"] = MessageRecord.attempts + 1
+    if next_attempt is not None:
+        values["next_attempt_at"] = next_attempt
+    connection.execute(update(MessageRecord).where(MessageRecord.id == message).values(values))
+    specific = dict(notices)
+    connection.execute(
+        update(NoticeRecord)
+        .where(
+            NoticeRecord.message_pk == message,
+            NoticeRecord.id.not_in(list(specific)),
+            NoticeRecord.state.in_((*PENDING, "sending")),
+        )
+        .values(state=state, updated_at=now)
+    )
+    for notice, notice_state in specific.items():
+        connection.execute(
+            update(NoticeRecord)
+            .where(NoticeRecord.id == notice)
+            .values(state=notice_state, updated_at=now)
+        )
+
+
+def sent_today(connection: Connection, address: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        MessageRecord.to_address == address, MessageRecord.sent_at >= since
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def suppressed(connection: Connection, address: str) -> str | None:
+    return connection.execute(
+        select(Suppression.reason).where(Suppression.email == address)
+    ).scalar_one_or_none()
+
+
+def suppress(connection: Connection, address: str, reason: str, now: datetime) -> None:
+    if suppressed(connection, address) is None:
+        connection.execute(
+            insert(Suppression).values(email=address, reason=reason[:500], created_at=now)
+        )
+
+
+def pending(connection: Connection) -> int:
+    """Messages that still have to go out (queued, retrying, or being sent)."""
+    query = select(func.count()).where(MessageRecord.state.in_((*PENDING, "sending")))
+    return int(connection.execute(query).scalar_one())

@@ -1,0 +1,1 @@
+"""Mail: rendering notices from the templates, building messages, and delivering them."""

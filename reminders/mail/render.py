@@ -1,0 +1,54 @@
+"""Renders notices with the Jinja2 templates under `templates/`.
+
+Sandboxed environments with StrictUndefined: data is passed as values and never evaluated, a
+misspelt variable fails loudly (in the tests, not in an inbox), and HTML is autoescaped. Each
+template is compiled once and reused; the stylesheet is inlined for mail clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import css_inline
+from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from reminders.notices.content import NoticeView
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self, directory: Path) -> None:
+        loader = FileSystemLoader(directory)
+        self._text = ImmutableSandboxedEnvironment(
+            loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+        )
+        self._html = ImmutableSandboxedEnvironment(
+            loader=loader, undefined=StrictUndefined, autoescape=select_autoescape(["html"])
+        )
+        self._inliner = css_inline.CSSInliner(keep_style_tags=False)
+
+    def render(self, name: str, notices: Sequence[NoticeView], unsubscribe_url: str) -> Rendered:
+        """One message for one person: every notice a section, the most pressing first."""
+        if not notices:
+            raise ValueError("a message needs at least one notice")
+        views = [asdict(notice) for notice in notices]
+        first = views[0]
+        subject = self._text.get_template(f"{first['kind']}.subject.txt").render(n=first).strip()
+        if len(views) > 1:
+            subject += f" (and {len(views) - 1} more)"
+        texts = [self._text.get_template(f"{v['kind']}.txt").render(n=v).strip() for v in views]
+        htmls = [Markup(self._html.get_template(f"{v['kind']}.html").render(n=v)) for v in views]
+        context = {"name": name, "subject": subject, "unsubscribe_url": unsubscribe_url}
+        text = self._text.get_template("layout.txt").render(sections=texts, **context)
+        html = self._html.get_template("layout.html").render(sections=htmls, **context)
+        return Rendered(" ".join(subject.split()), text, self._inliner.inline(html))

@@ -1,0 +1,191 @@
+"""Which notices are due: a pure function of the evaluations, the ladder, the day and what was
+already planned.
+
+Kinds: `deadline` (rungs before the due date), `shortfall` (behind pace, at most once per
+interval), `complete` (once per cycle), `overdue` (rungs after the due date, until revocation),
+`lapsed` (once), `dues` (before an annual membership renewal). A notice's key names the holder,
+the body, the cycle's end (the renewal date for dues), the kind and the rung; the same notice
+always has the same key. After a gap only the most urgent rung that still applies is due; the
+earlier unsent rungs are returned as skipped, to be recorded and never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from reminders.notices.ladder import BodyLadder, Ladder
+from reminders.rules.evaluate import Evaluation
+
+KINDS = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
+# The order notices appear in a message, most pressing first.
+URGENCY = {"lapsed": 0, "overdue": 1, "deadline": 2, "shortfall": 3, "dues": 4, "complete": 5}
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    holder_id: str
+    body: str
+    kind: str
+    rung: str
+    """Days before or after the due date, or what the notice is once in: 'cycle', 'lapse', a day."""
+    cycle_end: date
+    due_on: date
+    expires_on: date
+    """The first day it may no longer go out: the next rung's, or when it stops being true."""
+
+    @property
+    def key(self) -> str:
+        return notice_key(self.holder_id, self.body, self.cycle_end, self.kind, self.rung)
+
+
+def notice_key(holder_id: str, body: str, cycle_end: date, kind: str, rung: str) -> str:
+    return f"{holder_id}|{body}|{cycle_end.isoformat()}|{kind}|{rung}"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A notice planned before (queued, sent, skipped, expired…): its key, and the last day
+    something happened to it (planned, sent)."""
+
+    key: str
+    on: date
+
+
+@dataclass
+class Plan:
+    due: list[Notice] = field(default_factory=list)
+    skipped: list[Notice] = field(default_factory=list)
+
+
+def plan(
+    evaluations: Iterable[Evaluation],
+    ladder: Ladder,
+    as_of: date,
+    known: Mapping[str, Known],
+) -> Plan:
+    """The notices due on `as_of` for one holder's evaluations, given the keys already known."""
+    result = Plan()
+    for evaluation in evaluations:
+        rungs = ladder.bodies.get(evaluation.body)
+        if rungs is None:
+            continue
+        for kind_plan in (
+            _deadline(evaluation, rungs, as_of, known),
+            _overdue(evaluation, rungs, as_of, known),
+            _lapsed(evaluation, ladder, as_of, known),
+            _complete(evaluation, as_of, known),
+            _dues(evaluation, rungs, as_of, known),
+        ):
+            result.due.extend(kind_plan.due)
+            result.skipped.extend(kind_plan.skipped)
+        if not any(n.kind == "deadline" and n.body == evaluation.body for n in result.due):
+            result.due.extend(_shortfall(evaluation, ladder, as_of, known))
+    result.due.sort(key=lambda n: (URGENCY[n.kind], n.body))
+    return result
+
+
+def _ladder(
+    evaluation: Evaluation,
+    kind: str,
+    anchor: date,
+    rungs: Sequence[tuple[int, date]],
+    last_expiry: date,
+    as_of: date,
+    known: Mapping[str, Known],
+) -> Plan:
+    """Rungs as (days, due day), least urgent first: the most urgent one due, unless it or a more
+    urgent one is known already; the earlier unknown ones skipped."""
+    result = Plan()
+    reached = [(days, due) for days, due in rungs if due <= as_of]
+    if not reached:
+        return result
+    notices = []
+    for position, (days, due) in enumerate(rungs):
+        expires = rungs[position + 1][1] if position + 1 < len(rungs) else last_expiry
+        notices.append(
+            Notice(evaluation.holder_id, evaluation.body, kind, str(days), anchor, due, expires)
+        )
+    current = notices[len(reached) - 1]
+    if as_of >= current.expires_on:
+        return result
+    if any(n.key in known for n in notices[len(reached) - 1 :]):
+        return result
+    result.due.append(current)
+    result.skipped.extend(n for n in notices[: len(reached) - 1] if n.key not in known)
+    return result
+
+
+def _deadline(
+    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
+) -> Plan:
+    if evaluation.status not in ("on_track", "behind"):
+        return Plan()
+    end = evaluation.cycle_end
+    steps = [(days, end - timedelta(days=days)) for days in rungs.before]
+    return _ladder(evaluation, "deadline", end, steps, end + ONE_DAY, as_of, known)
+
+
+def _overdue(
+    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
+) -> Plan:
+    if evaluation.status != "overdue":
+        return Plan()
+    end = evaluation.cycle_end
+    steps = [(days, end + timedelta(days=days)) for days in reversed(rungs.after)]
+    steps = [(days, due) for days, due in steps if due <= evaluation.deadline]
+    last = evaluation.deadline + ONE_DAY
+    return _ladder(evaluation, "overdue", end, steps, last, as_of, known)
+
+
+def _once(evaluation: Evaluation, kind: str, rung: str, due: date, expires: date) -> Notice:
+    return Notice(
+        evaluation.holder_id, evaluation.body, kind, rung, evaluation.cycle_end, due, expires
+    )
+
+
+def _lapsed(
+    evaluation: Evaluation, ladder: Ladder, as_of: date, known: Mapping[str, Known]
+) -> Plan:
+    if evaluation.status != "lapsed":
+        return Plan()
+    due = evaluation.deadline + ONE_DAY
+    notice = _once(evaluation, "lapsed", "lapse", due, due + timedelta(ladder.lapsed_valid_days))
+    fresh = notice.key not in known and as_of < notice.expires_on
+    return Plan(due=[notice] if fresh else [])
+
+
+def _complete(evaluation: Evaluation, as_of: date, known: Mapping[str, Known]) -> Plan:
+    if evaluation.status != "complete" or as_of > evaluation.cycle_end:
+        return Plan()
+    notice = _once(evaluation, "complete", "cycle", as_of, evaluation.cycle_end + ONE_DAY)
+    return Plan(due=[] if notice.key in known else [notice])
+
+
+def _dues(
+    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
+) -> Plan:
+    renews = evaluation.renews_on
+    if renews is None or not rungs.dues_before or renews < as_of:
+        return Plan()
+    steps = [(days, renews - timedelta(days=days)) for days in rungs.dues_before]
+    return _ladder(evaluation, "dues", renews, steps, renews + ONE_DAY, as_of, known)
+
+
+def _shortfall(
+    evaluation: Evaluation, ladder: Ladder, as_of: date, known: Mapping[str, Known]
+) -> list[Notice]:
+    if evaluation.status != "behind":
+        return []
+    interval = timedelta(days=ladder.shortfall_interval_days)
+    # A deadline notice carries the same figures, so it counts as the interval's shortfall.
+    prefixes = tuple(
+        notice_key(evaluation.holder_id, evaluation.body, evaluation.cycle_end, kind, "")
+        for kind in ("shortfall", "deadline")
+    )
+    if any(k.startswith(prefixes) and as_of - n.on < interval for k, n in known.items()):
+        return []
+    expires = min(as_of + interval, evaluation.cycle_end + ONE_DAY)
+    return [_once(evaluation, "shortfall", as_of.isoformat(), as_of, expires)]

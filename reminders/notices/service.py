@@ -1,0 +1,262 @@
+"""The use cases that join the pure core to the adapters: plan, queue, deliver.
+
+plan_holders   evaluate and plan every holder, writing nothing       (reminders plan)
+queue_due      record the due notices and their messages in the outbox
+deliver_due    claim queued messages, re-check them, send, record    (reminders send)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+
+from reminders.db import outbox
+from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
+from reminders.mail.message import Deadline, Envelope, build
+from reminders.mail.render import Renderer
+from reminders.mail.smtp import SendError, SmtpConfig, send_all
+from reminders.notices.content import notice_view
+from reminders.notices.ladder import Ladder
+from reminders.notices.planning import Plan, plan
+from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.loader import Rulebook
+from reminders.tokens import sign
+
+CLAIM_BATCH = 100
+LEASE = timedelta(minutes=5)
+UNSUBSCRIBE_VALID = timedelta(days=180)
+
+
+def plan_holders(
+    connection: Connection, rulebook: Rulebook, ladder: Ladder, as_of: date
+) -> Iterator[tuple[StoredHolder, Plan]]:
+    """Every holder with something due, and their plan; batch by batch."""
+    for batch in stored_holders(connection):
+        known = outbox.known_notices(connection, [holder.pk for holder in batch])
+        for holder in batch:
+            evaluations, _ = evaluate(holder.facts, rulebook, as_of)
+            result = plan(evaluations, ladder, as_of, known[holder.pk])
+            if result.due or result.skipped:
+                yield holder, result
+
+
+def queue_due(
+    engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date, now: datetime
+) -> int:
+    """Record every due notice in the outbox, one message per person; how many messages."""
+    queued = 0
+    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+    with connection, connection.begin():
+        for holder, result in list(plan_holders(connection, rulebook, ladder, as_of)):
+            if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
+                queued += 1
+    return queued
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str
+    base_url: str
+    secret: bytes
+    daily_cap: int
+    max_attempts: int
+    retry_seconds: int
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation]) -> bool:
+    """Is the notice still true on fresh data? (A CEU recorded since planning may have solved it.)"""
+    e = evaluations.get(record.body)
+    if e is None:
+        return False
+    if record.kind == "dues":
+        return e.renews_on == record.cycle_end
+    if e.cycle_end != record.cycle_end:
+        return False
+    wanted = {
+        "deadline": ("on_track", "behind"),
+        "shortfall": ("behind",),
+        "overdue": ("overdue",),
+        "lapsed": ("lapsed",),
+        "complete": ("complete",),
+    }
+    return e.status in wanted[record.kind]
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    message: int
+    envelope: Envelope
+    attempts: int
+    notices: list[tuple[int, str]]
+
+
+class Deliverer:
+    """One delivery pass over the outbox (`deliver_due`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rulebook: Rulebook,
+        ladder: Ladder,
+        renderer: Renderer,
+        smtp: SmtpConfig,
+        mail: MailSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
+        self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
+
+    async def deliver_due(self, as_of: date) -> Report:
+        report = Report()
+        while True:
+            now = self.clock()
+            connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            with connection, connection.begin():
+                claimed = outbox.claim(connection, now, LEASE, CLAIM_BATCH)
+                if not claimed:
+                    return report
+                outgoing = self._prepare(connection, claimed, as_of, now, report)
+            outcomes = await send_all(self.smtp, [item.envelope for item in outgoing])
+            self._record(outgoing, outcomes, report)
+
+    def _prepare(
+        self,
+        connection: Connection,
+        claimed: list[outbox.Claimed],
+        as_of: date,
+        now: datetime,
+        report: Report,
+    ) -> list[_Outgoing]:
+        holders = holders_by_pk(connection, [c.holder_pk for c in claimed])
+        ready = []
+        for message in claimed:
+            holder = holders[message.holder_pk]
+            item = self._prepare_one(connection, message, holder, as_of, now, report)
+            if item is not None:
+                ready.append(item)
+        return ready
+
+    def _prepare_one(
+        self,
+        connection: Connection,
+        message: outbox.Claimed,
+        holder: StoredHolder,
+        as_of: date,
+        now: datetime,
+        report: Report,
+    ) -> _Outgoing | None:
+        records = outbox.notices_of(connection, message.id)
+        address = message.to_address
+        refusal = outbox.suppressed(connection, address)
+        if refusal is not None:
+            outbox.finish(connection, message.id, "failed", now, error=f"suppressed: {refusal}")
+            report.failed += 1
+            return None
+        evaluations = {e.body: e for e in evaluate(holder.facts, self.rulebook, as_of)[0]}
+        states: list[tuple[int, str]] = []
+        live: list[outbox.StoredNotice] = []
+        for record in records:
+            if record.state not in ("queued", "retry", "sending"):
+                continue
+            if as_of >= record.expires_on:
+                states.append((record.id, "expired"))
+            elif not still_applies(record, evaluations):
+                states.append((record.id, "cancelled"))
+            else:
+                live.append(record)
+        if not live:
+            final = "expired" if all(s == "expired" for _, s in states) else "cancelled"
+            outbox.finish(connection, message.id, final, now, notices=states)
+            setattr(report, final, getattr(report, final) + 1)
+            return None
+        midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
+        if outbox.sent_today(connection, address, midnight) >= self.mail.daily_cap:
+            tomorrow = midnight + timedelta(days=1)
+            outbox.finish(
+                connection, message.id, "retry", now, next_attempt=tomorrow, notices=states
+            )
+            report.deferred += 1
+            return None
+        envelope = self._envelope(holder, live, evaluations, address, as_of, now)
+        return _Outgoing(message.id, envelope, message.attempts, states)
+
+    def _envelope(
+        self,
+        holder: StoredHolder,
+        live: list[outbox.StoredNotice],
+        evaluations: dict[str, Evaluation],
+        address: str,
+        as_of: date,
+        now: datetime,
+    ) -> Envelope:
+        views = []
+        deadlines = []
+        for record in live:
+            e = evaluations[record.body]
+            body_ladder = self.ladder.bodies[record.body]
+            views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, e.version))
+            if record.kind == "deadline":
+                summary = f"{record.body} CEUs due ({', '.join(e.credentials)})"
+                uid = f"{holder.facts.holder_id}-{record.body}-{e.cycle_end}@reminders"
+                deadlines.append(Deadline(uid, summary, e.cycle_end, body_ladder.ceu_page))
+        token = sign(self.mail.secret, address, "notices", now + UNSUBSCRIBE_VALID)
+        unsubscribe = f"{self.mail.base_url}/u/{token}"
+        rendered = self.renderer.render(holder.full_name, views, unsubscribe)
+        return build(
+            rendered,
+            mail_from=self.mail.mail_from,
+            to_name=holder.full_name,
+            to_address=address,
+            keys=[record.key for record in live],
+            unsubscribe_url=unsubscribe,
+            now=now,
+            deadlines=deadlines,
+        )
+
+    def _record(
+        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
+    ) -> None:
+        now = self.clock()
+        with self.engine.begin() as connection:
+            for item, error in zip(outgoing, outcomes, strict=True):
+                if error is None:
+                    outbox.finish(connection, item.message, "sent", now, notices=item.notices)
+                    report.sent += 1
+                elif error.permanent or item.attempts + 1 >= self.mail.max_attempts:
+                    outbox.finish(
+                        connection,
+                        item.message,
+                        "failed",
+                        now,
+                        error=str(error),
+                        notices=item.notices,
+                    )
+                    if error.permanent:
+                        outbox.suppress(connection, item.envelope.recipient, str(error), now)
+                    report.failed += 1
+                    report.errors.append(f"{item.envelope.recipient}: {error}")
+                else:
+                    delay = self.mail.retry_seconds * 2**item.attempts
+                    delay *= random.uniform(0.75, 1.25)  # jitter: retries do not arrive in step
+                    retry_at = now + timedelta(seconds=delay)
+                    outbox.finish(
+                        connection, item.message, "retry", now, error=str(error),
+                        next_attempt=retry_at, notices=item.notices,
+                    )  # fmt: skip
+                    report.retried += 1
+                    report.errors.append(f"{item.envelope.recipient}: {error}")

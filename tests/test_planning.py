@@ -1,0 +1,145 @@
+"""Notice planning: the ladder, catch-up after a gap, keys, and each kind's once-only rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from reminders.notices.ladder import BodyLadder, Ladder, load_ladder
+from reminders.notices.planning import Known, Notice, plan
+from reminders.resources import config_dir
+from reminders.rules.evaluate import Evaluation
+from tests.rules_helpers import d
+
+LADDER = load_ladder(config_dir() / "notices.yaml")
+
+
+def ev(
+    status: str,
+    cycle_end: str = "2027-03-31",
+    body: str = "AAPC",
+    renews_on: str | None = None,
+    days_after: int = 90,
+) -> Evaluation:
+    end = d(cycle_end)
+    return Evaluation(
+        holder_id="h-1", body=body, credentials=("CPC",), cycle_start=date(2025, 4, 1),
+        cycle_end=end, required=3600, earned=1000, remaining=2600, minimums=(), status=status,
+        days_left=0, version="aapc-2015", deadline=end + timedelta(days=days_after),
+        required_stated=False, explanation=(), renews_on=d(renews_on) if renews_on else None,
+    )  # fmt: skip
+
+
+def known(*notices: Notice) -> dict[str, Known]:
+    return {n.key: Known(n.key, n.due_on) for n in notices}
+
+
+def test_a_recent_deadline_notice_stands_in_for_the_shortfall() -> None:
+    deadline = plan([ev("behind")], LADDER, d("2027-01-01"), {}).due
+    assert plan([ev("behind")], LADDER, d("2027-01-02"), known(*deadline)).due == []
+    later = plan([ev("behind")], LADDER, d("2027-02-01"), known(*deadline)).due
+    assert brief(later) == [("shortfall", "2027-02-01", "2027-02-01")]
+
+
+def brief(notices: list[Notice]) -> list[tuple[str, str, str]]:
+    return [(n.kind, n.rung, n.due_on.isoformat()) for n in notices]
+
+
+def test_the_first_rung_falls_due_90_days_before() -> None:
+    result = plan([ev("behind")], LADDER, d("2027-01-01"), {})
+    # 2027-03-31 - 90 days = 2026-12-31; the deadline notice carries the shortfall's numbers.
+    assert brief(result.due) == [("deadline", "90", "2026-12-31")]
+    assert result.skipped == []
+    [notice] = result.due
+    assert notice.key == "h-1|AAPC|2027-03-31|deadline|90"
+    assert notice.expires_on == d("2027-02-14")  # the 45-day rung's day
+
+
+def test_after_a_gap_only_the_most_urgent_rung_goes_out() -> None:
+    result = plan([ev("on_track")], LADDER, d("2027-03-20"), {})
+    assert brief(result.due) == [("deadline", "15", "2027-03-16")]
+    assert brief(result.skipped) == [
+        ("deadline", "90", "2026-12-31"),
+        ("deadline", "45", "2027-02-14"),
+    ]
+
+
+def test_a_rung_already_known_is_not_planned_again() -> None:
+    first = plan([ev("on_track")], LADDER, d("2027-03-20"), {})
+    again = plan([ev("on_track")], LADDER, d("2027-03-25"), known(*first.due, *first.skipped))
+    assert again.due == [] and again.skipped == []
+
+
+def test_changing_the_ladder_does_not_resend_a_rung() -> None:
+    sent = plan([ev("on_track")], LADDER, d("2027-01-05"), {}).due  # the 90-day rung
+    changed = Ladder(
+        shortfall_interval_days=30, lapsed_valid_days=30,
+        bodies={"AAPC": BodyLadder(before=(90, 60, 15), after=(1,), ceu_page="https://aapc.example")},
+    )  # fmt: skip
+    on_day_89 = plan([ev("on_track")], changed, d("2027-01-06"), known(*sent))
+    assert on_day_89.due == []
+    on_day_58 = plan([ev("on_track")], changed, d("2027-02-01"), known(*sent))
+    assert brief(on_day_58.due) == [("deadline", "60", "2027-01-30")]
+
+
+def test_a_new_cycle_has_new_keys() -> None:
+    old = plan([ev("on_track", "2025-03-31")], LADDER, d("2025-01-01"), {}).due
+    new = plan([ev("on_track", "2027-03-31")], LADDER, d("2027-01-01"), known(*old)).due
+    assert [n.key for n in new] == ["h-1|AAPC|2027-03-31|deadline|90"]
+
+
+def test_overdue_rungs_run_until_revocation() -> None:
+    # Due 2025-03-31; 31 days later the 30-day rung is due, the 1-day one is skipped.
+    result = plan([ev("overdue", "2025-03-31")], LADDER, d("2025-05-01"), {})
+    assert brief(result.due) == [("overdue", "30", "2025-04-30")]
+    assert brief(result.skipped) == [("overdue", "1", "2025-04-01")]
+    assert result.due[0].expires_on == d("2025-06-14")  # the final, 75-day rung
+
+
+def test_ahima_overdue_rungs_fit_its_180_days() -> None:
+    result = plan(
+        [ev("overdue", "2026-08-29", "AHIMA", days_after=180)], LADDER, d("2027-02-15"), {}
+    )
+    assert brief(result.due) == [("overdue", "165", "2027-02-10")]
+    assert result.due[0].expires_on == d("2027-02-26")  # the day after revocation
+
+
+def test_lapse_is_told_once_and_not_months_later() -> None:
+    lapsed = ev("lapsed", "2025-03-31")  # window closed 2025-06-29
+    result = plan([lapsed], LADDER, d("2025-07-02"), {})
+    assert brief(result.due) == [("lapsed", "lapse", "2025-06-30")]
+    assert plan([lapsed], LADDER, d("2025-07-03"), known(*result.due)).due == []
+    assert plan([lapsed], LADDER, d("2025-08-15"), {}).due == []  # expired on 2025-07-30
+
+
+def test_complete_is_told_once_per_cycle() -> None:
+    result = plan([ev("complete")], LADDER, d("2026-11-24"), {})
+    assert brief(result.due) == [("complete", "cycle", "2026-11-24")]
+    assert plan([ev("complete")], LADDER, d("2026-12-24"), known(*result.due)).due == []
+
+
+def test_dues_before_each_renewal() -> None:
+    result = plan([ev("complete", renews_on="2027-03-31")], LADDER, d("2027-03-05"), {})
+    assert brief(result.due) == [("dues", "30", "2027-03-01"), ("complete", "cycle", "2027-03-05")]
+    assert result.due[0].key == "h-1|AAPC|2027-03-31|dues|30"
+
+
+def test_shortfall_at_most_once_per_interval() -> None:
+    first = plan([ev("behind")], LADDER, d("2026-11-10"), {}).due
+    assert brief(first) == [("shortfall", "2026-11-10", "2026-11-10")]
+    assert plan([ev("behind")], LADDER, d("2026-11-24"), known(*first)).due == []
+    later = plan([ev("behind")], LADDER, d("2026-12-10"), known(*first)).due
+    assert brief(later) == [("shortfall", "2026-12-10", "2026-12-10")]
+
+
+def test_nothing_for_a_coder_on_track_between_rungs() -> None:
+    assert plan([ev("on_track")], LADDER, d("2026-11-24"), {}).due == []
+
+
+def test_notices_of_two_bodies_come_most_pressing_first() -> None:
+    result = plan(
+        [ev("complete"), ev("overdue", "2026-08-29", "AHIMA", days_after=180)],
+        LADDER,
+        d("2026-11-24"),
+        {},
+    )
+    assert [(n.body, n.kind) for n in result.due] == [("AHIMA", "overdue"), ("AAPC", "complete")]
