@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from reminders.cli import main
 from reminders.db.engine import make_engine
 from tests.pgserver import PostgresServer
+from tests.smtpserver import SmtpServer
 
 _database_names = itertools.count(1)
 _backend_runs: dict[str, list[str]] = {"sqlite": [], "postgresql": []}
@@ -205,3 +206,23 @@ def _load_demo(url: str) -> None:
             del os.environ["REMINDERS_DATABASE_URL"]
         else:
             os.environ["REMINDERS_DATABASE_URL"] = previous
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture
+def mail_env(monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer) -> SmtpServer:
+    """Settings that send to the test's SMTP server, with a signing key."""
+    monkeypatch.setenv("REMINDERS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REMINDERS_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REMINDERS_BASE_URL", "https://reminders.example.org")
+    return smtp_server

@@ -51,6 +51,7 @@ HOLDERS = _tables["holders"]
 ORGANISATIONS = _tables["organisations"]
 TEAMS = _tables["teams"]
 CHANGE_EVENTS = _tables["change_events"]
+SUPPRESSIONS = _tables["suppressions"]
 
 
 @dataclass
@@ -256,6 +257,24 @@ def resolve_subscription_scope(stage: Stage, report: Report) -> None:
         found += 1
     if found:
         connection.execute(delete(table).where(or_(unknown_org, unknown_team)))
+
+
+def lift_suppressions(stage: Stage) -> None:
+    """A holder whose row changes gets mail again: their address may have been corrected, or the
+    mailbox that refused mail fixed."""
+    table = stage.table
+    changed = (
+        select(HOLDERS.c.email)
+        .join(table, HOLDERS.c.holder_id == table.c.holder_id)
+        .where(
+            or_(
+                HOLDERS.c.email != table.c.email,
+                HOLDERS.c.full_name != table.c.full_name,
+                HOLDERS.c.timezone.is_distinct_from(table.c.timezone),
+            )
+        )
+    )
+    stage.connection.execute(delete(SUPPRESSIONS).where(SUPPRESSIONS.c.email.in_(changed)))
 
 
 def upsert(

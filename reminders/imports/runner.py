@@ -234,6 +234,8 @@ def _import_file(
         notes = apply.create_teams(stage)
     if kind.name == "subscriptions":
         apply.resolve_subscription_scope(stage, reader.problem)
+    if kind.name == "holders":
+        apply.lift_suppressions(stage)
     target, key, values = _TARGETS[kind.name]
     events = (kind.name, now) if kind.name in _EVALUATED else None
     counts = apply.upsert(stage, Base.metadata.tables[target], key, values, events)

@@ -24,7 +24,6 @@ from icalendar import Alarm, Calendar, Event
 
 from reminders.mail.render import Rendered
 
-
 # Quoted-printable keeps the parts readable (and friendlier to spam filters than base64).
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP

@@ -143,10 +143,12 @@ class Deliverer:
         report: Report,
     ) -> list[_Outgoing]:
         holders = holders_by_pk(connection, [c.holder_pk for c in claimed])
-        ready = []
+        ready: list[_Outgoing] = []
         for message in claimed:
             holder = holders[message.holder_pk]
-            item = self._prepare_one(connection, message, holder, as_of, now, report)
+            # Messages to the same address in this batch count toward its daily cap too.
+            batch = sum(1 for item in ready if item.envelope.recipient == message.to_address)
+            item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
             if item is not None:
                 ready.append(item)
         return ready
@@ -158,6 +160,7 @@ class Deliverer:
         holder: StoredHolder,
         as_of: date,
         now: datetime,
+        in_batch: int,
         report: Report,
     ) -> _Outgoing | None:
         records = outbox.notices_of(connection, message.id)
@@ -185,7 +188,7 @@ class Deliverer:
             setattr(report, final, getattr(report, final) + 1)
             return None
         midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
-        if outbox.sent_today(connection, address, midnight) >= self.mail.daily_cap:
+        if outbox.sent_today(connection, address, midnight) + in_batch >= self.mail.daily_cap:
             tomorrow = midnight + timedelta(days=1)
             outbox.finish(
                 connection, message.id, "retry", now, next_attempt=tomorrow, notices=states

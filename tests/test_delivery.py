@@ -1,0 +1,332 @@
+"""Notices end to end against a real SMTP server (aiosmtpd on 127.0.0.1), on both databases.
+
+The demo roster on 2026-11-24 has notices due for seven people (see test_planning for the
+ladder): a shortfall for h-001, h-005 and h-007, deadline rungs for h-002 (90) and h-004 (45,
+the 90 skipped), the first overdue rung for h-003 and the complete notice for h-006.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from reminders.app import App
+from reminders.db import outbox
+from reminders.db.engine import make_engine
+from reminders.db.models import MessageRecord, NoticeRecord, Suppression
+from reminders.mail.message import HeaderInjection, build
+from reminders.mail.render import Rendered
+from reminders.notices.service import Deliverer, Report, queue_due
+from reminders.settings import load_settings
+from reminders.tokens import verify
+from tests.conftest import SECRET, CommandLine, write_csv
+from tests.smtpserver import SmtpServer
+
+AS_OF = "2026-11-24"
+DAY = date(2026, 11, 24)
+START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _rows(url: str, statement):  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(statement).all()
+    finally:
+        engine.dispose()
+
+
+def _service(clock: Clock) -> tuple[App, Deliverer]:
+    app = App(load_settings())
+    deliverer = Deliverer(
+        app.engine, app.rulebook, app.ladder, app.renderer, app.smtp(), app.mail(), clock
+    )
+    return app, deliverer
+
+
+def _deliver(deliverer: Deliverer, day: date = DAY) -> Report:
+    return asyncio.run(deliverer.deliver_due(day))
+
+
+def test_send_delivers_one_well_formed_mail_per_person_and_never_twice(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    cli.use(roster)
+    result = cli("send", "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    assert result.out.startswith("queued 7 messages; sent 7, 0 to retry, 0 failed")
+    inbox = mail_env.inbox.messages
+    recipients = sorted(str(m["To"]) for m in inbox)
+    assert len(recipients) == len(set(recipients)) == 7
+    assert len({m["Message-ID"] for m in inbox}) == 7
+    for message in inbox:
+        assert message["From"] == "Recertification Reminders <reminders@localhost>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = str(message["List-Unsubscribe"])
+        assert url.startswith("<https://reminders.example.org/u/") and url.endswith(">")
+        token = url[1:-1].rsplit("/", 1)[1]
+        grant = verify(SECRET.encode(), token, datetime.now(UTC))
+        assert grant.address == message["To"].addresses[0].addr_spec
+        assert message["Message-ID"].endswith("@localhost>")
+        assert message.get_body(("plain",)) is not None
+        assert message.get_body(("html",)) is not None
+    again = cli("send", "--as-of", AS_OF)
+    assert again.out.startswith("queued 0 messages; sent 0,")
+    assert len(mail_env.inbox.messages) == 7
+    assert cli("plan", "--as-of", AS_OF, "--format", "json").out == "[]\n"
+
+
+def test_a_deadline_notice_carries_the_numbers_and_a_calendar(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    cli.use(roster)
+    assert cli("send", "--as-of", AS_OF).code == 0
+    [mail] = [m for m in mail_env.inbox.messages if "thomas.becker" in str(m["To"])]
+    assert mail["Subject"] == "AAPC CEUs due in 37 days: 7 still to earn"
+    assert mail.get_content_type() == "multipart/mixed"
+    parts = [part.get_content_type() for part in mail.walk()]
+    assert parts == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar",
+    ]  # fmt: skip
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "AAPC (CEMC, CPC, CRC): your CEUs are due on December 31, 2026, in 37 days." in text
+    assert "Required this cycle: 44 CEUs" in text
+    assert "specialty:CEMC: 12 of 8" in text
+    assert "the reminder 45 days before the due date" in text
+    calendar = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+    ics = calendar.get_content()
+    assert "DTSTART;VALUE=DATE:20261231" in ics and ics.count("BEGIN:VALARM") == 2
+    # The 90-day rung was passed over, recorded as skipped; the 45-day one went out.
+    deadline = select(NoticeRecord.key, NoticeRecord.state).where(NoticeRecord.kind == "deadline")
+    assert sorted(_rows(roster, deadline)) == [
+        ("h-002|AAPC|2027-01-31|deadline|90", "sent"),
+        ("h-004|AAPC|2026-12-31|deadline|45", "sent"),
+        ("h-004|AAPC|2026-12-31|deadline|90", "skipped"),
+    ]
+
+
+def test_one_message_per_person_across_two_bodies(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    write_csv(
+        tmp_path / "holders.csv", "holder_id,full_name,email", "h-900,Ana Lima,ana@example.org"
+    )
+    write_csv(
+        tmp_path / "credentials.csv", "holder_id,credential,earned_on",
+        "h-900,CPC,2020-01-10", "h-900,CCS,2025-02-01",
+    )  # fmt: skip
+    write_csv(tmp_path / "memberships.csv", "holder_id,body,renews_on", "h-900,AAPC,2027-01-31")
+    assert cli("import", "all", tmp_path).code == 0
+    assert cli("send", "--as-of", "2026-11-05").code == 0
+    [mail] = [m for m in mail_env.inbox.messages if "ana@example.org" in str(m["To"])]
+    assert mail["Subject"] == "AAPC CEUs due in 87 days: 36 still to earn (and 1 more)"
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "AAPC (CPC): your CEUs are due on January 31, 2027" in text
+    assert "AHIMA (CCS): your CEUs are due on January 31, 2027" in text
+
+
+def test_data_is_printed_never_run_as_template_or_markup(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    hostile = "<script>alert(1)</script> {{ 7*7 }}"
+    write_csv(
+        tmp_path / "holders.csv", "holder_id,full_name,email", f"h-001,{hostile},m@example.org"
+    )
+    assert cli("import", "holders", tmp_path / "holders.csv").code == 0
+    assert cli("send", "--as-of", AS_OF).code == 0
+    [mail] = [m for m in mail_env.inbox.messages if "m@example.org" in str(m["To"])]
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"Dear {hostile}," in text and "49" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in html
+    assert "<script>" not in html
+    assert mail["To"].addresses[0].display_name == hostile
+
+
+def test_no_header_is_built_from_a_value_with_a_line_break() -> None:
+    rendered = Rendered("Subject", "text", "<p>html</p>")
+    arguments = {
+        "mail_from": "R <r@example.org>", "to_name": "Ann", "to_address": "ann@example.org",
+        "keys": ["k"], "unsubscribe_url": "https://x.example/u/t", "now": START,
+    }  # fmt: skip
+    for field, value in (
+        ("to_name", "Ann\r\nBcc: victim@example.org"),
+        ("to_address", "ann@example.org\nBcc: victim@example.org"),
+        ("unsubscribe_url", "https://x.example/u/t\r\nX-Evil: 1"),
+    ):
+        with pytest.raises(HeaderInjection):
+            build(rendered, **{**arguments, field: value})  # type: ignore[arg-type]
+    with pytest.raises(HeaderInjection):
+        build(Rendered("Hi\r\nBcc: v@example.org", "t", "h"), **arguments)  # type: ignore[arg-type]
+
+
+def test_a_temporary_failure_is_retried_later_and_nothing_is_lost(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    app, deliverer = _service(clock)
+    assert queue_due(app.engine, app.rulebook, app.ladder, DAY, clock()) == 7
+    mail_env.inbox.temporary_failures = 1
+    first = _deliver(deliverer)
+    assert (first.sent, first.retried) == (6, 1)
+    assert _deliver(deliverer).sent == 0  # the retry is not due yet
+    clock.advance(hours=1)
+    assert _deliver(deliverer).sent == 1
+    assert len(mail_env.inbox.messages) == 7
+    states = _rows(roster, select(MessageRecord.state, MessageRecord.attempts))
+    assert sorted(states) == [("sent", 1)] * 6 + [("sent", 2)]
+    app.close()
+
+
+def test_an_unreachable_server_delays_every_notice_and_loses_none(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    monkeypatch.setenv("REMINDERS_SMTP_PORT", str(_closed_port()))
+    app, down = _service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    report = _deliver(down)
+    assert (report.sent, report.retried) == (0, 7)
+    assert all("cannot reach the mail server" in error for error in report.errors)
+    monkeypatch.setenv("REMINDERS_SMTP_PORT", str(mail_env.port))
+    later, up = _service(clock)
+    clock.advance(hours=1)
+    assert _deliver(up).sent == 7
+    assert len(mail_env.inbox.messages) == 7
+    app.close()
+    later.close()
+
+
+def test_a_refused_address_fails_and_is_suppressed_until_the_holder_changes(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    holders = tmp_path / "holders.csv"
+    write_csv(holders, "holder_id,full_name,email", "h-001,Maria Alvarez,maria@bounce.example.org")
+    assert cli("import", "holders", holders).code == 0
+    result = cli("send", "--as-of", AS_OF)
+    assert "sent 6, 0 to retry, 1 failed" in result.out
+    assert "maria@bounce.example.org: recipient refused" in result.err
+    assert _rows(roster, select(Suppression.email)) == [("maria@bounce.example.org",)]
+    # The next notice to that address fails at once, without a word to the server.
+    later = cli("send", "--as-of", "2026-12-31")
+    assert "maria@bounce.example.org" not in "".join(str(m["To"]) for m in mail_env.inbox.messages)
+    assert "suppressed" in "".join(
+        error for (error,) in _rows(roster, select(MessageRecord.last_error)) if error
+    ), later.out
+    # A corrected row lifts the suppression.
+    write_csv(holders, "holder_id,full_name,email", "h-001,Maria Alvarez,maria@example.org")
+    assert cli("import", "holders", holders).code == 0
+    assert _rows(roster, select(Suppression.email)) == []
+
+
+def test_a_notice_solved_between_planning_and_sending_is_cancelled(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    app, deliverer = _service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    # h-001 (CPC + CPMA, 21.5 of 40, auditing 10 of 16) records the rest meanwhile.
+    write_csv(
+        tmp_path / "ceus.csv", "holder_id,completed_on,hours,title,bodies,categories",
+        "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing",
+    )  # fmt: skip
+    assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+    report = _deliver(deliverer)
+    assert (report.sent, report.cancelled) == (6, 1)
+    assert not [m for m in mail_env.inbox.messages if "maria" in str(m["To"])]
+    states = _rows(roster, select(NoticeRecord.state).where(NoticeRecord.key.startswith("h-001|")))
+    assert states == [("cancelled",)]
+    app.close()
+
+
+def test_a_notice_that_could_not_go_out_in_time_expires(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    app, deliverer = _service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    # Three weeks of outage: h-004's 45-day rung expired on 2026-12-16, when the 15-day one came.
+    report = _deliver(deliverer, date(2026, 12, 17))
+    assert report.expired >= 1
+    h004 = _rows(
+        roster,
+        select(NoticeRecord.state).where(NoticeRecord.key == "h-004|AAPC|2026-12-31|deadline|45"),
+    )
+    assert h004 == [("expired",)]
+    assert not [m for m in mail_env.inbox.messages if "thomas.becker" in str(m["To"])]
+    app.close()
+
+
+def test_a_claim_whose_worker_died_is_taken_again_when_its_lease_runs_out(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    app, deliverer = _service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    with app.engine.begin() as connection:  # a worker claims everything, then dies
+        assert len(outbox.claim(connection, clock(), timedelta(minutes=5), 100)) == 7
+    assert _deliver(deliverer).sent == 0
+    clock.advance(minutes=6)
+    assert _deliver(deliverer).sent == 7
+    assert len(mail_env.inbox.messages) == 7
+    app.close()
+
+
+def test_the_daily_cap_holds_the_rest_for_tomorrow(
+    cli: CommandLine,
+    roster: str,
+    mail_env: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cli.use(roster)
+    monkeypatch.setenv("REMINDERS_DAILY_CAP", "1")
+    # h-002 and h-006 share a mailbox; each has a notice due.
+    write_csv(
+        tmp_path / "holders.csv", "holder_id,full_name,email",
+        "h-002,James Okafor,samuel.ortiz@summit.example",
+    )  # fmt: skip
+    assert cli("import", "holders", tmp_path / "holders.csv").code == 0
+    clock = Clock()
+    app, deliverer = _service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    first = _deliver(deliverer)
+    assert (first.sent, first.deferred) == (6, 1)
+    clock.advance(hours=1)
+    assert _deliver(deliverer).sent == 0  # still today
+    clock.advance(days=1)
+    assert _deliver(deliverer).sent == 1
+    shared = [m for m in mail_env.inbox.messages if "samuel.ortiz" in str(m["To"])]
+    assert len(shared) == 2
+    app.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
