@@ -80,6 +80,8 @@ class App:
             daily_cap=s.daily_cap,
             max_attempts=s.max_attempts,
             retry_seconds=s.retry_seconds,
+            timezone=s.timezone,
+            send_window=s.window(),
         )
 
     def ready_engine(self) -> Engine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
+from datetime import time
 from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import cache
@@ -72,6 +73,17 @@ class Settings(BaseSettings):
     daily_cap: int = Field(default=3, ge=1)
     max_attempts: int = Field(default=8, ge=1)
     retry_seconds: int = Field(default=60, ge=1)
+    send_window: str | None = None
+
+    @field_validator("send_window")
+    @classmethod
+    def _send_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_window(value)
+        return value
+
+    def window(self) -> tuple[time, time] | None:
+        return None if self.send_window is None else parse_window(self.send_window)
 
     @field_validator("bodies_dir")
     @classmethod
@@ -127,6 +139,17 @@ class Settings(BaseSettings):
     @classmethod
     def _timezone(cls, value: str) -> str:
         return check_timezone(value)
+
+
+def parse_window(value: str) -> tuple[time, time]:
+    """'08:00-20:00' -> the two local times; mail goes out from the first until the second."""
+    try:
+        first, second = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError("expected local hours such as 08:00-20:00") from None
+    if first >= second:
+        raise ValueError("the window must open before it closes, e.g. 08:00-20:00")
+    return first, second
 
 
 def _env_name(field: str) -> str:

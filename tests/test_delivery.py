@@ -8,6 +8,8 @@ the 90 skipped), the first overdue rung for h-003 and the complete notice for h-
 from __future__ import annotations
 
 import asyncio
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +21,9 @@ from reminders.db import outbox
 from reminders.db.engine import make_engine
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
 from reminders.mail.message import HeaderInjection, build
-from reminders.mail.render import Rendered
+from reminders.mail.render import Rendered, Renderer
 from reminders.notices.service import Deliverer, Report, queue_due
+from reminders.resources import templates_dir
 from reminders.settings import load_settings
 from reminders.tokens import verify
 from tests.conftest import SECRET, CommandLine, write_csv
@@ -51,12 +54,25 @@ def _rows(url: str, statement):  # type: ignore[no-untyped-def]
         engine.dispose()
 
 
-def _service(clock: Clock) -> tuple[App, Deliverer]:
-    app = App(load_settings())
-    deliverer = Deliverer(
-        app.engine, app.rulebook, app.ladder, app.renderer, app.smtp(), app.mail(), clock
-    )
-    return app, deliverer
+Service = Callable[[Clock], tuple[App, Deliverer]]
+
+
+@pytest.fixture
+def service() -> Iterator[Service]:
+    """Builds the service from the current settings, as `reminders send` does; closes it after."""
+    apps: list[App] = []
+
+    def build(clock: Clock) -> tuple[App, Deliverer]:
+        app = App(load_settings())
+        apps.append(app)
+        deliverer = Deliverer(
+            app.engine, app.rulebook, app.ladder, app.renderer, app.smtp(), app.mail(), clock
+        )
+        return app, deliverer
+
+    yield build
+    for app in apps:
+        app.close()
 
 
 def _deliver(deliverer: Deliverer, day: date = DAY) -> Report:
@@ -178,11 +194,11 @@ def test_no_header_is_built_from_a_value_with_a_line_break() -> None:
 
 
 def test_a_temporary_failure_is_retried_later_and_nothing_is_lost(
-    cli: CommandLine, roster: str, mail_env: SmtpServer
+    cli: CommandLine, roster: str, mail_env: SmtpServer, service: Service
 ) -> None:
     cli.use(roster)
     clock = Clock()
-    app, deliverer = _service(clock)
+    app, deliverer = service(clock)
     assert queue_due(app.engine, app.rulebook, app.ladder, DAY, clock()) == 7
     mail_env.inbox.temporary_failures = 1
     first = _deliver(deliverer)
@@ -193,27 +209,28 @@ def test_a_temporary_failure_is_retried_later_and_nothing_is_lost(
     assert len(mail_env.inbox.messages) == 7
     states = _rows(roster, select(MessageRecord.state, MessageRecord.attempts))
     assert sorted(states) == [("sent", 1)] * 6 + [("sent", 2)]
-    app.close()
 
 
 def test_an_unreachable_server_delays_every_notice_and_loses_none(
-    cli: CommandLine, roster: str, mail_env: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    cli: CommandLine,
+    roster: str,
+    mail_env: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    service: Service,
 ) -> None:
     cli.use(roster)
     clock = Clock()
     monkeypatch.setenv("REMINDERS_SMTP_PORT", str(_closed_port()))
-    app, down = _service(clock)
+    app, down = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     report = _deliver(down)
     assert (report.sent, report.retried) == (0, 7)
     assert all("cannot reach the mail server" in error for error in report.errors)
     monkeypatch.setenv("REMINDERS_SMTP_PORT", str(mail_env.port))
-    later, up = _service(clock)
+    _, up = service(clock)
     clock.advance(hours=1)
     assert _deliver(up).sent == 7
     assert len(mail_env.inbox.messages) == 7
-    app.close()
-    later.close()
 
 
 def test_a_refused_address_fails_and_is_suppressed_until_the_holder_changes(
@@ -240,11 +257,11 @@ def test_a_refused_address_fails_and_is_suppressed_until_the_holder_changes(
 
 
 def test_a_notice_solved_between_planning_and_sending_is_cancelled(
-    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path, service: Service
 ) -> None:
     cli.use(roster)
     clock = Clock()
-    app, deliverer = _service(clock)
+    app, deliverer = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     # h-001 (CPC + CPMA, 21.5 of 40, auditing 10 of 16) records the rest meanwhile.
     write_csv(
@@ -257,15 +274,14 @@ def test_a_notice_solved_between_planning_and_sending_is_cancelled(
     assert not [m for m in mail_env.inbox.messages if "maria" in str(m["To"])]
     states = _rows(roster, select(NoticeRecord.state).where(NoticeRecord.key.startswith("h-001|")))
     assert states == [("cancelled",)]
-    app.close()
 
 
 def test_a_notice_that_could_not_go_out_in_time_expires(
-    cli: CommandLine, roster: str, mail_env: SmtpServer
+    cli: CommandLine, roster: str, mail_env: SmtpServer, service: Service
 ) -> None:
     cli.use(roster)
     clock = Clock()
-    app, deliverer = _service(clock)
+    app, deliverer = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     # Three weeks of outage: h-004's 45-day rung expired on 2026-12-16, when the 15-day one came.
     report = _deliver(deliverer, date(2026, 12, 17))
@@ -276,15 +292,14 @@ def test_a_notice_that_could_not_go_out_in_time_expires(
     )
     assert h004 == [("expired",)]
     assert not [m for m in mail_env.inbox.messages if "thomas.becker" in str(m["To"])]
-    app.close()
 
 
 def test_a_claim_whose_worker_died_is_taken_again_when_its_lease_runs_out(
-    cli: CommandLine, roster: str, mail_env: SmtpServer
+    cli: CommandLine, roster: str, mail_env: SmtpServer, service: Service
 ) -> None:
     cli.use(roster)
     clock = Clock()
-    app, deliverer = _service(clock)
+    app, deliverer = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     with app.engine.begin() as connection:  # a worker claims everything, then dies
         assert len(outbox.claim(connection, clock(), timedelta(minutes=5), 100)) == 7
@@ -292,7 +307,6 @@ def test_a_claim_whose_worker_died_is_taken_again_when_its_lease_runs_out(
     clock.advance(minutes=6)
     assert _deliver(deliverer).sent == 7
     assert len(mail_env.inbox.messages) == 7
-    app.close()
 
 
 def test_the_daily_cap_holds_the_rest_for_tomorrow(
@@ -301,6 +315,7 @@ def test_the_daily_cap_holds_the_rest_for_tomorrow(
     mail_env: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    service: Service,
 ) -> None:
     cli.use(roster)
     monkeypatch.setenv("REMINDERS_DAILY_CAP", "1")
@@ -311,7 +326,7 @@ def test_the_daily_cap_holds_the_rest_for_tomorrow(
     )  # fmt: skip
     assert cli("import", "holders", tmp_path / "holders.csv").code == 0
     clock = Clock()
-    app, deliverer = _service(clock)
+    app, deliverer = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     first = _deliver(deliverer)
     assert (first.sent, first.deferred) == (6, 1)
@@ -321,7 +336,6 @@ def test_the_daily_cap_holds_the_rest_for_tomorrow(
     assert _deliver(deliverer).sent == 1
     shared = [m for m in mail_env.inbox.messages if "samuel.ortiz" in str(m["To"])]
     assert len(shared) == 2
-    app.close()
 
 
 def _closed_port() -> int:
@@ -330,3 +344,63 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_the_send_window_follows_each_holders_time_zone(
+    cli: CommandLine,
+    roster: str,
+    mail_env: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    service: Service,
+) -> None:
+    cli.use(roster)
+    monkeypatch.setenv("REMINDERS_SEND_WINDOW", "08:00-20:00")
+    clock = Clock()  # 14:00 UTC: 08:00 in Chicago, 09:00 in New York, 07:00 Denver, 06:00 LA
+    app, deliverer = service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    first = _deliver(deliverer)
+    assert (first.sent, first.deferred) == (5, 2)  # h-004 (Denver) and h-005 (Los Angeles)
+    waiting = _rows(
+        roster,
+        select(MessageRecord.to_address, MessageRecord.next_attempt_at)
+        .where(MessageRecord.state == "retry")
+        .order_by(MessageRecord.to_address),
+    )
+    assert [(address, when.replace(tzinfo=UTC)) for address, when in waiting] == [
+        ("linda.nguyen@summit.example", datetime(2026, 11, 24, 16, 0, tzinfo=UTC)),
+        ("thomas.becker@summit.example", datetime(2026, 11, 24, 15, 0, tzinfo=UTC)),
+    ]
+    clock.advance(hours=1)
+    assert _deliver(deliverer).sent == 1
+    clock.advance(hours=1)
+    assert _deliver(deliverer).sent == 1
+    assert len(mail_env.inbox.messages) == 7
+
+
+def test_a_message_that_cannot_be_prepared_holds_up_no_other(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path, service: Service
+) -> None:
+    """A template broken for one kind: its message waits with the error, the rest go out."""
+    cli.use(roster)
+    templates = tmp_path / "templates"
+    shutil.copytree(templates_dir(), templates)
+    (templates / "complete.txt").write_text("{{ n.no_such_field }}\n")
+    clock = Clock()
+    app, deliverer = service(clock)
+    deliverer.renderer = Renderer(templates)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    report = _deliver(deliverer)
+    assert report.sent == 6
+    assert report.errors == [
+        (
+            "samuel.ortiz@summit.example: cannot prepare the message: "
+            "UndefinedError(\"'dict object' has no attribute 'no_such_field'\")"
+        )
+    ]
+    [(state, error)] = _rows(
+        roster,
+        select(MessageRecord.state, MessageRecord.last_error).where(
+            MessageRecord.to_address == "samuel.ortiz@summit.example"
+        ),
+    )
+    assert state == "retry" and "no_such_field" in error

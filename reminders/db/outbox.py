@@ -138,19 +138,46 @@ class StoredNotice:
     state: str
 
 
-def notices_of(connection: Connection, message: int) -> list[StoredNotice]:
+def notices_of(connection: Connection, messages: Sequence[int]) -> dict[int, list[StoredNotice]]:
+    """Each message's notices, for a batch of messages in one query."""
     n = NoticeRecord
     query = (
-        select(n.id, n.key, n.body, n.kind, n.rung, n.cycle_end, n.due_on, n.expires_on, n.state)
-        .where(n.message_pk == message)
+        select(
+            n.message_pk,
+            n.id,
+            n.key,
+            n.body,
+            n.kind,
+            n.rung,
+            n.cycle_end,
+            n.due_on,
+            n.expires_on,
+            n.state,
+        )
+        .where(n.message_pk.in_(messages))
         .order_by(n.id)
     )
-    return [StoredNotice(*row) for row in connection.execute(query)]
+    found: dict[int, list[StoredNotice]] = {message: [] for message in messages}
+    for row in connection.execute(query):
+        found[row.message_pk].append(
+            StoredNotice(
+                row.id,
+                row.key,
+                row.body,
+                row.kind,
+                row.rung,
+                row.cycle_end,
+                row.due_on,
+                row.expires_on,
+                row.state,
+            )
+        )
+    return found
 
 
 def finish(
     connection: Connection,
-    message: int,
+    message: int | Sequence[int],
     state: str,
     now: datetime,
     *,
@@ -158,7 +185,9 @@ def finish(
     next_attempt: datetime | None = None,
     notices: Iterable[tuple[int, str]] = (),
 ) -> None:
-    """Record an outcome on the message and its notices (each its own state, if given)."""
+    """Record one outcome on messages and on their notices still pending; `notices` gives
+    some notices a state of their own (expired, cancelled)."""
+    ids = [message] if isinstance(message, int) else list(message)
     values: dict[str, object] = {"state": state, "lease_until": None, "last_error": error}
     if state == "sent":
         values["sent_at"] = now
@@ -166,40 +195,41 @@ def finish(
         values["attempts"] = MessageRecord.attempts + 1
     if next_attempt is not None:
         values["next_attempt_at"] = next_attempt
-    connection.execute(update(MessageRecord).where(MessageRecord.id == message).values(values))
-    specific = dict(notices)
-    connection.execute(
-        update(NoticeRecord)
-        .where(
-            NoticeRecord.message_pk == message,
-            NoticeRecord.id.not_in(list(specific)),
-            NoticeRecord.state.in_((*PENDING, "sending")),
-        )
-        .values(state=state, updated_at=now)
-    )
-    for notice, notice_state in specific.items():
+    connection.execute(update(MessageRecord).where(MessageRecord.id.in_(ids)).values(values))
+    by_state: dict[str, list[int]] = {}
+    for notice, notice_state in notices:
+        by_state.setdefault(notice_state, []).append(notice)
+    for notice_state, notice_ids in by_state.items():
         connection.execute(
             update(NoticeRecord)
-            .where(NoticeRecord.id == notice)
+            .where(NoticeRecord.id.in_(notice_ids))
             .values(state=notice_state, updated_at=now)
         )
-
-
-def sent_today(connection: Connection, address: str, since: datetime) -> int:
-    query = select(func.count()).where(
-        MessageRecord.to_address == address, MessageRecord.sent_at >= since
+    connection.execute(
+        update(NoticeRecord)
+        .where(NoticeRecord.message_pk.in_(ids), NoticeRecord.state.in_((*PENDING, "sending")))
+        .values(state=state, updated_at=now)
     )
-    return int(connection.execute(query).scalar_one())
 
 
-def suppressed(connection: Connection, address: str) -> str | None:
-    return connection.execute(
-        select(Suppression.reason).where(Suppression.email == address)
-    ).scalar_one_or_none()
+def sent_since(connection: Connection, addresses: Sequence[str], since: datetime) -> dict[str, int]:
+    """How many messages went to each address since a moment (for the daily cap)."""
+    query = (
+        select(MessageRecord.to_address, func.count())
+        .where(MessageRecord.to_address.in_(addresses), MessageRecord.sent_at >= since)
+        .group_by(MessageRecord.to_address)
+    )
+    return {address: int(number) for address, number in connection.execute(query)}
+
+
+def suppressed(connection: Connection, addresses: Sequence[str]) -> dict[str, str]:
+    """The addresses among these that are suppressed, with the reason."""
+    query = select(Suppression.email, Suppression.reason).where(Suppression.email.in_(addresses))
+    return {email: reason for email, reason in connection.execute(query)}
 
 
 def suppress(connection: Connection, address: str, reason: str, now: datetime) -> None:
-    if suppressed(connection, address) is None:
+    if not suppressed(connection, [address]):
         connection.execute(
             insert(Suppression).values(email=address, reason=reason[:500], created_at=now)
         )

@@ -7,10 +7,12 @@ deliver_due    claim queued messages, re-check them, send, record    (reminders 
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
@@ -25,6 +27,8 @@ from reminders.notices.planning import Plan, plan
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
 from reminders.tokens import sign
+
+log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
 LEASE = timedelta(minutes=5)
@@ -65,6 +69,9 @@ class MailSettings:
     daily_cap: int
     max_attempts: int
     retry_seconds: int
+    timezone: str = "America/New_York"
+    send_window: tuple[time, time] | None = None
+    """Local hours (in the holder's time zone) mail may go out in; None: any time."""
 
 
 @dataclass
@@ -95,6 +102,16 @@ def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation
         "complete": ("complete",),
     }
     return e.status in wanted[record.kind]
+
+
+@dataclass
+class _Batch:
+    """What one claim batch needs from the database, read in a few queries."""
+
+    notices: dict[int, list[outbox.StoredNotice]]
+    suppressed: dict[str, str]
+    sent_today: dict[str, int]
+    midnight: datetime
 
 
 @dataclass(frozen=True)
@@ -143,14 +160,36 @@ class Deliverer:
         report: Report,
     ) -> list[_Outgoing]:
         holders = holders_by_pk(connection, [c.holder_pk for c in claimed])
+        addresses = sorted({c.to_address for c in claimed})
+        midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
+        batch = _Batch(
+            notices=outbox.notices_of(connection, [c.id for c in claimed]),
+            suppressed=outbox.suppressed(connection, addresses),
+            # Messages to the same address in this batch count toward its daily cap too.
+            sent_today=outbox.sent_since(connection, addresses, midnight),
+            midnight=midnight,
+        )
         ready: list[_Outgoing] = []
         for message in claimed:
             holder = holders[message.holder_pk]
-            # Messages to the same address in this batch count toward its daily cap too.
-            batch = sum(1 for item in ready if item.envelope.recipient == message.to_address)
-            item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
+            try:
+                item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
+            except Exception as exc:  # a bug must not hold up everyone else's mail
+                log.exception("message %s: cannot prepare it", message.id)
+                retry_at = now + timedelta(hours=1)
+                attempts_left = message.attempts + 1 < self.mail.max_attempts
+                state = "retry" if attempts_left else "failed"
+                error = f"cannot prepare the message: {exc!r}"[:500]
+                outbox.finish(
+                    connection, message.id, state, now, error=error, next_attempt=retry_at
+                )
+                report.errors.append(f"{message.to_address}: {error}")
+                continue
             if item is not None:
                 ready.append(item)
+                batch.sent_today[message.to_address] = (
+                    batch.sent_today.get(message.to_address, 0) + 1
+                )
         return ready
 
     def _prepare_one(
@@ -160,12 +199,12 @@ class Deliverer:
         holder: StoredHolder,
         as_of: date,
         now: datetime,
-        in_batch: int,
+        batch: _Batch,
         report: Report,
     ) -> _Outgoing | None:
-        records = outbox.notices_of(connection, message.id)
+        records = batch.notices[message.id]
         address = message.to_address
-        refusal = outbox.suppressed(connection, address)
+        refusal = batch.suppressed.get(address)
         if refusal is not None:
             outbox.finish(connection, message.id, "failed", now, error=f"suppressed: {refusal}")
             report.failed += 1
@@ -187,9 +226,13 @@ class Deliverer:
             outbox.finish(connection, message.id, final, now, notices=states)
             setattr(report, final, getattr(report, final) + 1)
             return None
-        midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
-        if outbox.sent_today(connection, address, midnight) + in_batch >= self.mail.daily_cap:
-            tomorrow = midnight + timedelta(days=1)
+        opens = self._window_opens(holder, now)
+        if opens is not None:
+            outbox.finish(connection, message.id, "retry", now, next_attempt=opens, notices=states)
+            report.deferred += 1
+            return None
+        if batch.sent_today.get(address, 0) >= self.mail.daily_cap:
+            tomorrow = batch.midnight + timedelta(days=1)
             outbox.finish(
                 connection, message.id, "retry", now, next_attempt=tomorrow, notices=states
             )
@@ -197,6 +240,19 @@ class Deliverer:
             return None
         envelope = self._envelope(holder, live, evaluations, address, as_of, now)
         return _Outgoing(message.id, envelope, message.attempts, states)
+
+    def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
+        """When the send window opens next in the holder's time zone, if it is closed now."""
+        window = self.mail.send_window
+        if window is None:
+            return None
+        zone = ZoneInfo(holder.timezone or self.mail.timezone)
+        local = now.astimezone(zone)
+        start, end = window
+        if start <= local.time() < end:
+            return None
+        day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+        return datetime.combine(day, start, zone).astimezone(UTC)
 
     def _envelope(
         self,
@@ -236,11 +292,15 @@ class Deliverer:
     ) -> None:
         now = self.clock()
         with self.engine.begin() as connection:
+            sent = [item for item, error in zip(outgoing, outcomes, strict=True) if error is None]
+            if sent:
+                own = [notice for item in sent for notice in item.notices]
+                outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
+                report.sent += len(sent)
             for item, error in zip(outgoing, outcomes, strict=True):
                 if error is None:
-                    outbox.finish(connection, item.message, "sent", now, notices=item.notices)
-                    report.sent += 1
-                elif error.permanent or item.attempts + 1 >= self.mail.max_attempts:
+                    continue
+                if error.permanent or item.attempts + 1 >= self.mail.max_attempts:
                     outbox.finish(
                         connection,
                         item.message,

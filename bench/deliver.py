@@ -1,0 +1,154 @@
+"""Benchmark: delivering the outbox to a local aiosmtpd sink, beside the raw aiosmtplib client.
+
+    python -m bench.deliver [--holders N] [--connections C]
+
+The generated roster is loaded into SQLite and its notices as of 2026-11-24 are queued. The
+baseline sends the very messages the service renders (built beforehand, untimed) with the bare
+aiosmtplib client over C connections; then the service delivers the same queue (claim, re-check,
+render, send, record) over C connections. The sink is aiosmtpd's own, in a process of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import aiosmtplib
+
+from bench.generate import roster
+from bench.measure import ROOT, machine
+from reminders.app import App
+from reminders.db import migrate, outbox
+from reminders.imports.runner import import_files
+from reminders.mail.message import Envelope
+from reminders.notices.service import Deliverer, Report, queue_due
+from reminders.settings import load_settings
+
+AS_OF = date(2026, 11, 24)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _sink(port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "aiosmtpd.handlers.Sink",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the SMTP sink did not start")
+
+
+async def _raw(envelopes: list[Envelope], port: int, connections: int) -> None:
+    queue = list(reversed(envelopes))
+
+    async def worker() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        await client.connect()
+        while queue:
+            envelope = queue.pop()
+            await client.sendmail(envelope.sender, [envelope.recipient], envelope.data)
+        await client.quit()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+
+
+def _envelopes(deliverer: Deliverer, app: App) -> list[Envelope]:
+    """The messages the service will send, built in a transaction that is rolled back."""
+    built: list[Envelope] = []
+    now = deliverer.clock()
+    with app.engine.connect() as connection:
+        transaction = connection.begin()
+        while claimed := outbox.claim(connection, now, timedelta(hours=1), 1000):
+            prepared = deliverer._prepare(connection, claimed, AS_OF, now, Report())
+            built.extend(item.envelope for item in prepared)
+        transaction.rollback()
+    return built
+
+
+def measure(holders: int, connections: int) -> list[str]:
+    data, _ = roster(holders)
+    work = Path(tempfile.mkdtemp(prefix="reminders-deliver-"))
+    port = _free_port()
+    os.environ.update(
+        REMINDERS_DATABASE_URL=f"sqlite:///{work / 'bench.db'}",
+        REMINDERS_SMTP_HOST="127.0.0.1",
+        REMINDERS_SMTP_PORT=str(port),
+        REMINDERS_SMTP_CONNECTIONS=str(connections),
+        REMINDERS_SECRET_KEY="bench-secret-key-0123456789-0123456789",
+        REMINDERS_DAILY_CAP="1000",
+    )
+    app = App(load_settings())
+    migrate.upgrade(app.engine)
+    files = [
+        (kind, data / f"{kind}.csv", kind)
+        for kind in ("holders", "credentials", "memberships", "ceus")
+    ]
+    now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    import_files(app.engine, app.rulebook, files, now, report=print)
+    queued = queue_due(app.engine, app.rulebook, app.ladder, AS_OF, now)
+    deliverer = Deliverer(
+        app.engine, app.rulebook, app.ladder, app.renderer, app.smtp(), app.mail(), lambda: now
+    )
+    envelopes = _envelopes(deliverer, app)
+    sink = _sink(port)
+    try:
+        started = time.perf_counter()
+        asyncio.run(_raw(envelopes, port, connections))
+        raw = time.perf_counter() - started
+        started = time.perf_counter()
+        report = asyncio.run(deliverer.deliver_due(AS_OF))
+        ours = time.perf_counter() - started
+    finally:
+        sink.terminate()
+        sink.wait()
+        app.close()
+    assert report.sent == queued, report
+    raw_rate, our_rate = len(envelopes) / raw, report.sent / ours
+    size = sum(len(e.data) for e in envelopes) // max(len(envelopes), 1)
+    return [
+        f"Delivery of {report.sent:,} queued messages (about {size:,} bytes each) to a local aiosmtpd sink over {connections} connections.",
+        f"Machine: {machine()}.",
+        "",
+        "| what | seconds | messages/s | ratio |",
+        "|---|---:|---:|---:|",
+        f"| baseline: raw aiosmtplib, the same bytes | {raw:.2f} | {raw_rate:,.0f} | base |",
+        f"| reminders: claim, re-check, render, send, record | {ours:.2f} | {our_rate:,.0f} | {our_rate / raw_rate:.2f}x the rate |",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--holders", type=int, default=24_000)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    print("\n".join(measure(args.holders, args.connections)))
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()

@@ -1,0 +1,92 @@
+"""`reminders plan` and `reminders preview`, and every template rendered under StrictUndefined."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from reminders.mail.render import Renderer
+from reminders.notices.content import NoticeView
+from reminders.notices.planning import KINDS
+from reminders.resources import templates_dir
+from tests.conftest import CommandLine
+
+
+def test_plan_lists_what_the_ladder_implies_and_writes_nothing(
+    cli: CommandLine, roster: str
+) -> None:
+    cli.use(roster)
+    result = cli("plan", "--as-of", "2026-11-24", "--format", "json")
+    assert result.code == 0, result.err
+    notices = json.loads(result.out)
+    for notice in notices:
+        assert list(notice)[:6] == ["holder_id", "body", "kind", "key", "due_on", "to"]
+    # Worked from config/notices.yaml and the statuses of test_status_command.
+    assert [(n["holder_id"], n["body"], n["kind"], n["due_on"]) for n in notices] == [
+        ("h-001", "AAPC", "shortfall", "2026-11-24"),  # behind, 127 days left: no rung yet
+        ("h-002", "AAPC", "deadline", "2026-11-02"),  # 68 days left: the 90-day rung
+        ("h-003", "AHIMA", "overdue", "2026-08-30"),  # 87 days after: the 1-day rung
+        ("h-004", "AAPC", "deadline", "2026-11-16"),  # 37 days left: the 45-day rung
+        ("h-005", "AAPC", "shortfall", "2026-11-24"),  # AHIMA lapsed in August: too late
+        ("h-006", "AAPC", "complete", "2026-11-24"),
+        ("h-007", "AHIMA", "shortfall", "2026-11-24"),
+    ]
+    assert notices[1]["key"] == "h-002|AAPC|2027-01-31|deadline|90"
+    assert notices[1]["to"] == "james.okafor@riverside.example"
+    again = cli("plan", "--as-of", "2026-11-24", "--format", "json")
+    assert json.loads(again.out) == notices
+    table = cli("plan", "--as-of", "2026-11-24").out.splitlines()
+    assert table[0].split() == ["holder", "body", "kind", "rung", "due", "on", "to"]
+    assert table[2].split() == [
+        "h-002",
+        "AAPC",
+        "deadline",
+        "90",
+        "2026-11-02",
+        "james.okafor@riverside.example",
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_preview_writes_a_mail_and_a_page_for_every_kind(
+    cli: CommandLine, roster: str, tmp_path: Path, kind: str
+) -> None:
+    cli.use(roster)
+    result = cli("preview", kind, "--holder", "h-001", "--as-of", "2026-11-24", "--out", tmp_path)
+    assert result.code == 0, result.err
+    eml, html = (Path(line) for line in result.out.splitlines())
+    mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert mail["To"] == "Maria Alvarez <maria.alvarez@riverside.example>"
+    assert mail.get_body(("plain",)).get_content().startswith("Dear Maria Alvarez,")  # type: ignore[union-attr]
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Dear Maria Alvarez," in page
+    assert 'style="' in page  # the stylesheet is inlined
+
+
+def test_preview_of_an_unknown_holder(cli: CommandLine, roster: str) -> None:
+    cli.use(roster)
+    result = cli("preview", "deadline", "--holder", "h-404")
+    assert (result.code, result.err_lines) == (2, ["reminders: no holder 'h-404'"])
+
+
+def sample(kind: str) -> NoticeView:
+    return NoticeView(
+        kind=kind, rung="15", body="AAPC", credentials="CPC, CPMA", cycle_end="March 31, 2027",
+        deadline="June 29, 2027", renews_on="March 31, 2027", submission_opens="February 28, 2027",
+        days_left=15, days_to_revocation=90, required="40", earned="30", remaining="10",
+        pace_per_month="20", minimums=({"category": "auditing", "required": "16", "earned": "6", "short": "10"},),
+        why="the reminder 15 days before the due date; rules aapc-2015.",
+        ceu_page="https://www.aapc.com/certifications/maintain-your-certification",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_template_renders_with_every_variable_defined(kind: str) -> None:
+    rendered = Renderer(templates_dir()).render("Ann Lee", [sample(kind)], "https://x.example/u/t")
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "AAPC" in rendered.text and "https://x.example/u/t" in rendered.text
+    assert "Why this mail: the reminder 15 days before the due date" in rendered.text
+    assert "https://www.aapc.com/certifications/maintain-your-certification" in rendered.html
