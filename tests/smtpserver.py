@@ -22,6 +22,8 @@ class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     temporary_failures: int = 0
+    delay: float = 0.0
+    """Seconds each message takes the server to accept, to catch a sender mid-delivery."""
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -35,6 +37,8 @@ class Inbox:
         if self.temporary_failures > 0:
             self.temporary_failures -= 1
             return "451 4.3.0 Try again later"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.raw.append(envelope.content)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -43,8 +47,9 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options: Any) -> None:
         self.inbox = Inbox()
+        self._options = smtp_options
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
@@ -58,7 +63,7 @@ class SmtpServer:
 
     async def _serve(self) -> int:
         self._server = await self.loop.create_server(
-            lambda: SMTP(self.inbox, hostname="localhost"), "127.0.0.1", 0
+            lambda: SMTP(self.inbox, hostname="localhost", **self._options), "127.0.0.1", 0
         )
         return int(self._server.sockets[0].getsockname()[1])
 

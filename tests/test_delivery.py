@@ -8,12 +8,20 @@ the 90 skipped), the first overdue rung for h-003 and the complete notice for h-
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from reminders.app import App
@@ -404,3 +412,77 @@ def test_a_message_that_cannot_be_prepared_holds_up_no_other(
         ),
     )
     assert state == "retry" and "no_such_field" in error
+
+
+def test_a_sender_killed_mid_delivery_loses_nothing_and_repeats_at_most_one(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, service: Service
+) -> None:
+    """SIGKILL during `reminders send`, then a later pass: every notice arrives; only the one
+    message in flight at the kill (one connection) may arrive twice, with the same Message-ID."""
+    cli.use(roster)
+    mail_env.inbox.delay = 0.3
+    env = {**os.environ, "REMINDERS_SMTP_CONNECTIONS": "1"}
+    sender = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "send", "--as-of", AS_OF],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(mail_env.inbox.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sender.send_signal(signal.SIGKILL)
+    sender.wait()
+    assert 2 <= len(mail_env.inbox.messages) < 7, "the kill must land mid-delivery"
+    mail_env.inbox.delay = 0
+    clock = Clock()
+    clock.now = datetime.now(UTC) + timedelta(minutes=6)  # the dead sender's lease has run out
+    _, deliverer = service(clock)
+    _deliver(deliverer)
+    recipients = [str(m["To"]) for m in mail_env.inbox.messages]
+    assert len(set(recipients)) == 7
+    assert len(recipients) - 7 <= 1
+    by_recipient: dict[str, set[str]] = {}
+    for message in mail_env.inbox.messages:
+        by_recipient.setdefault(str(message["To"]), set()).add(str(message["Message-ID"]))
+    assert all(len(ids) == 1 for ids in by_recipient.values())
+    states = _rows(roster, select(MessageRecord.state))
+    assert states == [("sent",)] * 7
+
+
+def test_starttls_and_authentication(
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A server that insists on STARTTLS and a login (it refuses MAIL before both), with a
+    certificate from a test CA."""
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1", "localhost")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(server_context)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, auth_data: LoginPassword
+    ) -> AuthResult:
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=auth_data.password == b"s3cret-password")
+
+    server = SmtpServer(
+        tls_context=server_context, require_starttls=True, authenticator=authenticator,
+        auth_required=True,
+    ).start()  # fmt: skip
+    try:
+        ca_file = tmp_path / "ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        for name, value in {
+            "REMINDERS_SMTP_HOST": "127.0.0.1", "REMINDERS_SMTP_PORT": str(server.port),
+            "REMINDERS_SMTP_TLS": "starttls", "REMINDERS_SMTP_USERNAME": "mailer",
+            "REMINDERS_SMTP_PASSWORD": "s3cret-password", "REMINDERS_SECRET_KEY": SECRET,
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        cli.use(roster)
+        result = cli("send", "--as-of", AS_OF)
+        assert result.out.startswith("queued 7 messages; sent 7,"), result.out + result.err
+        assert len(server.inbox.messages) == 7
+        assert set(logins) == {("mailer", "s3cret-password")}
+    finally:
+        server.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -62,9 +62,15 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
         raise SendError(f"cannot reach the mail server: {exc}", permanent=False) from exc
 
 
-async def send_all(config: SmtpConfig, envelopes: Sequence[Envelope]) -> list[SendError | None]:
+Outcome = Callable[[int, SendError | None], None]
+
+
+async def send_all(
+    config: SmtpConfig, envelopes: Sequence[Envelope], outcome: Outcome | None = None
+) -> list[SendError | None]:
     """Send every envelope over at most `config.connections` reused connections; the outcome
-    of each, in order (None: accepted by the server)."""
+    of each, in order (None: accepted by the server). `outcome` hears of each as it happens, so
+    that it can be recorded before the next one goes out."""
     outcomes: list[SendError | None] = [None] * len(envelopes)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(len(envelopes)):
@@ -79,6 +85,8 @@ async def send_all(config: SmtpConfig, envelopes: Sequence[Envelope]) -> list[Se
                     await _send_one(client, envelopes[index])
                 except SendError as error:
                     outcomes[index] = error
+                if outcome is not None:
+                    outcome(index, outcomes[index])
         finally:
             if client.is_connected:
                 try:

@@ -7,6 +7,7 @@ deliver_due    claim queued messages, re-check them, send, record    (reminders 
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable, Iterator
@@ -148,8 +149,13 @@ class Deliverer:
                 if not claimed:
                     return report
                 outgoing = self._prepare(connection, claimed, as_of, now, report)
-            outcomes = await send_all(self.smtp, [item.envelope for item in outgoing])
-            self._record(outgoing, outcomes, report)
+            # Each outcome is recorded the moment it is known: a crash then repeats at most
+            # the messages in flight.
+            await send_all(
+                self.smtp,
+                [item.envelope for item in outgoing],
+                functools.partial(self._record_one, outgoing, report),
+            )
 
     def _prepare(
         self,
@@ -286,6 +292,11 @@ class Deliverer:
             now=now,
             deadlines=deadlines,
         )
+
+    def _record_one(
+        self, outgoing: list[_Outgoing], report: Report, index: int, error: SendError | None
+    ) -> None:
+        self._record([outgoing[index]], [error], report)
 
     def _record(
         self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
