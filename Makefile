@@ -15,11 +15,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
-# The service on its embedded defaults (SQLite under var/) with the demo roster.
+# The service on its embedded defaults (SQLite under var/) with the demo roster: what it holds
+# and where each coder stands.
 run: install
 	$(BIN)/reminders init
 	$(BIN)/reminders import all config/demo
 	$(BIN)/reminders show
+	$(BIN)/reminders status
 
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start.
 test: install postgresql lint pytest

@@ -8,6 +8,7 @@ next N messages with a temporary failure (451).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -47,8 +48,10 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self, **smtp_options: Any) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, **smtp_options: Any) -> None:
+        """`tls`: implicit TLS from the first byte (SMTPS); `smtp_options` go to aiosmtpd."""
         self.inbox = Inbox()
+        self._tls = tls
         self._options = smtp_options
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -63,7 +66,10 @@ class SmtpServer:
 
     async def _serve(self) -> int:
         self._server = await self.loop.create_server(
-            lambda: SMTP(self.inbox, hostname="localhost", **self._options), "127.0.0.1", 0
+            lambda: SMTP(self.inbox, hostname="localhost", **self._options),
+            "127.0.0.1",
+            0,
+            ssl=self._tls,
         )
         return int(self._server.sockets[0].getsockname()[1])
 

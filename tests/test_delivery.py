@@ -486,3 +486,38 @@ def test_starttls_and_authentication(
         assert set(logins) == {("mailer", "s3cret-password")}
     finally:
         server.stop()
+
+
+def test_implicit_tls(
+    cli: CommandLine,
+    roster: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    service: Service,
+) -> None:
+    """REMINDERS_SMTP_TLS=tls speaks TLS from the first byte, and checks the certificate."""
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    server = SmtpServer(tls=server_context).start()
+    try:
+        for name, value in {
+            "REMINDERS_SMTP_HOST": "127.0.0.1", "REMINDERS_SMTP_PORT": str(server.port),
+            "REMINDERS_SMTP_TLS": "tls", "REMINDERS_SECRET_KEY": SECRET,
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        cli.use(roster)
+        # Without the CA the certificate is refused: nothing goes out, everything waits.
+        refused = cli("send", "--as-of", AS_OF)
+        assert "sent 0, 7 to retry" in refused.out
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.err
+        ca_file = tmp_path / "ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        clock = Clock()
+        clock.now = datetime.now(UTC) + timedelta(hours=2)  # past the retry
+        _, deliverer = service(clock)
+        assert _deliver(deliverer).sent == 7
+        assert len(server.inbox.messages) == 7
+    finally:
+        server.stop()
