@@ -82,6 +82,7 @@ class App:
             retry_seconds=s.retry_seconds,
             timezone=s.timezone,
             send_window=s.window(),
+            unsubscribe_mailto=s.unsubscribe_mailto,
         )
 
     def ready_engine(self) -> Engine:

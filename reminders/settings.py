@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     retry_seconds: int = Field(default=60, ge=1)
     send_window: str | None = None
+    unsubscribe_mailto: str | None = None
+
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _unsubscribe_mailto(cls, value: str | None) -> str | None:
+        if value is not None and ("@" not in value or any(c in value for c in "<>\r\n ,")):
+            raise ValueError("expected a bare address such as unsubscribe@example.org")
+        return value
 
     @field_validator("send_window")
     @classmethod

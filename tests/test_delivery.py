@@ -184,6 +184,18 @@ def test_data_is_printed_never_run_as_template_or_markup(
     assert mail["To"].addresses[0].display_name == hostile
 
 
+def test_list_unsubscribe_offers_a_mailto_when_configured(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMINDERS_UNSUBSCRIBE_MAILTO", "unsubscribe@example.org")
+    cli.use(roster)
+    assert cli("send", "--as-of", AS_OF).code == 0
+    header = str(mail_env.inbox.messages[0]["List-Unsubscribe"])
+    link, mailto = header.split(", ")
+    assert link.startswith("<https://reminders.example.org/u/")
+    assert mailto == "<mailto:unsubscribe@example.org?subject=unsubscribe>"
+
+
 def test_no_header_is_built_from_a_value_with_a_line_break() -> None:
     rendered = Rendered("Subject", "text", "<p>html</p>")
     arguments = {

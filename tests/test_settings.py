@@ -87,6 +87,11 @@ def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REMINDERS_DATABASE_URL", "not a url", "invalid setting REMINDERS_DATABASE_URL='not a url': not a database URL"),
         ("REMINDERS_SCAN_INTERVAL_SECONDS", "-5", "invalid setting REMINDERS_SCAN_INTERVAL_SECONDS='-5': Input should be greater than 0"),
         ("REMINDERS_SMTP_HOTS", "x", "unknown setting REMINDERS_SMTP_HOTS (did you mean REMINDERS_SMTP_HOST?)"),
+        ("REMINDERS_SEND_WINDOW", "20:00-08:00", "invalid setting REMINDERS_SEND_WINDOW='20:00-08:00': the window must open before it closes"),
+        ("REMINDERS_SEND_WINDOW", "mornings", "invalid setting REMINDERS_SEND_WINDOW='mornings': expected local hours such as 08:00-20:00"),
+        ("REMINDERS_UNSUBSCRIBE_MAILTO", "<u@example.org>", "invalid setting REMINDERS_UNSUBSCRIBE_MAILTO='<u@example.org>': expected a bare address"),
+        ("REMINDERS_DAILY_CAP", "0", "invalid setting REMINDERS_DAILY_CAP='0': Input should be greater than or equal to 1"),
+        ("REMINDERS_BODIES_DIR", "/no/such/folder", "invalid setting REMINDERS_BODIES_DIR='/no/such/folder': not a directory"),
     ],
 )  # fmt: skip
 def test_a_bad_setting_stops_any_command_with_one_line(

@@ -104,6 +104,7 @@ def build(
     unsubscribe_url: str,
     now: datetime,
     deadlines: Sequence[Deadline] = (),
+    unsubscribe_mailto: str | None = None,
 ) -> Envelope:
     """The message's bytes, assembled once; about four times cheaper than the email package's
     classes (shared/docs/performance-notes.md) and exactly the same on the wire."""
@@ -135,7 +136,12 @@ def build(
         "Subject": subject if subject.isascii() else Header(subject, "utf-8").encode(),
         "Date": format_datetime(now),
         "Message-ID": ident,
-        "List-Unsubscribe": f"<{_header(unsubscribe_url)}>",
+        "List-Unsubscribe": f"<{_header(unsubscribe_url)}>"
+        + (
+            f", <mailto:{_header(unsubscribe_mailto)}?subject=unsubscribe>"
+            if unsubscribe_mailto
+            else ""
+        ),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Auto-Submitted": "auto-generated",
         "MIME-Version": "1.0",

@@ -73,6 +73,7 @@ class MailSettings:
     timezone: str = "America/New_York"
     send_window: tuple[time, time] | None = None
     """Local hours (in the holder's time zone) mail may go out in; None: any time."""
+    unsubscribe_mailto: str | None = None
 
 
 @dataclass
@@ -289,6 +290,7 @@ class Deliverer:
             to_address=address,
             keys=[record.key for record in live],
             unsubscribe_url=unsubscribe,
+            unsubscribe_mailto=self.mail.unsubscribe_mailto,
             now=now,
             deadlines=deadlines,
         )
