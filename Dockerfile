@@ -20,8 +20,9 @@ RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels \
 USER reminders
 WORKDIR /srv/reminders
 EXPOSE 8080
-# The database answers and its schema is current.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["reminders", "check"]
+# The daemon's own health: the database answers and the scheduler runs (GET /healthz).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('REMINDERS_HTTP_PORT', '8080') + '/healthz', timeout=5)"]
 ENTRYPOINT ["reminders"]
-# Migrates the database and exits; the daemon (`reminders run`) becomes the default once it exists.
-CMD ["init"]
+# `reminders init` (migrations) runs first, from docker-compose.yml or by hand.
+CMD ["run"]

@@ -22,12 +22,14 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
+from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
 from reminders.db.facts import StoredHolder, stored_holders
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
 from reminders.imports.runner import Problem as ImportProblem
+from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
 from reminders.notices.service import Deliverer, plan_holders, queue_due
@@ -353,6 +355,20 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
     files = write_preview(app, holder, chosen[0], kind, day, out)
     for path in files:
         click.echo(path)
+
+
+@cli.command()
+def run() -> None:
+    """The daemon: scheduled and event-driven scans, delivery, and /healthz and /metrics."""
+    app = _app()
+    setup_logging()
+    s = app.settings
+    intervals = Intervals(
+        scan_cron=s.scan_cron,
+        scan_seconds=s.scan_interval_seconds,
+        deliver_seconds=s.deliver_interval_seconds,
+    )
+    asyncio.run(Daemon(app, intervals).run())
 
 
 @cli.command()

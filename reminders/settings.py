@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     retry_seconds: int = Field(default=60, ge=1)
     send_window: str | None = None
     unsubscribe_mailto: str | None = None
+    scan_cron: str = "0 6 * * *"
+    deliver_interval_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("scan_cron")
+    @classmethod
+    def _scan_cron(cls, value: str) -> str:
+        from reminders.scheduler import check_cron
+
+        check_cron(value)
+        return value
 
     @field_validator("unsubscribe_mailto")
     @classmethod

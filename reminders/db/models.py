@@ -200,7 +200,11 @@ class NoticeRecord(Base):
     """
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_holder", "holder_pk"),)
+    __table_args__ = (
+        Index("ix_notices_holder", "holder_pk"),
+        # Each delivery outcome updates its message's notices: without it, a scan of them all.
+        Index("ix_notices_message", "message_pk"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(ID_LENGTH + 96), unique=True)
@@ -220,7 +224,10 @@ class MessageRecord(Base):
     """The outbox: one mail to one holder, carrying every notice due for them in one run."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_messages_state_next", "state", "next_attempt_at"),
+        Index("ix_messages_address_sent", "to_address", "sent_at"),  # the daily cap
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))

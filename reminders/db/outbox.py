@@ -235,6 +235,58 @@ def suppress(connection: Connection, address: str, reason: str, now: datetime) -
         )
 
 
+def pending_of(
+    connection: Connection, holder_pks: Sequence[int]
+) -> dict[int, list[tuple[int, StoredNotice]]]:
+    """For each holder, its notices still waiting to go out, with their message's id."""
+    n = NoticeRecord
+    query = (
+        select(
+            n.holder_pk,
+            n.message_pk,
+            n.id,
+            n.key,
+            n.body,
+            n.kind,
+            n.rung,
+            n.cycle_end,
+            n.due_on,
+            n.expires_on,
+            n.state,
+        )
+        .where(n.holder_pk.in_(holder_pks), n.state.in_(PENDING))
+        .order_by(n.id)
+    )
+    found: dict[int, list[tuple[int, StoredNotice]]] = {pk: [] for pk in holder_pks}
+    for row in connection.execute(query):
+        notice = StoredNotice(
+            row.id, row.key, row.body, row.kind, row.rung, row.cycle_end, row.due_on,
+            row.expires_on, row.state,
+        )  # fmt: skip
+        found[row.holder_pk].append((row.message_pk, notice))
+    return found
+
+
+def cancel(connection: Connection, notices: Sequence[int], now: datetime) -> None:
+    """Cancel notices; a queued message left with none to carry is cancelled too."""
+    if not notices:
+        return
+    connection.execute(
+        update(NoticeRecord)
+        .where(NoticeRecord.id.in_(notices))
+        .values(state="cancelled", updated_at=now)
+    )
+    live = select(NoticeRecord.message_pk).where(
+        NoticeRecord.message_pk == MessageRecord.id, NoticeRecord.state.in_(PENDING)
+    )
+    affected = select(NoticeRecord.message_pk).where(NoticeRecord.id.in_(notices))
+    connection.execute(
+        update(MessageRecord)
+        .where(MessageRecord.id.in_(affected), MessageRecord.state.in_(PENDING), ~live.exists())
+        .values(state="cancelled", lease_until=None)
+    )
+
+
 def pending(connection: Connection) -> int:
     """Messages that still have to go out (queued, retrying, or being sent)."""
     query = select(func.count()).where(MessageRecord.state.in_((*PENDING, "sending")))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
-from reminders.db import outbox
+from reminders.db import events, outbox
 from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
 from reminders.mail.message import Deadline, Envelope, build
 from reminders.mail.render import Renderer
@@ -60,6 +60,40 @@ def queue_due(
             if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
                 queued += 1
     return queued
+
+
+@dataclass(frozen=True)
+class Replanned:
+    holders: int
+    queued: int
+    cancelled: int
+
+
+def replan_changed(
+    engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date, now: datetime
+) -> Replanned:
+    """Re-evaluate the holders whose data changed (their change events): cancel what no longer
+    holds, queue what is now due, and drop the events handled. One transaction."""
+    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+    with connection, connection.begin():
+        holder_pks, up_to = events.take(connection)
+        if not holder_pks:
+            return Replanned(0, 0, 0)
+        holders = holders_by_pk(connection, holder_pks)
+        pending = outbox.pending_of(connection, holder_pks)
+        known = outbox.known_notices(connection, holder_pks)
+        queued = 0
+        stale: list[int] = []
+        for pk, holder in holders.items():
+            evaluations = evaluate(holder.facts, rulebook, as_of)[0]
+            by_body = {e.body: e for e in evaluations}
+            stale += [n.id for _, n in pending[pk] if not still_applies(n, by_body)]
+            result = plan(evaluations, ladder, as_of, known[pk])
+            if outbox.record_plan(connection, pk, holder.email, result, now) is not None:
+                queued += 1
+        outbox.cancel(connection, stale, now)
+        events.drop(connection, up_to, holder_pks)
+        return Replanned(len(holder_pks), queued, len(stale))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,256 @@
+"""`reminders run`: the daemon. One scan at start to catch up, then a few fixed jobs: the scan
+(a cron expression, or every N seconds), the change events (holders whose data changed, within
+a couple of seconds), delivery, and housekeeping; an HTTP listener for /healthz and /metrics.
+
+SIGTERM or SIGINT stops the jobs, lets the one running finish (or leaves its claims to their
+leases) and exits 0 within seconds. A database or SMTP outage makes a job fail and log; the next
+run tries again, so the daemon waits it out instead of exiting or spinning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from reminders.app import App
+from reminders.db import events, outbox
+from reminders.notices.service import Deliverer, Report, queue_due, replan_changed
+from reminders.scheduler import Scheduler
+
+log = logging.getLogger("reminders.daemon")
+
+STOP_WITHIN_SECONDS = 8
+
+
+@dataclass(frozen=True)
+class Intervals:
+    scan_cron: str = "0 6 * * *"
+    scan_seconds: int | None = None
+    events_seconds: float = 1.0
+    deliver_seconds: float = 15.0
+    housekeeping_cron: str = "30 3 * * *"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.scans = Counter("reminders_scans", "Completed scans", registry=r)
+        self.scan_seconds = Gauge(
+            "reminders_scan_duration_seconds", "Duration of the last scan", registry=r
+        )
+        self.queued = Counter("reminders_messages_queued", "Messages queued", registry=r)
+        self.outcomes = Counter(
+            "reminders_messages", "Messages by outcome", ["outcome"], registry=r
+        )
+        self.replanned = Counter(
+            "reminders_holders_replanned", "Holders re-planned on change", registry=r
+        )
+        self.job_errors = Counter("reminders_job_errors", "Jobs that failed", ["job"], registry=r)
+        self.outbox_depth = Gauge(
+            "reminders_outbox_depth", "Messages waiting to go out", registry=r
+        )
+        self.events_waiting = Gauge(
+            "reminders_events_waiting", "Change events not yet handled", registry=r
+        )
+
+    def count(self, report: Report) -> None:
+        for outcome in ("sent", "retried", "failed", "expired", "cancelled", "deferred"):
+            self.outcomes.labels(outcome).inc(getattr(report, outcome))
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Daemon:
+    def __init__(self, app: App, intervals: Intervals, host: str = "0.0.0.0") -> None:
+        self.app = app
+        self.intervals = intervals
+        self.host = host
+        self.metrics = Metrics()
+        self.last_scan: datetime | None = None
+        self.scheduler: Scheduler | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._deliverer = Deliverer(
+            app.ready_engine(),
+            app.rulebook,
+            app.ladder,
+            app.renderer,
+            app.smtp(),
+            app.mail(),
+            app.now,
+        )
+
+    # The jobs. Database work is synchronous: it runs in a thread so that the HTTP listener
+    # and the SMTP connections keep going meanwhile.
+
+    async def scan(self) -> None:
+        started = time.monotonic()
+        app = self.app
+        queued = await asyncio.to_thread(
+            queue_due, app.engine, app.rulebook, app.ladder, app.today(), app.now()
+        )
+        self.metrics.scans.inc()
+        self.metrics.queued.inc(queued)
+        self.metrics.scan_seconds.set(time.monotonic() - started)
+        self.last_scan = app.now()
+        log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
+        if queued:
+            await self.deliver()
+
+    async def changes(self) -> None:
+        app = self.app
+        result = await asyncio.to_thread(
+            replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
+        )
+        if result.holders:
+            self.metrics.replanned.inc(result.holders)
+            self.metrics.queued.inc(result.queued)
+            log.info(
+                "changes: %d holders re-planned, %d messages queued, %d notices cancelled",
+                result.holders, result.queued, result.cancelled,
+            )  # fmt: skip
+            if result.queued:
+                await self.deliver()
+
+    async def deliver(self) -> None:
+        report = await self._deliverer.deliver_due(self.app.today())
+        self.metrics.count(report)
+        if report.sent or report.retried or report.failed:
+            log.info(
+                "delivery: %d sent, %d to retry, %d failed",
+                report.sent,
+                report.retried,
+                report.failed,
+            )
+        for error in report.errors:
+            log.warning("delivery: %s", error)
+
+    async def housekeeping(self) -> None:
+        """Nothing to prune yet beyond what the outbox keeps; reports the outbox's depth."""
+        await asyncio.to_thread(self._gauges)
+
+    def _gauges(self) -> None:
+        with self.app.engine.connect() as connection:
+            self.metrics.outbox_depth.set(outbox.pending(connection))
+            self.metrics.events_waiting.set(events.waiting(connection))
+
+    def _guarded(
+        self, name: str, job: Callable[[], Awaitable[None]]
+    ) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            except (SQLAlchemyError, OSError) as exc:
+                self.metrics.job_errors.labels(name).inc()
+                log.warning("%s: %s; the next run tries again", name, str(exc).splitlines()[0])
+            except Exception:
+                self.metrics.job_errors.labels(name).inc()
+                log.exception("%s failed; the next run tries again", name)
+            finally:
+                self._running.discard(task)
+
+        return run
+
+    # The HTTP listener.
+
+    def http_app(self) -> FastAPI:
+        api = FastAPI(title="reminders daemon", docs_url=None, redoc_url=None)
+
+        @api.get("/healthz")
+        async def healthz(response: Response) -> dict[str, object]:
+            database = await asyncio.to_thread(self._database_answers)
+            scheduler = self.scheduler is not None and self.scheduler.running
+            healthy = database and scheduler
+            response.status_code = 200 if healthy else 503
+            return {
+                "status": "ok" if healthy else "unhealthy",
+                "database": database,
+                "scheduler": scheduler,
+                "last_scan": self.last_scan.isoformat() if self.last_scan else None,
+            }
+
+        @api.get("/metrics")
+        async def metrics() -> Response:
+            await asyncio.to_thread(self._gauges)
+            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+        return api
+
+    def _database_answers(self) -> bool:
+        try:
+            with self.app.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    # The lifecycle.
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        config = uvicorn.Config(
+            self.http_app(), host=self.host, port=self.app.settings.http_port,
+            log_level="warning", lifespan="off",
+        )  # fmt: skip
+        server = _QuietServer(config)
+        http = asyncio.create_task(server.serve())
+        self.scheduler = Scheduler()
+        intervals = self.intervals
+        scan = self._guarded("scan", self.scan)
+        if intervals.scan_seconds:
+            self.scheduler.every("scan", intervals.scan_seconds, scan, now=self.app.now())
+        else:
+            self.scheduler.cron("scan", intervals.scan_cron, scan)
+            self.scheduler.every("catch-up scan", 10**9, scan, now=self.app.now())
+        self.scheduler.every(
+            "changes", intervals.events_seconds, self._guarded("changes", self.changes)
+        )
+        self.scheduler.every(
+            "delivery", intervals.deliver_seconds, self._guarded("delivery", self.deliver)
+        )
+        self.scheduler.cron(
+            "housekeeping",
+            intervals.housekeeping_cron,
+            self._guarded("housekeeping", self.housekeeping),
+        )
+        self.scheduler.start()
+        log.info("reminders is running; HTTP on port %d", self.app.settings.http_port)
+        await stop.wait()
+        log.info("stopping")
+        self.scheduler.shutdown()
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
+        server.should_exit = True
+        await asyncio.wait_for(http, timeout=STOP_WITHIN_SECONDS)
+        log.info("stopped")

@@ -1,0 +1,28 @@
+"""Change events: every write records the holders it touched, in its own transaction; the
+daemon takes them in order, re-plans those holders, and drops the events it handled."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, func, select
+
+from reminders.db.models import ChangeEvent
+
+
+def take(connection: Connection, limit: int = 1_000) -> tuple[list[int], int]:
+    """The holders of the oldest events (at most `limit` events) and the last event's id."""
+    rows = connection.execute(
+        select(ChangeEvent.id, ChangeEvent.holder_pk).order_by(ChangeEvent.id).limit(limit)
+    ).all()
+    if not rows:
+        return [], 0
+    return sorted({holder for _, holder in rows}), max(event for event, _ in rows)
+
+
+def drop(connection: Connection, up_to: int, holders: list[int]) -> None:
+    connection.execute(
+        delete(ChangeEvent).where(ChangeEvent.id <= up_to, ChangeEvent.holder_pk.in_(holders))
+    )
+
+
+def waiting(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(ChangeEvent)).scalar_one())

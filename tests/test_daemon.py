@@ -1,0 +1,167 @@
+"""`reminders run` as a real process: catch-up scan, delivery, change events, health, metrics,
+and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from reminders.app import App
+from reminders.db.engine import make_engine
+from reminders.db.models import ChangeEvent, MessageRecord, NoticeRecord
+from reminders.notices.service import queue_due, replan_changed
+from reminders.settings import load_settings
+from tests.conftest import CommandLine, write_csv
+from tests.smtpserver import SmtpServer
+
+COMPLETING_CEUS = (
+    "holder_id,completed_on,hours,title,bodies,categories",
+    f"h-001,{date.today().isoformat()},18.5,Audit Week,AAPC,auditing",
+)
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _until(condition: Callable[[], object], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def daemon(
+    roster: str, mail_env: SmtpServer, cli: CommandLine
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    cli.use(roster)
+    port = _port()
+    env = {
+        **os.environ,
+        "REMINDERS_HTTP_PORT": str(port),
+        "REMINDERS_SCAN_INTERVAL_SECONDS": "3600",  # only the catch-up scan in this test
+        "REMINDERS_DELIVER_INTERVAL_SECONDS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "run"], env=env, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
+    daemon: tuple[subprocess.Popen[bytes], str], mail_env: SmtpServer
+) -> None:
+    process, base = daemon
+    _until(lambda: len(mail_env.inbox.messages) == 7)
+    status, body = _get(f"{base}/healthz")
+    health = json.loads(body)
+    assert status == 200
+    assert health["database"] is True and health["scheduler"] is True
+    assert health["last_scan"] is not None
+    status, metrics = _get(f"{base}/metrics")
+    assert status == 200
+    assert "reminders_scans_total 1.0" in metrics
+    assert 'reminders_messages_total{outcome="sent"} 7.0' in metrics
+    assert "reminders_outbox_depth 0.0" in metrics
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    assert process.stderr is not None
+    lines = [json.loads(line) for line in process.stderr.read().decode().splitlines()]
+    messages = [line["message"] for line in lines]
+    assert "scan done: 7 messages queued" in " ".join(messages)
+    assert messages[-2:] == ["stopping", "stopped"]
+
+
+def test_a_change_is_acted_on_without_waiting_for_the_next_scan(
+    daemon: tuple[subprocess.Popen[bytes], str],
+    mail_env: SmtpServer,
+    cli: CommandLine,
+    tmp_path: Path,
+) -> None:
+    """h-001 records the CEUs that complete the cycle: the daemon, which scans hourly in this
+    test, sends the 'complete' notice within seconds of the import."""
+    process, _ = daemon
+    _until(lambda: len(mail_env.inbox.messages) == 7)
+    write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+    imported = time.monotonic()
+    assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+    _until(lambda: len(mail_env.inbox.messages) == 8)
+    elapsed = time.monotonic() - imported
+    latest = mail_env.inbox.messages[-1]
+    assert "maria.alvarez" in str(latest["To"])
+    assert str(latest["Subject"]).startswith("AAPC CEUs complete for the cycle ending")
+    print(f"change to mail: {elapsed:.2f}s")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+
+
+def test_a_change_cancels_a_queued_notice_that_no_longer_holds(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """Between planning and delivery, a CEU completes h-001's cycle: the change event cancels
+    the queued shortfall notice and queues the 'complete' one instead."""
+    cli.use(roster)
+    app = App(load_settings())
+    today = date.today()
+    now = datetime.now(UTC)
+    try:
+        replan_changed(app.engine, app.rulebook, app.ladder, today, now)  # the roster's own events
+        queue_due(app.engine, app.rulebook, app.ladder, today, now)
+        write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+        assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+        result = replan_changed(app.engine, app.rulebook, app.ladder, today, now)
+        assert (result.holders, result.cancelled, result.queued) == (1, 1, 1)
+    finally:
+        app.close()
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        notices = connection.execute(
+            select(NoticeRecord.kind, NoticeRecord.state)
+            .where(NoticeRecord.key.startswith("h-001|"))
+            .order_by(NoticeRecord.id)
+        ).all()
+        messages = connection.execute(
+            select(MessageRecord.state)
+            .where(MessageRecord.holder_pk == 1)
+            .order_by(MessageRecord.id)
+        ).all()
+        events = connection.execute(select(ChangeEvent.id)).all()
+    engine.dispose()
+    assert [tuple(n) for n in notices] == [("shortfall", "cancelled"), ("complete", "queued")]
+    assert [m[0] for m in messages] == ["cancelled", "queued"]
+    assert events == []
