@@ -15,13 +15,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
-# The service on its embedded defaults (SQLite under var/) with the demo roster: what it holds
-# and where each coder stands.
+# The service on its embedded defaults (SQLite under var/) with the demo roster and a mail
+# catcher: read what it sends at http://localhost:8080/mail (files in var/mail/). Ctrl-C stops it.
 run: install
 	$(BIN)/reminders init
 	$(BIN)/reminders import all config/demo
-	$(BIN)/reminders show
 	$(BIN)/reminders status
+	$(BIN)/reminders run --demo
 
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start.
 test: install postgresql lint pytest

@@ -3,6 +3,7 @@ clock; everything below it is handed the time."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -22,15 +23,23 @@ from reminders.settings import Settings
 
 
 class App:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, demo: bool = False, as_of: date | None = None) -> None:
         self.settings = settings
+        self.demo = demo
+        self.as_of = as_of
+        # Demo mode only: a key of the moment, so that the demo runs without one. Links it
+        # signs stop working when the process ends.
+        self._demo_secret = secrets.token_urlsafe(32) if demo else None
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        """Today in the service's time zone (REMINDERS_TIMEZONE)."""
+        """The day to evaluate: today in the service's time zone (REMINDERS_TIMEZONE), unless
+        the service was started as of a fixed day."""
+        if self.as_of is not None:
+            return self.as_of
         return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
     @cached_property
@@ -69,14 +78,15 @@ class App:
 
     def mail(self) -> MailSettings:
         s = self.settings
-        if s.secret_key is None:
+        secret = s.secret_key.get_secret_value() if s.secret_key else self._demo_secret
+        if secret is None:
             raise BadInput(
                 "REMINDERS_SECRET_KEY is not set: it signs the unsubscribe link of every notice"
             )
         return MailSettings(
             mail_from=s.mail_from,
             base_url=s.base_url,
-            secret=s.secret_key.get_secret_value().encode(),
+            secret=secret.encode(),
             daily_cap=s.daily_cap,
             max_attempts=s.max_attempts,
             retry_seconds=s.retry_seconds,

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
+from reminders.catcher import Catcher
 from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
 from reminders.db.facts import StoredHolder, stored_holders
@@ -358,9 +359,24 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
 
 
 @cli.command()
-def run() -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Catch all mail in an embedded SMTP server (var/mail/, and /mail on the HTTP port) and "
+    "allow running without REMINDERS_SECRET_KEY.",
+)
+@click.option(
+    "--as-of", "as_of", type=DAY, help="Evaluate as of this day instead of today (demos, replays)."
+)
+def run(demo: bool, as_of: datetime | None) -> None:
     """The daemon: scheduled and event-driven scans, delivery, and /healthz and /metrics."""
     app = _app()
+    if demo and app.settings.smtp_host not in ("localhost", "127.0.0.1"):
+        raise BadInput("--demo catches mail on this machine: REMINDERS_SMTP_HOST must be localhost")
+    if demo or as_of:
+        app = App(app.settings, demo=demo, as_of=as_of.date() if as_of else None)
+        click.get_current_context().call_on_close(app.close)
+    catcher = Catcher(Path("var") / "mail") if demo else None
     setup_logging()
     s = app.settings
     intervals = Intervals(
@@ -368,7 +384,7 @@ def run() -> None:
         scan_seconds=s.scan_interval_seconds,
         deliver_seconds=s.deliver_interval_seconds,
     )
-    asyncio.run(Daemon(app, intervals).run())
+    asyncio.run(Daemon(app, intervals, catcher=catcher).run())
 
 
 @cli.command()

@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminders.app import App
+from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.notices.service import Deliverer, Report, queue_due, replan_changed
 from reminders.scheduler import Scheduler
@@ -87,10 +88,17 @@ class _QuietServer(uvicorn.Server):
 
 
 class Daemon:
-    def __init__(self, app: App, intervals: Intervals, host: str = "0.0.0.0") -> None:
+    def __init__(
+        self,
+        app: App,
+        intervals: Intervals,
+        host: str = "0.0.0.0",
+        catcher: Catcher | None = None,
+    ) -> None:
         self.app = app
         self.intervals = intervals
         self.host = host
+        self.catcher = catcher
         self.metrics = Metrics()
         self.last_scan: datetime | None = None
         self.scheduler: Scheduler | None = None
@@ -197,6 +205,9 @@ class Daemon:
                 "last_scan": self.last_scan.isoformat() if self.last_scan else None,
             }
 
+        if self.catcher is not None:
+            self.catcher.routes(api)
+
         @api.get("/metrics")
         async def metrics() -> Response:
             await asyncio.to_thread(self._gauges)
@@ -225,6 +236,14 @@ class Daemon:
         )  # fmt: skip
         server = _QuietServer(config)
         http = asyncio.create_task(server.serve())
+        mail_server = None
+        if self.catcher is not None:
+            settings = self.app.settings
+            mail_server = await self.catcher.serve(settings.smtp_host, settings.smtp_port)
+            log.info(
+                "demo: mail is caught on port %d; read it at http://localhost:%d/mail",
+                settings.smtp_port, settings.http_port,
+            )  # fmt: skip
         self.scheduler = Scheduler()
         intervals = self.intervals
         scan = self._guarded("scan", self.scan)
@@ -253,4 +272,6 @@ class Daemon:
             await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
         server.should_exit = True
         await asyncio.wait_for(http, timeout=STOP_WITHIN_SECONDS)
+        if mail_server is not None:
+            mail_server.close()
         log.info("stopped")

@@ -26,9 +26,12 @@ from reminders.settings import load_settings
 from tests.conftest import CommandLine, write_csv
 from tests.smtpserver import SmtpServer
 
+# The demo roster is dated around this day; the daemon evaluates as of it, whatever the date.
+AS_OF = "2026-11-24"
+DAY = date(2026, 11, 24)
 COMPLETING_CEUS = (
     "holder_id,completed_on,hours,title,bodies,categories",
-    f"h-001,{date.today().isoformat()},18.5,Audit Week,AAPC,auditing",
+    "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing",
 )
 
 
@@ -68,7 +71,9 @@ def daemon(
         "REMINDERS_DELIVER_INTERVAL_SECONDS": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "reminders", "run"], env=env, stderr=subprocess.PIPE
+        [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF],
+        env=env,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -137,7 +142,7 @@ def test_a_change_cancels_a_queued_notice_that_no_longer_holds(
     the queued shortfall notice and queues the 'complete' one instead."""
     cli.use(roster)
     app = App(load_settings())
-    today = date.today()
+    today = DAY
     now = datetime.now(UTC)
     try:
         replan_changed(app.engine, app.rulebook, app.ladder, today, now)  # the roster's own events
@@ -165,3 +170,34 @@ def test_a_change_cancels_a_queued_notice_that_no_longer_holds(
     assert [tuple(n) for n in notices] == [("shortfall", "cancelled"), ("complete", "queued")]
     assert [m[0] for m in messages] == ["cancelled", "queued"]
     assert events == []
+
+
+def test_demo_mode_catches_the_mail_and_needs_no_key(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """`make run` ends in `reminders run --demo`: mail is kept in var/mail/ and listed at /mail."""
+    cli.use(roster)
+    http, smtp = _port(), _port()
+    env = {key: value for key, value in os.environ.items() if key != "REMINDERS_SECRET_KEY"} | {
+        "REMINDERS_HTTP_PORT": str(http),
+        "REMINDERS_SMTP_PORT": str(smtp),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "run", "--demo", "--as-of", AS_OF],
+        env=env, cwd=tmp_path, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        mail = tmp_path / "var" / "mail"
+        _until(lambda: mail.is_dir() and len(list(mail.glob("*.eml"))) == 7)
+        status, page = _get(f"http://127.0.0.1:{http}/mail")
+        assert status == 200 and "7 messages" in page
+        assert "AAPC CEUs complete for the cycle ending December 31, 2026" in page
+        status, first = _get(f"http://127.0.0.1:{http}/mail/1")
+        assert status == 200 and first.startswith("<!DOCTYPE html>")
+        assert _get(f"http://127.0.0.1:{http}/mail/99")[0] == 404
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
