@@ -314,6 +314,8 @@ def send(as_of: datetime | None) -> None:
     mail, smtp = app.mail(), app.smtp()
     engine = app.ready_engine()
     queued = queue_due(engine, app.rulebook, app.ladder, day, app.now())
+    if queued is None:
+        raise ReminderError("another instance is scanning right now; try again in a moment")
     deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)
     report = asyncio.run(deliverer.deliver_due(day))
     with engine.connect() as connection:

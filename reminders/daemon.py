@@ -40,6 +40,7 @@ from reminders.scheduler import Scheduler
 log = logging.getLogger("reminders.daemon")
 
 STOP_WITHIN_SECONDS = 8
+MAX_BACKOFF_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ class Daemon:
         queued = await asyncio.to_thread(
             queue_due, app.engine, app.rulebook, app.ladder, app.today(), app.now()
         )
+        if queued is None:
+            log.info("scan skipped: another instance is scanning")
+            return
         self.metrics.scans.inc()
         self.metrics.queued.inc(queued)
         self.metrics.scan_seconds.set(time.monotonic() - started)
@@ -170,18 +174,31 @@ class Daemon:
     def _guarded(
         self, name: str, job: Callable[[], Awaitable[None]]
     ) -> Callable[[], Awaitable[None]]:
+        """The job, with its failures logged and counted, and backing off while they last: after
+        n failures in a row its runs are skipped for 2**n seconds (at most five minutes), so an
+        outage is waited out without a log line a second."""
+        failures = 0
+        resume_at = 0.0
+
         async def run() -> None:
+            nonlocal failures, resume_at
+            if time.monotonic() < resume_at:
+                return
             task = asyncio.current_task()
             assert task is not None
             self._running.add(task)
             try:
                 await job()
-            except (SQLAlchemyError, OSError) as exc:
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                wait = min(2**failures, MAX_BACKOFF_SECONDS)
+                resume_at = time.monotonic() + wait
                 self.metrics.job_errors.labels(name).inc()
-                log.warning("%s: %s; the next run tries again", name, str(exc).splitlines()[0])
-            except Exception:
-                self.metrics.job_errors.labels(name).inc()
-                log.exception("%s failed; the next run tries again", name)
+                if isinstance(exc, SQLAlchemyError | OSError):
+                    log.warning("%s: %s; trying again in %ds", name, str(exc).splitlines()[0], wait)
+                else:
+                    log.exception("%s failed; trying again in %ds", name, wait)
             finally:
                 self._running.discard(task)
 

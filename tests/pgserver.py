@@ -85,6 +85,15 @@ class PostgresServer:
             "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8",
             "--no-sync", "--locale=C",
         )  # fmt: skip
+        return self.resume()
+
+    def pause(self) -> None:
+        """Stop the server but keep its data, as an outage would."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)
+            self._process.wait(timeout=20)
+
+    def resume(self) -> PostgresServer:
         command = [
             str(self.bindir / "postgres"),
             "-D", str(self.data), "-p", str(self.port), "-k", str(self.root),

@@ -23,7 +23,8 @@ from reminders.db.engine import make_engine
 from reminders.db.models import ChangeEvent, MessageRecord, NoticeRecord
 from reminders.notices.service import queue_due, replan_changed
 from reminders.settings import load_settings
-from tests.conftest import CommandLine, write_csv
+from tests.conftest import CommandLine, demo_dir, write_csv
+from tests.pgserver import PostgresServer
 from tests.smtpserver import SmtpServer
 
 # The demo roster is dated around this day; the daemon evaluates as of it, whatever the date.
@@ -201,3 +202,92 @@ def test_demo_mode_catches_the_mail_and_needs_no_key(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_two_daemons_on_one_postgresql_database_never_send_twice(
+    postgres: PostgresServer, mail_env: SmtpServer, cli: CommandLine, tmp_path: Path
+) -> None:
+    """Two real processes on one database: they share the scan (one at a time), the change
+    events and the outbox, and each person gets one mail."""
+    url = postgres.create_database("two_daemons")
+    cli.use(url)
+    assert cli("init").code == 0
+    assert cli("import", "all", demo_dir()).code == 0
+    processes = []
+    for _ in range(2):
+        env = {
+            **os.environ, "REMINDERS_HTTP_PORT": str(_port()),
+            "REMINDERS_SCAN_INTERVAL_SECONDS": "1", "REMINDERS_DELIVER_INTERVAL_SECONDS": "1",
+        }  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        _until(lambda: len(mail_env.inbox.messages) >= 7)
+        write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+        assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+        _until(lambda: len(mail_env.inbox.messages) >= 8)
+        time.sleep(3)  # several more scans, event polls and deliveries by both
+        ids = [str(m["Message-ID"]) for m in mail_env.inbox.messages]
+        assert len(ids) == len(set(ids)) == 8
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        assert [process.wait(timeout=10) for process in processes] == [0, 0]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_a_database_outage_is_waited_out(
+    mail_env: SmtpServer, cli: CommandLine, tmp_path: Path
+) -> None:
+    """The database goes away under a running daemon: /healthz says so (503), the daemon keeps
+    running and backs off; when the database is back, so is the service, and new work is done."""
+    server = PostgresServer().start()
+    try:
+        url = server.create_database("outage")
+        cli.use(url)
+        assert cli("init").code == 0
+        assert cli("import", "all", demo_dir()).code == 0
+        port = _port()
+        env = {
+            **os.environ, "REMINDERS_HTTP_PORT": str(port),
+            "REMINDERS_SCAN_INTERVAL_SECONDS": "3600", "REMINDERS_DELIVER_INTERVAL_SECONDS": "1",
+        }  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF],
+            env=env, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            _until(lambda: len(mail_env.inbox.messages) == 7)
+            server.pause()
+            _until(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 503)
+            time.sleep(3)  # the change and delivery jobs fail meanwhile
+            assert process.poll() is None, "the daemon must not exit during an outage"
+            server.resume()
+            _until(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, seconds=30)
+            write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+            assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+            _until(lambda: len(mail_env.inbox.messages) == 8, seconds=60)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+            assert process.stderr is not None
+            lines = [json.loads(line) for line in process.stderr.read().decode().splitlines()]
+            failures = [line for line in lines if line["level"] == "warning"]
+            # Backing off: a handful of warnings over the outage, not one a second per job.
+            assert 1 <= len(failures) <= 12
+            assert all("trying again in" in line["message"] for line in failures), failures
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            assert process.stderr is not None
+            process.stderr.close()
+    finally:
+        server.stop()

@@ -10,9 +10,11 @@ from reminders.db.models import ChangeEvent
 
 def take(connection: Connection, limit: int = 1_000) -> tuple[list[int], int]:
     """The holders of the oldest events (at most `limit` events) and the last event's id."""
-    rows = connection.execute(
-        select(ChangeEvent.id, ChangeEvent.holder_pk).order_by(ChangeEvent.id).limit(limit)
-    ).all()
+    query = select(ChangeEvent.id, ChangeEvent.holder_pk).order_by(ChangeEvent.id).limit(limit)
+    if connection.dialect.name == "postgresql":
+        # Several daemons share the work: each takes events the others have not locked.
+        query = query.with_for_update(skip_locked=True)
+    rows = connection.execute(query).all()
     if not rows:
         return [], 0
     return sorted({holder for _, holder in rows}), max(event for event, _ in rows)

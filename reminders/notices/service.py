@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from reminders.db import events, outbox
 from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
@@ -49,13 +49,23 @@ def plan_holders(
                 yield holder, result
 
 
+SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
+
+
 def queue_due(
     engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date, now: datetime
-) -> int:
-    """Record every due notice in the outbox, one message per person; how many messages."""
+) -> int | None:
+    """Record every due notice in the outbox, one message per person; how many messages, or
+    None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway)."""
     queued = 0
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            locked = connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCAN_LOCK}
+            )
+            if not locked.scalar_one():
+                return None
         for holder, result in list(plan_holders(connection, rulebook, ladder, as_of)):
             if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
                 queued += 1
