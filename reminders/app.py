@@ -93,6 +93,7 @@ class App:
             timezone=s.timezone,
             send_window=s.window(),
             unsubscribe_mailto=s.unsubscribe_mailto,
+            lease_seconds=s.lease_seconds,
         )
 
     def ready_engine(self) -> Engine:

@@ -16,7 +16,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
-from reminders.notices.service import Deliverer, Report, queue_due, replan_changed
+from reminders.notices.service import Deliverer, Report, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
 
 log = logging.getLogger("reminders.daemon")
@@ -163,8 +163,10 @@ class Daemon:
             log.warning("delivery: %s", error)
 
     async def housekeeping(self) -> None:
-        """Nothing to prune yet beyond what the outbox keeps; reports the outbox's depth."""
-        await asyncio.to_thread(self._gauges)
+        """Delete messages past the retention period (their notice keys stay)."""
+        before = self.app.now() - timedelta(days=self.app.settings.retention_days)
+        pruned = await asyncio.to_thread(prune, self.app.engine, before)
+        log.info("housekeeping: %d old messages deleted", pruned)
 
     def _gauges(self) -> None:
         with self.app.engine.connect() as connection:

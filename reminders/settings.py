@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     send_window: str | None = None
     unsubscribe_mailto: str | None = None
     scan_cron: str = "0 6 * * *"
+    lease_seconds: int = Field(default=300, ge=1)
+    retention_days: int = Field(default=180, ge=1)
     deliver_interval_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("scan_cron")

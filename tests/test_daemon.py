@@ -291,3 +291,39 @@ def test_a_database_outage_is_waited_out(
             process.stderr.close()
     finally:
         server.stop()
+
+
+def test_a_daemon_killed_and_restarted_loses_nothing(
+    roster: str, mail_env: SmtpServer, cli: CommandLine
+) -> None:
+    """SIGKILL mid-delivery, then a new daemon: every person gets their mail once the dead
+    one's claims run out (a two-second lease here), at most the one in flight twice."""
+    cli.use(roster)
+    mail_env.inbox.delay = 0.3
+    env = {
+        **os.environ, "REMINDERS_SCAN_INTERVAL_SECONDS": "3600",
+        "REMINDERS_DELIVER_INTERVAL_SECONDS": "1", "REMINDERS_SMTP_CONNECTIONS": "1",
+        "REMINDERS_LEASE_SECONDS": "2",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF]
+    first = subprocess.Popen(
+        command, env={**env, "REMINDERS_HTTP_PORT": str(_port())}, stderr=subprocess.DEVNULL
+    )
+    _until(lambda: len(mail_env.inbox.messages) >= 2)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert len(mail_env.inbox.messages) < 7, "the kill must land mid-delivery"
+    mail_env.inbox.delay = 0
+    second = subprocess.Popen(
+        command, env={**env, "REMINDERS_HTTP_PORT": str(_port())}, stderr=subprocess.DEVNULL
+    )
+    try:
+        _until(lambda: len({str(m["To"]) for m in mail_env.inbox.messages}) == 7)
+        time.sleep(2)
+        assert len(mail_env.inbox.messages) <= 8
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=10) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait()

@@ -30,7 +30,7 @@ from reminders.db.engine import make_engine
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
 from reminders.mail.message import HeaderInjection, build
 from reminders.mail.render import Rendered, Renderer
-from reminders.notices.service import Deliverer, Report, queue_due
+from reminders.notices.service import Deliverer, Report, prune, queue_due
 from reminders.resources import templates_dir
 from reminders.settings import load_settings
 from reminders.tokens import verify
@@ -533,3 +533,19 @@ def test_implicit_tls(
         assert len(server.inbox.messages) == 7
     finally:
         server.stop()
+
+
+def test_pruning_old_messages_never_lets_a_notice_go_out_again(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, service: Service
+) -> None:
+    cli.use(roster)
+    clock = Clock()
+    app, deliverer = service(clock)
+    queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
+    assert _deliver(deliverer).sent == 7
+    assert prune(app.engine, clock() - timedelta(days=1)) == 0  # too recent
+    assert prune(app.engine, clock() + timedelta(seconds=1)) == 7
+    assert _rows(roster, select(MessageRecord.id)) == []
+    keys = _rows(roster, select(NoticeRecord.key, NoticeRecord.state, NoticeRecord.message_pk))
+    assert len(keys) == 8 and all(pk is None for _, _, pk in keys)
+    assert queue_due(app.engine, app.rulebook, app.ladder, DAY, clock()) == 0

@@ -287,6 +287,23 @@ def cancel(connection: Connection, notices: Sequence[int], now: datetime) -> Non
     )
 
 
+FINAL = ("sent", "failed", "expired", "cancelled")
+
+
+def prune(connection: Connection, before: datetime) -> int:
+    old = select(MessageRecord.id).where(
+        MessageRecord.state.in_(FINAL), MessageRecord.created_at < before
+    )
+    ids = list(connection.execute(old).scalars())
+    for start in range(0, len(ids), 1_000):
+        chunk = ids[start : start + 1_000]
+        connection.execute(
+            update(NoticeRecord).where(NoticeRecord.message_pk.in_(chunk)).values(message_pk=None)
+        )
+        connection.execute(delete(MessageRecord).where(MessageRecord.id.in_(chunk)))
+    return len(ids)
+
+
 def pending(connection: Connection) -> int:
     """Messages that still have to go out (queued, retrying, or being sent)."""
     query = select(func.count()).where(MessageRecord.state.in_((*PENDING, "sending")))

@@ -32,7 +32,6 @@ from reminders.tokens import sign
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
-LEASE = timedelta(minutes=5)
 UNSUBSCRIBE_VALID = timedelta(days=180)
 
 
@@ -50,6 +49,13 @@ def plan_holders(
 
 
 SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
+
+
+def prune(engine: Engine, before: datetime) -> int:
+    """Delete messages that reached a final state before `before`. Their notices stay, with
+    their keys, so that nothing is ever sent twice; how many messages went."""
+    with engine.begin() as connection:
+        return outbox.prune(connection, before)
 
 
 def queue_due(
@@ -118,6 +124,8 @@ class MailSettings:
     send_window: tuple[time, time] | None = None
     """Local hours (in the holder's time zone) mail may go out in; None: any time."""
     unsubscribe_mailto: str | None = None
+    lease_seconds: int = 300
+    """How long a claim lasts: a sender that dies leaves its messages to others after that."""
 
 
 @dataclass
@@ -190,7 +198,9 @@ class Deliverer:
             now = self.clock()
             connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
             with connection, connection.begin():
-                claimed = outbox.claim(connection, now, LEASE, CLAIM_BATCH)
+                claimed = outbox.claim(
+                    connection, now, timedelta(seconds=self.mail.lease_seconds), CLAIM_BATCH
+                )
                 if not claimed:
                     return report
                 outgoing = self._prepare(connection, claimed, as_of, now, report)
