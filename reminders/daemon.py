@@ -34,7 +34,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
-from reminders.notices.service import Deliverer, Report, prune, queue_due, replan_changed
+from reminders.notices.service import (
+    Deliverer,
+    Report,
+    ScanCounts,
+    prune,
+    queue_due,
+    replan_changed,
+)
 from reminders.scheduler import Scheduler
 
 log = logging.getLogger("reminders.daemon")
@@ -68,6 +75,18 @@ class Metrics:
             "reminders_holders_replanned", "Holders re-planned on change", registry=r
         )
         self.job_errors = Counter("reminders_job_errors", "Jobs that failed", ["job"], registry=r)
+        self.evaluated = Counter(
+            "reminders_holders_evaluated", "Holders evaluated by scans", registry=r
+        )
+        self.planned = Counter(
+            "reminders_notices_planned", "Notices planned, by kind", ["kind"], registry=r
+        )
+        self.sent_kinds = Counter(
+            "reminders_notices_sent", "Notices sent, by kind", ["kind"], registry=r
+        )
+        self.lag = Gauge(
+            "reminders_send_lag_seconds", "Age of the oldest message waiting to go out", registry=r
+        )
         self.outbox_depth = Gauge(
             "reminders_outbox_depth", "Messages waiting to go out", registry=r
         )
@@ -78,6 +97,8 @@ class Metrics:
     def count(self, report: Report) -> None:
         for outcome in ("sent", "retried", "failed", "expired", "cancelled", "deferred"):
             self.outcomes.labels(outcome).inc(getattr(report, outcome))
+        for kind, number in report.sent_kinds.items():
+            self.sent_kinds.labels(kind).inc(number)
 
 
 class _QuietServer(uvicorn.Server):
@@ -120,14 +141,18 @@ class Daemon:
     async def scan(self) -> None:
         started = time.monotonic()
         app = self.app
+        counts = ScanCounts()
         queued = await asyncio.to_thread(
-            queue_due, app.engine, app.rulebook, app.ladder, app.today(), app.now()
+            queue_due, app.engine, app.rulebook, app.ladder, app.today(), app.now(), counts
         )
         if queued is None:
             log.info("scan skipped: another instance is scanning")
             return
         self.metrics.scans.inc()
         self.metrics.queued.inc(queued)
+        self.metrics.evaluated.inc(counts.holders)
+        for kind, number in counts.planned.items():
+            self.metrics.planned.labels(kind).inc(number)
         self.metrics.scan_seconds.set(time.monotonic() - started)
         self.last_scan = app.now()
         log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
@@ -172,6 +197,9 @@ class Daemon:
         with self.app.engine.connect() as connection:
             self.metrics.outbox_depth.set(outbox.pending(connection))
             self.metrics.events_waiting.set(events.waiting(connection))
+            oldest = outbox.oldest_waiting(connection)
+        lag = 0.0 if oldest is None else (self.app.now() - oldest).total_seconds()
+        self.metrics.lag.set(max(lag, 0.0))
 
     def _guarded(
         self, name: str, job: Callable[[], Awaitable[None]]

@@ -102,6 +102,10 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     assert "reminders_scans_total 1.0" in metrics
     assert 'reminders_messages_total{outcome="sent"} 7.0' in metrics
     assert "reminders_outbox_depth 0.0" in metrics
+    assert "reminders_holders_evaluated_total 8.0" in metrics
+    assert 'reminders_notices_planned_total{kind="shortfall"} 3.0' in metrics
+    assert 'reminders_notices_sent_total{kind="deadline"} 2.0' in metrics
+    assert "reminders_send_lag_seconds 0.0" in metrics
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -302,6 +302,13 @@ def prune(connection: Connection, before: datetime) -> int:
         )
         connection.execute(delete(MessageRecord).where(MessageRecord.id.in_(chunk)))
     return len(ids)
+
+
+def oldest_waiting(connection: Connection) -> datetime | None:
+    """When the oldest message still to go out was queued (the send lag)."""
+    query = select(func.min(MessageRecord.created_at)).where(MessageRecord.state.in_(PENDING))
+    value = connection.execute(query).scalar_one_or_none()
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def pending(connection: Connection) -> int:

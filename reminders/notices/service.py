@@ -35,11 +35,27 @@ CLAIM_BATCH = 100
 UNSUBSCRIBE_VALID = timedelta(days=180)
 
 
+@dataclass
+class ScanCounts:
+    """What a scan did, for the daemon's metrics."""
+
+    holders: int = 0
+    queued: int = 0
+    planned: dict[str, int] = field(default_factory=dict)
+    """Notices planned, by kind."""
+
+
 def plan_holders(
-    connection: Connection, rulebook: Rulebook, ladder: Ladder, as_of: date
+    connection: Connection,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    counts: ScanCounts | None = None,
 ) -> Iterator[tuple[StoredHolder, Plan]]:
     """Every holder with something due, and their plan; batch by batch."""
     for batch in stored_holders(connection):
+        if counts is not None:
+            counts.holders += len(batch)
         known = outbox.known_notices(connection, [holder.pk for holder in batch])
         for holder in batch:
             evaluations, _ = evaluate(holder.facts, rulebook, as_of)
@@ -59,11 +75,16 @@ def prune(engine: Engine, before: datetime) -> int:
 
 
 def queue_due(
-    engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date, now: datetime
+    engine: Engine,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    now: datetime,
+    counts: ScanCounts | None = None,
 ) -> int | None:
     """Record every due notice in the outbox, one message per person; how many messages, or
     None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway)."""
-    queued = 0
+    counts = counts if counts is not None else ScanCounts()
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
         if connection.dialect.name == "postgresql":
@@ -72,10 +93,12 @@ def queue_due(
             )
             if not locked.scalar_one():
                 return None
-        for holder, result in list(plan_holders(connection, rulebook, ladder, as_of)):
+        for holder, result in list(plan_holders(connection, rulebook, ladder, as_of, counts)):
             if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
-                queued += 1
-    return queued
+                counts.queued += 1
+                for notice in result.due:
+                    counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+    return counts.queued
 
 
 @dataclass(frozen=True)
@@ -137,6 +160,8 @@ class Report:
     cancelled: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    sent_kinds: dict[str, int] = field(default_factory=dict)
+    """Notices that went out, by kind."""
 
 
 def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation]) -> bool:
@@ -174,6 +199,7 @@ class _Outgoing:
     envelope: Envelope
     attempts: int
     notices: list[tuple[int, str]]
+    kinds: tuple[str, ...] = ()
 
 
 class Deliverer:
@@ -300,7 +326,8 @@ class Deliverer:
             report.deferred += 1
             return None
         envelope = self._envelope(holder, live, evaluations, address, as_of, now)
-        return _Outgoing(message.id, envelope, message.attempts, states)
+        kinds = tuple(record.kind for record in live)
+        return _Outgoing(message.id, envelope, message.attempts, states, kinds)
 
     def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
         """When the send window opens next in the holder's time zone, if it is closed now."""
@@ -364,6 +391,8 @@ class Deliverer:
                 own = [notice for item in sent for notice in item.notices]
                 outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
                 report.sent += len(sent)
+                for kind in (kind for item in sent for kind in item.kinds):
+                    report.sent_kinds[kind] = report.sent_kinds.get(kind, 0) + 1
             for item, error in zip(outgoing, outcomes, strict=True):
                 if error is None:
                     continue
