@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -138,40 +139,29 @@ class StoredNotice:
     state: str
 
 
+_NOTICE_COLUMNS = (
+    NoticeRecord.id, NoticeRecord.key, NoticeRecord.body, NoticeRecord.kind, NoticeRecord.rung,
+    NoticeRecord.cycle_end, NoticeRecord.due_on, NoticeRecord.expires_on, NoticeRecord.state,
+)  # fmt: skip
+
+
+def _notice(row: Any) -> StoredNotice:
+    return StoredNotice(
+        row.id, row.key, row.body, row.kind, row.rung, row.cycle_end, row.due_on,
+        row.expires_on, row.state,
+    )  # fmt: skip
+
+
 def notices_of(connection: Connection, messages: Sequence[int]) -> dict[int, list[StoredNotice]]:
     """Each message's notices, for a batch of messages in one query."""
-    n = NoticeRecord
     query = (
-        select(
-            n.message_pk,
-            n.id,
-            n.key,
-            n.body,
-            n.kind,
-            n.rung,
-            n.cycle_end,
-            n.due_on,
-            n.expires_on,
-            n.state,
-        )
-        .where(n.message_pk.in_(messages))
-        .order_by(n.id)
+        select(NoticeRecord.message_pk, *_NOTICE_COLUMNS)
+        .where(NoticeRecord.message_pk.in_(messages))
+        .order_by(NoticeRecord.id)
     )
     found: dict[int, list[StoredNotice]] = {message: [] for message in messages}
     for row in connection.execute(query):
-        found[row.message_pk].append(
-            StoredNotice(
-                row.id,
-                row.key,
-                row.body,
-                row.kind,
-                row.rung,
-                row.cycle_end,
-                row.due_on,
-                row.expires_on,
-                row.state,
-            )
-        )
+        found[row.message_pk].append(_notice(row))
     return found
 
 
@@ -239,31 +229,14 @@ def pending_of(
     connection: Connection, holder_pks: Sequence[int]
 ) -> dict[int, list[tuple[int, StoredNotice]]]:
     """For each holder, its notices still waiting to go out, with their message's id."""
-    n = NoticeRecord
     query = (
-        select(
-            n.holder_pk,
-            n.message_pk,
-            n.id,
-            n.key,
-            n.body,
-            n.kind,
-            n.rung,
-            n.cycle_end,
-            n.due_on,
-            n.expires_on,
-            n.state,
-        )
-        .where(n.holder_pk.in_(holder_pks), n.state.in_(PENDING))
-        .order_by(n.id)
+        select(NoticeRecord.holder_pk, NoticeRecord.message_pk, *_NOTICE_COLUMNS)
+        .where(NoticeRecord.holder_pk.in_(holder_pks), NoticeRecord.state.in_(PENDING))
+        .order_by(NoticeRecord.id)
     )
     found: dict[int, list[tuple[int, StoredNotice]]] = {pk: [] for pk in holder_pks}
     for row in connection.execute(query):
-        notice = StoredNotice(
-            row.id, row.key, row.body, row.kind, row.rung, row.cycle_end, row.due_on,
-            row.expires_on, row.state,
-        )  # fmt: skip
-        found[row.holder_pk].append((row.message_pk, notice))
+        found[row.holder_pk].append((row.message_pk, _notice(row)))
     return found
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reminders.rules.loader import RulebookError, error_location
+from reminders.rules.loader import load_yaml
 
 
 class _Strict(BaseModel):
@@ -36,13 +35,4 @@ class Ladder(_Strict):
 
 
 def load_ladder(path: Path) -> Ladder:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RulebookError(f"{path}: cannot read: {exc}") from exc
-    try:
-        return Ladder.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise RulebookError(f"{path}: {error_location(first['loc'], data)}: {message}") from exc
+    return load_yaml(path, Ladder)

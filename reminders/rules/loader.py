@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reminders.rules.model import BodyFile
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class RulebookError(Exception):
@@ -53,19 +56,25 @@ def error_location(loc: Iterable[int | str], data: object) -> str:
     return "".join(parts) or "(top level)"
 
 
-def load_body_file(path: Path) -> BodyFile:
+def load_yaml(path: Path, model: type[Model]) -> Model:
+    """A YAML file validated into `model`; any problem is a RulebookError naming the file and
+    the path inside it."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RulebookError(f"{path}: cannot read: {exc}") from exc
     try:
-        return BodyFile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = error_location(first["loc"], data)
         message = str(first["msg"]).removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RulebookError(f"{path}: {where}: {message}{more}") from exc
+
+
+def load_body_file(path: Path) -> BodyFile:
+    return load_yaml(path, BodyFile)
 
 
 def load_rulebook(directory: Path) -> Rulebook:
