@@ -125,6 +125,7 @@ class Daemon:
         self.last_scan: datetime | None = None
         self.scheduler: Scheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
+        self._delivering = asyncio.Lock()
         self._deliverer = Deliverer(
             app.ready_engine(),
             app.rulebook,
@@ -175,7 +176,12 @@ class Daemon:
                 await self.deliver()
 
     async def deliver(self) -> None:
-        report = await self._deliverer.deliver_due(self.app.today())
+        # One delivery pass at a time: REMINDERS_SMTP_CONNECTIONS bounds what is in flight (and
+        # so what a crash can repeat). A pass drains the outbox; a later call finds it empty.
+        if self._delivering.locked():
+            return
+        async with self._delivering:
+            report = await self._deliverer.deliver_due(self.app.today())
         self.metrics.count(report)
         if report.sent or report.retried or report.failed:
             log.info(

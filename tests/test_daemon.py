@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.generate import generate as generate_roster_files
 from reminders.app import App
 from reminders.db.engine import make_engine
 from reminders.db.models import ChangeEvent, MessageRecord, NoticeRecord
@@ -34,6 +35,10 @@ COMPLETING_CEUS = (
     "holder_id,completed_on,hours,title,bodies,categories",
     "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing",
 )
+
+
+def generate_roster(holders: int, directory: Path) -> tuple[Path, dict[str, int]]:
+    return directory, generate_roster_files(holders, directory)
 
 
 def _port() -> int:
@@ -328,6 +333,60 @@ def test_a_daemon_killed_and_restarted_loses_nothing(
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=10) == 0
     finally:
+        if second.poll() is None:
+            second.kill()
+            second.wait()
+
+
+def test_a_daemon_killed_amid_thousands_of_notices_loses_none(
+    initialised: str, mail_env: SmtpServer, cli: CommandLine, tmp_path: Path
+) -> None:
+    """A generated roster of 2,500 coders (about 2,000 mails), SIGKILL in the middle of the
+    delivery, a new daemon: everyone gets their mail; only messages in flight at the kill (at
+    most one per connection) arrive twice."""
+    roster_dir, _ = generate_roster(2_500, tmp_path / "roster")
+    assert cli("import", "all", roster_dir).code == 0
+    env = {
+        **os.environ, "REMINDERS_SCAN_INTERVAL_SECONDS": "3600",
+        "REMINDERS_DELIVER_INTERVAL_SECONDS": "1", "REMINDERS_SMTP_CONNECTIONS": "4",
+        "REMINDERS_LEASE_SECONDS": "2", "REMINDERS_DAILY_CAP": "100",
+    }  # fmt: skip
+    command = [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF]
+    first = subprocess.Popen(
+        command, env={**env, "REMINDERS_HTTP_PORT": str(_port())}, stderr=subprocess.DEVNULL
+    )
+    _until(lambda: len(mail_env.inbox.messages) >= 300, seconds=60)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    engine = make_engine(initialised)
+    with engine.connect() as connection:
+        expected = {address for (address,) in connection.execute(select(MessageRecord.to_address))}
+    assert len(mail_env.inbox.messages) < len(expected), "the kill must land mid-delivery"
+    second = subprocess.Popen(
+        command, env={**env, "REMINDERS_HTTP_PORT": str(_port())}, stderr=subprocess.DEVNULL
+    )
+    try:
+
+        def received() -> set[str]:
+            return {m["To"].addresses[0].addr_spec for m in mail_env.inbox.messages}
+
+        _until(lambda: received() == expected, seconds=120)
+        with engine.connect() as connection:
+            states = set(connection.execute(select(MessageRecord.state)).scalars())
+        assert states == {"sent"}
+        repeated = len(mail_env.inbox.messages) - len(expected)
+        print(f"{len(expected)} mails, {repeated} repeated after the kill")
+        ids: dict[str, set[str]] = {}
+        for message in mail_env.inbox.messages:
+            ids.setdefault(message["To"].addresses[0].addr_spec, set()).add(
+                str(message["Message-ID"])
+            )
+        assert all(len(same) == 1 for same in ids.values()), "a repeat is the same message"
+        assert repeated <= 4
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=10) == 0
+    finally:
+        engine.dispose()
         if second.poll() is None:
             second.kill()
             second.wait()
