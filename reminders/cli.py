@@ -385,6 +385,7 @@ def run(demo: bool, as_of: datetime | None) -> None:
         scan_cron=s.scan_cron,
         scan_seconds=s.scan_interval_seconds,
         deliver_seconds=s.deliver_interval_seconds,
+        events_seconds=s.events_poll_seconds,
     )
     asyncio.run(Daemon(app, intervals, catcher=catcher).run())
 

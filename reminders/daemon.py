@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import (
@@ -175,6 +176,21 @@ class Daemon:
             if result.queued:
                 await self.deliver()
 
+    async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
+        """PostgreSQL only: run the change job the moment an import commits (LISTEN/NOTIFY),
+        instead of at the next poll. Reconnects after an outage; polling covers the gaps."""
+        url = self.app.engine.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {events.CHANNEL}")
+                    async for _ in conn.notifies():
+                        await wake()
+            except psycopg.Error as exc:
+                log.warning("listening for changes: %s; polling meanwhile", str(exc).strip())
+                await asyncio.sleep(5)
+
     async def deliver(self) -> None:
         # One delivery pass at a time: REMINDERS_SMTP_CONNECTIONS bounds what is in flight (and
         # so what a crash can repeat). A pass drains the outbox; a later call finds it empty.
@@ -317,10 +333,15 @@ class Daemon:
             self._guarded("housekeeping", self.housekeeping),
         )
         self.scheduler.start()
+        listener = None
+        if self.app.engine.dialect.name == "postgresql":
+            listener = asyncio.create_task(self.listen(self._guarded("changes now", self.changes)))
         log.info("reminders is running; HTTP on port %d", self.app.settings.http_port)
         await stop.wait()
         log.info("stopping")
         self.scheduler.shutdown()
+        if listener is not None:
+            listener.cancel()
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
         server.should_exit = True

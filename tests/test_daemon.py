@@ -390,3 +390,39 @@ def test_a_daemon_killed_amid_thousands_of_notices_loses_none(
         if second.poll() is None:
             second.kill()
             second.wait()
+
+
+def test_postgresql_wakes_the_daemon_at_once_on_a_change(
+    postgres: PostgresServer, mail_env: SmtpServer, cli: CommandLine, tmp_path: Path
+) -> None:
+    """With polling every minute, the change still reaches the coder within seconds: the
+    import's NOTIFY wakes the daemon's LISTEN."""
+    url = postgres.create_database("listen_notify")
+    cli.use(url)
+    assert cli("init").code == 0
+    assert cli("import", "all", demo_dir()).code == 0
+    env = {
+        **os.environ, "REMINDERS_HTTP_PORT": str(_port()),
+        "REMINDERS_SCAN_INTERVAL_SECONDS": "3600", "REMINDERS_DELIVER_INTERVAL_SECONDS": "60",
+        "REMINDERS_EVENTS_POLL_SECONDS": "60",
+    }  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF],
+        env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _until(lambda: len(mail_env.inbox.messages) == 7)
+        time.sleep(1)  # the listener is up
+        write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+        imported = time.monotonic()
+        assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+        _until(lambda: len(mail_env.inbox.messages) == 8, seconds=30)
+        elapsed = time.monotonic() - imported
+        print(f"change to mail with LISTEN/NOTIFY: {elapsed:.2f}s")
+        assert elapsed < 30, "woken by the notification, not by the one-minute poll"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -3,7 +3,7 @@ daemon takes them in order, re-plans those holders, and drops the events it hand
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 
 from reminders.db.models import ChangeEvent
 
@@ -28,3 +28,13 @@ def drop(connection: Connection, up_to: int, holders: list[int]) -> None:
 
 def waiting(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(ChangeEvent)).scalar_one())
+
+
+CHANNEL = "reminders_changes"
+
+
+def announce(connection: Connection) -> None:
+    """On PostgreSQL, wake listening daemons when this transaction commits (LISTEN/NOTIFY);
+    elsewhere they poll."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"NOTIFY {CHANNEL}"))

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine
 
+from reminders.db import events
 from reminders.db.models import Base
 from reminders.errors import BadInput
 from reminders.imports import apply
@@ -272,6 +273,7 @@ def import_files(
         if problems:
             transaction.rollback()
             raise ImportFailed(problems)
+        events.announce(connection)
     return results
 
 
