@@ -10,9 +10,11 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.sql.expression import Executable
 
 from reminders.cli import main
 from reminders.db.engine import make_engine
@@ -127,6 +129,16 @@ def database_state(url: str) -> object:
                 rows = connection.execute(text(f"SELECT * FROM {table}")).all()
                 state[table] = sorted(map(repr, rows))
             return state
+    finally:
+        engine.dispose()
+
+
+def rows(url: str, statement: Executable) -> list[Any]:
+    """Every row a statement returns, read on a connection of its own."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(statement).all())
     finally:
         engine.dispose()
 

@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from reminders.app import App
 from reminders.db import outbox
-from reminders.db.engine import make_engine
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
 from reminders.mail.message import HeaderInjection, build
 from reminders.mail.render import Rendered, Renderer
@@ -35,6 +34,7 @@ from reminders.resources import templates_dir
 from reminders.settings import load_settings
 from reminders.tokens import verify
 from tests.conftest import SECRET, CommandLine, write_csv
+from tests.conftest import rows as _rows
 from tests.smtpserver import SmtpServer
 
 AS_OF = "2026-11-24"
@@ -51,15 +51,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-def _rows(url: str, statement):  # type: ignore[no-untyped-def]
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(statement).all()
-    finally:
-        engine.dispose()
 
 
 Service = Callable[[Clock], tuple[App, Deliverer]]

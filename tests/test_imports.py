@@ -12,15 +12,7 @@ from sqlalchemy import func, select
 from reminders.db.engine import make_engine
 from reminders.db.models import CeuRecord, ChangeEvent, Credential, Holder, Subscription
 from tests.conftest import CommandLine, copy_demo, database_state, demo_dir, write_csv
-
-
-def _rows(url: str, statement):  # type: ignore[no-untyped-def]
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(statement).all()
-    finally:
-        engine.dispose()
+from tests.conftest import rows as _rows
 
 
 def test_the_demo_roster_imports_and_a_second_import_changes_nothing(
