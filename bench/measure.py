@@ -118,3 +118,15 @@ def env_for(url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("REMINDERS_")}
     env["REMINDERS_DATABASE_URL"] = url
     return env
+
+
+def scan_cli(doc: str, measure: Callable[[int, int, bool], list[str]]) -> None:
+    """The command line the database benchmarks share: --holders, --runs, --no-postgres."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--holders", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    print("\n".join(measure(args.holders, args.runs, not args.no_postgres)))

@@ -9,12 +9,21 @@ one GROUP BY plus a status loop), each a child process: wall time and its own pe
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from bench.generate import roster
-from bench.measure import HEADER, ROOT, Run, Summary, databases, env_for, machine, run_child
+from bench.measure import (
+    HEADER,
+    ROOT,
+    Run,
+    Summary,
+    databases,
+    env_for,
+    machine,
+    run_child,
+    scan_cli,
+)
 
 REMINDERS = [sys.executable, "-m", "reminders"]
 AS_OF = "2026-11-24"
@@ -61,12 +70,7 @@ def measure(holders: int, runs: int, postgres: bool) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--holders", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    print("\n".join(measure(args.holders, args.runs, not args.no_postgres)))
+    scan_cli(__doc__ or "", measure)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,9 @@ def queue_due(
             )
             if not locked.scalar_one():
                 return None
-        for holder, result in list(plan_holders(connection, rulebook, ladder, as_of, counts)):
+        # Streamed: each batch's reads are done before its plans are written, so memory stays
+        # bounded by one batch however many holders there are.
+        for holder, result in plan_holders(connection, rulebook, ladder, as_of, counts):
             if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
                 counts.queued += 1
                 for notice in result.due:
