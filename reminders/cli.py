@@ -7,6 +7,7 @@ line on stderr, starting with `reminders:`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,9 +24,12 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from reminders import __version__
 from reminders.app import App
 from reminders.catcher import Catcher
+from reminders.cli_digests import digest, org, subscription
+from reminders.cliutil import DAY, console, current_app
 from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
 from reminders.db.facts import StoredHolder, stored_holders
+from reminders.digests.service import due_digests
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
@@ -41,13 +45,7 @@ from reminders.tokens import sign
 
 KINDS = (*ORDER, "all")
 KINDS_OF_NOTICE = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
-DAY = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _app() -> App:
-    app = click.get_current_context().find_object(App)
-    assert app is not None
-    return app
+_app = current_app
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -257,9 +255,7 @@ def write_preview(
     return [eml, html]
 
 
-def _console() -> Console:
-    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
-    return Console() if sys.stdout.isatty() else Console(width=160)
+_console = console
 
 
 @cli.command("plan")
@@ -273,7 +269,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
     day = as_of.date() if as_of else app.today()
     rulebook, ladder = app.rulebook, app.ladder
     with app.ready_engine().connect() as connection:
-        rows = (
+        rows: Iterator[dict[str, str | None]] = (
             {
                 "holder_id": holder.facts.holder_id,
                 "body": notice.body,
@@ -287,6 +283,24 @@ def plan_(as_of: datetime | None, output: str) -> None:
             for holder, result in plan_holders(connection, rulebook, ladder, day)
             for notice in result.due
         )
+        # The digests' days are the subscribers' own: as of the end of the day given, in
+        # each subscriber's zone, or as of now.
+        digests = (
+            {
+                "holder_id": None,
+                "body": None,
+                "kind": "digest",
+                "key": due.key,
+                "due_on": due.period.day.isoformat(),
+                "to": due.subscriber.email,
+                "rung": due.period.label,
+                "expires_on": due.period.next_day.isoformat(),
+            }
+            for due in due_digests(
+                connection, app.now(), app.settings.timezone, as_of.date() if as_of else app.as_of
+            )
+        )
+        rows = itertools.chain(rows, digests)
         if output == "json":
             for piece in json_pieces(rows):
                 sys.stdout.write(piece)
@@ -298,7 +312,8 @@ def plan_(as_of: datetime | None, output: str) -> None:
         )
         for row in rows:
             console.print(
-                f"{row['holder_id']:<12}  {row['body']:<6}  {row['kind']:<9}  {row['rung']:<10}  "
+                f"{row['holder_id'] or '-':<12}  {row['body'] or '-':<6}  {row['kind']:<9}  "
+                f"{row['rung']:<10}  "
                 f"{row['due_on']:<10}  {row['to']}",
                 highlight=False,
                 markup=False,
@@ -386,6 +401,7 @@ def run(demo: bool, as_of: datetime | None) -> None:
         scan_seconds=s.scan_interval_seconds,
         deliver_seconds=s.deliver_interval_seconds,
         events_seconds=s.events_poll_seconds,
+        digest_seconds=s.digest_interval_seconds,
     )
     asyncio.run(Daemon(app, intervals, catcher=catcher).run())
 
@@ -397,6 +413,11 @@ def check() -> None:
     with app.ready_engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     click.echo("ok")
+
+
+cli.add_command(org)
+cli.add_command(subscription)
+cli.add_command(digest)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -1,6 +1,6 @@
 """`reminders run`: the daemon. One scan at start to catch up, then a few fixed jobs: the scan
 (a cron expression, or every N seconds), the change events (holders whose data changed, within
-a couple of seconds), delivery, and housekeeping; an HTTP listener for /healthz and /metrics.
+a couple of seconds), delivery, the employer digests, and housekeeping; an HTTP listener for /healthz and /metrics.
 
 SIGTERM or SIGINT stops the jobs, lets the one running finish (or leaves its claims to their
 leases) and exits 0 within seconds. A database or SMTP outage makes a job fail and log; the next
@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
+from reminders.digests.service import queue_digests
 from reminders.notices.service import (
     Deliverer,
     Report,
@@ -57,6 +58,7 @@ class Intervals:
     scan_seconds: int | None = None
     events_seconds: float = 1.0
     deliver_seconds: float = 15.0
+    digest_seconds: float = 60.0
     housekeeping_cron: str = "30 3 * * *"
 
 
@@ -91,6 +93,7 @@ class Metrics:
         self.outbox_depth = Gauge(
             "reminders_outbox_depth", "Messages waiting to go out", registry=r
         )
+        self.digests = Counter("reminders_digests_queued", "Employer digests queued", registry=r)
         self.events_waiting = Gauge(
             "reminders_events_waiting", "Change events not yet handled", registry=r
         )
@@ -175,6 +178,17 @@ class Daemon:
             )  # fmt: skip
             if result.queued:
                 await self.deliver()
+
+    async def digests(self) -> None:
+        """Queue the employer digests that came due in their subscribers' time zones."""
+        app = self.app
+        queued = await asyncio.to_thread(
+            queue_digests, app.engine, app.rulebook, app.now(), app.settings.timezone, app.as_of
+        )
+        if queued:
+            self.metrics.digests.inc(len(queued))
+            log.info("digests: %d queued", len(queued))
+            await self.deliver()
 
     async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
         """PostgreSQL only: run the change job the moment an import commits (LISTEN/NOTIFY),
@@ -326,6 +340,12 @@ class Daemon:
         )
         self.scheduler.every(
             "delivery", intervals.deliver_seconds, self._guarded("delivery", self.deliver)
+        )
+        self.scheduler.every(
+            "digests",
+            intervals.digest_seconds,
+            self._guarded("digests", self.digests),
+            now=self.app.now(),
         )
         self.scheduler.cron(
             "housekeeping",

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=180, ge=1)
     deliver_interval_seconds: float = Field(default=15.0, gt=0)
     events_poll_seconds: float = Field(default=1.0, gt=0)
+    digest_interval_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("scan_cron")
     @classmethod

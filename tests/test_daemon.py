@@ -31,6 +31,11 @@ from tests.smtpserver import SmtpServer
 # The demo roster is dated around this day; the daemon evaluates as of it, whatever the date.
 AS_OF = "2026-11-24"
 DAY = date(2026, 11, 24)
+NOTICES = 7
+"""People with a notice due on the demo roster that day."""
+DIGESTS = 3
+"""The demo's subscriptions: each gets its current period's digest (the week of Monday the
+23rd, or November) as soon as the daemon starts."""
 COMPLETING_CEUS = (
     "holder_id,completed_on,hours,title,bodies,categories",
     "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing",
@@ -96,7 +101,7 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     daemon: tuple[subprocess.Popen[bytes], str], mail_env: SmtpServer
 ) -> None:
     process, base = daemon
-    _until(lambda: len(mail_env.inbox.messages) == 7)
+    _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
     status, body = _get(f"{base}/healthz")
     health = json.loads(body)
     assert status == 200
@@ -105,7 +110,9 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     status, metrics = _get(f"{base}/metrics")
     assert status == 200
     assert "reminders_scans_total 1.0" in metrics
-    assert 'reminders_messages_total{outcome="sent"} 7.0' in metrics
+    assert 'reminders_messages_total{outcome="sent"} 10.0' in metrics
+    assert "reminders_digests_queued_total 3.0" in metrics
+    assert 'reminders_notices_sent_total{kind="digest"} 3.0' in metrics
     assert "reminders_outbox_depth 0.0" in metrics
     assert "reminders_holders_evaluated_total 8.0" in metrics
     assert 'reminders_notices_planned_total{kind="shortfall"} 3.0' in metrics
@@ -131,11 +138,11 @@ def test_a_change_is_acted_on_without_waiting_for_the_next_scan(
     """h-001 records the CEUs that complete the cycle: the daemon, which scans hourly in this
     test, sends the 'complete' notice within seconds of the import."""
     process, _ = daemon
-    _until(lambda: len(mail_env.inbox.messages) == 7)
+    _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
     write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
     imported = time.monotonic()
     assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
-    _until(lambda: len(mail_env.inbox.messages) == 8)
+    _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS + 1)
     elapsed = time.monotonic() - imported
     latest = mail_env.inbox.messages[-1]
     assert "maria.alvarez" in str(latest["To"])
@@ -198,9 +205,9 @@ def test_demo_mode_catches_the_mail_and_needs_no_key(
     )  # fmt: skip
     try:
         mail = tmp_path / "var" / "mail"
-        _until(lambda: mail.is_dir() and len(list(mail.glob("*.eml"))) == 7)
+        _until(lambda: mail.is_dir() and len(list(mail.glob("*.eml"))) == NOTICES + DIGESTS)
         status, page = _get(f"http://127.0.0.1:{http}/mail")
-        assert status == 200 and "7 messages" in page
+        assert status == 200 and "10 messages" in page
         assert "AAPC CEUs complete for the cycle ending December 31, 2026" in page
         status, first = _get(f"http://127.0.0.1:{http}/mail/1")
         assert status == 200 and first.startswith("<!DOCTYPE html>")
@@ -236,13 +243,13 @@ def test_two_daemons_on_one_postgresql_database_never_send_twice(
             )
         )
     try:
-        _until(lambda: len(mail_env.inbox.messages) >= 7)
+        _until(lambda: len(mail_env.inbox.messages) >= NOTICES + DIGESTS)
         write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
         assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
-        _until(lambda: len(mail_env.inbox.messages) >= 8)
+        _until(lambda: len(mail_env.inbox.messages) >= NOTICES + DIGESTS + 1)
         time.sleep(3)  # several more scans, event polls and deliveries by both
         ids = [str(m["Message-ID"]) for m in mail_env.inbox.messages]
-        assert len(ids) == len(set(ids)) == 8
+        assert len(ids) == len(set(ids)) == NOTICES + DIGESTS + 1
         for process in processes:
             process.send_signal(signal.SIGTERM)
         assert [process.wait(timeout=10) for process in processes] == [0, 0]
@@ -274,7 +281,7 @@ def test_a_database_outage_is_waited_out(
             env=env, stderr=subprocess.PIPE,
         )  # fmt: skip
         try:
-            _until(lambda: len(mail_env.inbox.messages) == 7)
+            _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
             server.pause()
             _until(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 503)
             time.sleep(3)  # the change and delivery jobs fail meanwhile
@@ -283,7 +290,7 @@ def test_a_database_outage_is_waited_out(
             _until(lambda: _get(f"http://127.0.0.1:{port}/healthz")[0] == 200, seconds=30)
             write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
             assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
-            _until(lambda: len(mail_env.inbox.messages) == 8, seconds=60)
+            _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS + 1, seconds=60)
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
             assert process.stderr is not None
@@ -325,15 +332,15 @@ def test_a_daemon_killed_and_restarted_loses_nothing(
     _until(lambda: len(mail_env.inbox.messages) >= 2)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert len(mail_env.inbox.messages) < 7, "the kill must land mid-delivery"
+    assert len(mail_env.inbox.messages) < NOTICES + DIGESTS, "the kill must land mid-delivery"
     mail_env.inbox.delay = 0
     second = subprocess.Popen(
         command, env={**env, "REMINDERS_HTTP_PORT": str(_port())}, stderr=subprocess.DEVNULL
     )
     try:
-        _until(lambda: len({str(m["To"]) for m in mail_env.inbox.messages}) == 7)
+        _until(lambda: len({str(m["To"]) for m in mail_env.inbox.messages}) == NOTICES + DIGESTS)
         time.sleep(2)
-        assert len(mail_env.inbox.messages) <= 8
+        assert len(mail_env.inbox.messages) <= NOTICES + DIGESTS + 1
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=10) == 0
     finally:
@@ -415,12 +422,12 @@ def test_postgresql_wakes_the_daemon_at_once_on_a_change(
         env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _until(lambda: len(mail_env.inbox.messages) == 7)
+        _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
         time.sleep(1)  # the listener is up
         write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
         imported = time.monotonic()
         assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
-        _until(lambda: len(mail_env.inbox.messages) == 8, seconds=30)
+        _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS + 1, seconds=30)
         elapsed = time.monotonic() - imported
         print(f"change to mail with LISTEN/NOTIFY: {elapsed:.2f}s")
         assert elapsed < 30, "woken by the notification, not by the one-minute poll"

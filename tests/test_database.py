@@ -101,3 +101,44 @@ def test_init_migrates_an_older_database_and_keeps_its_data(
     assert result.out.startswith("migrated database ")
     assert result.out.endswith(f"from schema 0001 to {head_revision()}\n")
     assert "1 holders" in cli("show").out
+
+
+def test_a_migration_that_copies_a_table_keeps_the_rows_pointing_at_it(
+    cli: CommandLine, database_url: str
+) -> None:
+    """0004 rebuilds `messages` on SQLite; the notices that point at a message must keep it
+    (with foreign keys on, dropping the old table would set them all to NULL)."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO holders (id, holder_id, full_name, email) "
+                "VALUES (1, 'h-1', 'Ann', 'a@b.org')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO messages (id, holder_pk, to_address, state, attempts, created_at) "
+                "VALUES (7, 1, 'a@b.org', 'sent', 1, '2026-11-20 08:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO notices (key, holder_pk, body, kind, rung, cycle_end, due_on, "
+                "expires_on, state, message_pk, updated_at) VALUES ('k-1', 1, 'AAPC', "
+                "'deadline', '90', '2027-01-31', '2026-11-02', '2026-12-17', 'sent', 7, "
+                "'2026-11-20 08:00:00')"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        carried = connection.execute(text("SELECT message_pk FROM notices")).scalar_one()
+        holder = connection.execute(text("SELECT holder_pk FROM messages")).scalar_one()
+        foreign_keys_on = (
+            connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+            if connection.dialect.name == "sqlite"
+            else 1
+        )
+    engine.dispose()
+    assert (carried, holder, foreign_keys_on) == (7, 1, 1)

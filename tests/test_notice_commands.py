@@ -21,9 +21,16 @@ def test_plan_lists_what_the_ladder_implies_and_writes_nothing(
     cli.use(roster)
     result = cli("plan", "--as-of", "2026-11-24", "--format", "json")
     assert result.code == 0, result.err
-    notices = json.loads(result.out)
-    for notice in notices:
+    planned = json.loads(result.out)
+    for notice in planned:
         assert list(notice)[:6] == ["holder_id", "body", "kind", "key", "due_on", "to"]
+    notices = [n for n in planned if n["kind"] != "digest"]
+    # The employer digests come after the notices (test_digests has them in detail).
+    assert sorted((n["kind"], n["to"]) for n in planned[len(notices) :]) == [
+        ("digest", "coding.manager@riverside.example"),
+        ("digest", "compliance@summit.example"),
+        ("digest", "him.director@riverside.example"),
+    ]
     # Worked from config/notices.yaml and the statuses of test_status_command.
     assert [(n["holder_id"], n["body"], n["kind"], n["due_on"]) for n in notices] == [
         ("h-001", "AAPC", "shortfall", "2026-11-24"),  # behind, 127 days left: no rung yet
@@ -37,7 +44,7 @@ def test_plan_lists_what_the_ladder_implies_and_writes_nothing(
     assert notices[1]["key"] == "h-002|AAPC|2027-01-31|deadline|90"
     assert notices[1]["to"] == "james.okafor@riverside.example"
     again = cli("plan", "--as-of", "2026-11-24", "--format", "json")
-    assert json.loads(again.out) == notices
+    assert json.loads(again.out) == planned
     table = cli("plan", "--as-of", "2026-11-24").out.splitlines()
     assert table[0].split() == ["holder", "body", "kind", "rung", "due", "on", "to"]
     assert table[2].split() == [

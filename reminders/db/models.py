@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -221,7 +222,8 @@ class NoticeRecord(Base):
 
 
 class MessageRecord(Base):
-    """The outbox: one mail to one holder, carrying every notice due for them in one run."""
+    """The outbox: one mail to one holder, carrying every notice due for them in one run, or
+    one employer digest."""
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -230,7 +232,8 @@ class MessageRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_pk: Mapped[int] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    holder_pk: Mapped[int | None] = mapped_column(ForeignKey("holders.id", ondelete="CASCADE"))
+    """The holder a notice mail goes to; empty for a digest (its `digests` row says whose)."""
     to_address: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
@@ -250,3 +253,30 @@ class Suppression(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), primary_key=True)
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DigestRecord(Base):
+    """One digest of one subscription for one period: its key (subscription + period) is
+    unique, so a period's digest is queued once. `shown` keeps what the digest showed (the
+    table of members, as JSON) for the next digest's "what changed"."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        Index("ix_digests_subscription", "subscription_pk", "id"),
+        Index("ix_digests_message", "message_pk"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    subscription_pk: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
+    )
+    period: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    previous_pk: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="SET NULL"))
+    shown: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -90,7 +90,8 @@ def record_plan(
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
-    holder_pk: int
+    holder_pk: int | None
+    """None for a digest."""
     to_address: str
     attempts: int
 

@@ -7,6 +7,7 @@ template is compiled once and reused; the stylesheet is inlined for mail clients
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,7 +17,11 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from reminders.digests.content import LABELS, Digest, ceus
 from reminders.notices.content import NoticeView
+
+DIGEST_TABLE_LIMIT = 200
+"""Lines per section in a digest's body; a bigger scope's full table is in the CSV."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Renderer:
         self._html = ImmutableSandboxedEnvironment(
             loader=loader, undefined=StrictUndefined, autoescape=select_autoescape(["html"])
         )
+        for environment in (self._text, self._html):
+            environment.filters["ceus"] = ceus
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
 
     def render(self, name: str, notices: Sequence[NoticeView], unsubscribe_url: str) -> Rendered:
@@ -52,3 +59,21 @@ class Renderer:
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)
         return Rendered(" ".join(subject.split()), text, self._inliner.inline(html))
+
+    def render_digest(
+        self, digest: Digest, to: str, frequency: str, unsubscribe_url: str
+    ) -> Rendered:
+        """One employer digest: exceptions first, then what changed, then everyone."""
+        context = {
+            "d": digest,
+            "to": to,
+            "frequency": frequency,
+            "labels": LABELS,
+            "limit": DIGEST_TABLE_LIMIT,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = " ".join(self._text.get_template("digest.subject.txt").render(context).split())
+        # Sections come and go with the data; one blank line between them, whatever shows.
+        text = re.sub(r"\n{3,}", "\n\n", self._text.get_template("digest.txt").render(context))
+        html = self._html.get_template("digest.html").render(subject=subject, **context)
+        return Rendered(subject, text, self._inliner.inline(html))

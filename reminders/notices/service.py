@@ -17,8 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, text
 
+from reminders.db import digests as digest_store
 from reminders.db import events, outbox
 from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
+from reminders.digests.content import load_lines
+from reminders.digests.mail import compose
 from reminders.mail.message import Deadline, Envelope, build
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import SendError, SmtpConfig, send_all
@@ -190,6 +193,7 @@ class _Batch:
     """What one claim batch needs from the database, read in a few queries."""
 
     notices: dict[int, list[outbox.StoredNotice]]
+    digests: dict[int, digest_store.StoredDigest]
     suppressed: dict[str, str]
     sent_today: dict[str, int]
     midnight: datetime
@@ -202,6 +206,7 @@ class _Outgoing:
     attempts: int
     notices: list[tuple[int, str]]
     kinds: tuple[str, ...] = ()
+    digest: bool = False
 
 
 class Deliverer:
@@ -248,11 +253,14 @@ class Deliverer:
         now: datetime,
         report: Report,
     ) -> list[_Outgoing]:
-        holders = holders_by_pk(connection, [c.holder_pk for c in claimed])
+        holders = holders_by_pk(connection, [c.holder_pk for c in claimed if c.holder_pk])
         addresses = sorted({c.to_address for c in claimed})
         midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
         batch = _Batch(
             notices=outbox.notices_of(connection, [c.id for c in claimed]),
+            digests=digest_store.of_messages(
+                connection, [c.id for c in claimed if c.holder_pk is None]
+            ),
             suppressed=outbox.suppressed(connection, addresses),
             # Messages to the same address in this batch count toward its daily cap too.
             sent_today=outbox.sent_since(connection, addresses, midnight),
@@ -260,9 +268,12 @@ class Deliverer:
         )
         ready: list[_Outgoing] = []
         for message in claimed:
-            holder = holders[message.holder_pk]
             try:
-                item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
+                if message.holder_pk is None:
+                    item = self._prepare_digest(connection, message, as_of, now, batch, report)
+                else:
+                    holder = holders[message.holder_pk]
+                    item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
             except Exception as exc:  # a bug must not hold up everyone else's mail
                 log.exception("message %s: cannot prepare it", message.id)
                 retry_at = now + timedelta(hours=1)
@@ -272,6 +283,7 @@ class Deliverer:
                 outbox.finish(
                     connection, message.id, state, now, error=error, next_attempt=retry_at
                 )
+                digest_store.finish(connection, [message.id], state, now)
                 report.errors.append(f"{message.to_address}: {error}")
                 continue
             if item is not None:
@@ -330,6 +342,51 @@ class Deliverer:
         envelope = self._envelope(holder, live, evaluations, address, as_of, now)
         kinds = tuple(record.kind for record in live)
         return _Outgoing(message.id, envelope, message.attempts, states, kinds)
+
+    def _prepare_digest(
+        self,
+        connection: Connection,
+        message: outbox.Claimed,
+        as_of: date,
+        now: datetime,
+        batch: _Batch,
+        report: Report,
+    ) -> _Outgoing | None:
+        """A digest goes at its scheduled hour whatever the send window, and does not count
+        against the daily cap of notices: the subscriber asked for it."""
+        digest = batch.digests.get(message.id)
+        address = message.to_address
+        refusal = batch.suppressed.get(address)
+        if digest is None or digest.subscriber.paused:
+            final, error = "cancelled", None  # removed or paused since it was queued
+        elif refusal is not None:
+            final, error = "failed", f"suppressed: {refusal}"
+        elif as_of >= digest.expires_on:
+            final, error = "expired", None  # the next period's digest is due instead
+        else:
+            return self._digest_envelope(message, digest, now)
+        outbox.finish(connection, message.id, final, now, error=error)
+        digest_store.finish(connection, [message.id], final, now)
+        setattr(report, final, getattr(report, final) + 1)
+        return None
+
+    def _digest_envelope(
+        self, message: outbox.Claimed, digest: digest_store.StoredDigest, now: datetime
+    ) -> _Outgoing:
+        composed = compose(
+            self.renderer,
+            self.mail,
+            digest.subscriber,
+            digest.key,
+            digest.period,
+            digest.as_of,
+            load_lines(digest.shown),
+            None if digest.previous_shown is None else load_lines(digest.previous_shown),
+            now,
+        )
+        return _Outgoing(
+            message.id, composed.envelope, message.attempts, [], ("digest",), digest=True
+        )
 
     def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
         """When the send window opens next in the holder's time zone, if it is closed now."""
@@ -392,6 +449,9 @@ class Deliverer:
             if sent:
                 own = [notice for item in sent for notice in item.notices]
                 outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
+                digests = [item.message for item in sent if item.digest]
+                if digests:
+                    digest_store.finish(connection, digests, "sent", now)
                 report.sent += len(sent)
                 for kind in (kind for item in sent for kind in item.kinds):
                     report.sent_kinds[kind] = report.sent_kinds.get(kind, 0) + 1
@@ -407,6 +467,8 @@ class Deliverer:
                         error=str(error),
                         notices=item.notices,
                     )
+                    if item.digest:
+                        digest_store.finish(connection, [item.message], "failed", now)
                     if error.permanent:
                         outbox.suppress(connection, item.envelope.recipient, str(error), now)
                     report.failed += 1
@@ -419,5 +481,7 @@ class Deliverer:
                         connection, item.message, "retry", now, error=str(error),
                         next_attempt=retry_at, notices=item.notices,
                     )  # fmt: skip
+                    if item.digest:
+                        digest_store.finish(connection, [item.message], "retry", now)
                     report.retried += 1
                     report.errors.append(f"{item.envelope.recipient}: {error}")

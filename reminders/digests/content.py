@@ -1,0 +1,244 @@
+"""What a digest says, as a pure function of what its scope's members look like now and what
+the previous digest showed: counts by status, the exceptions first, the newly complete, what
+changed, and the full table sorted by urgency; plus that table as CSV.
+
+Amounts are in cents of a CEU, as in the rules engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from reminders.rules.evaluate import CENTS, Evaluation
+
+URGENCY = ("lapsed", "overdue", "behind", "on_track", "complete")
+"""Most urgent first: a lapsed credential cannot be coded under at all."""
+_RANK = {status: rank for rank, status in enumerate(URGENCY)}
+LABELS = {
+    "lapsed": "lapsed",
+    "overdue": "overdue",
+    "behind": "behind",
+    "on_track": "on track",
+    "complete": "complete",
+}
+HORIZON_DAYS = 60
+"""A cycle ending within this many days, and not complete, is an exception."""
+
+
+def ceus(cents: int) -> str:
+    """22.5, 40, 0.25: as people write CEUs."""
+    whole, part = divmod(abs(cents), CENTS)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{whole}" if not part else f"{sign}{whole}.{part:02d}".rstrip("0")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One member and one certifying body, as a digest shows them."""
+
+    holder_id: str
+    name: str
+    body: str
+    credentials: tuple[str, ...]
+    status: str
+    required: int
+    earned: int
+    remaining: int
+    cycle_end: date
+    days_left: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.holder_id, self.body)
+
+    @property
+    def status_label(self) -> str:
+        return LABELS[self.status]
+
+    @property
+    def urgency(self) -> tuple[int, int, int, str, str]:
+        return (_RANK[self.status], self.days_left, -self.remaining, self.name, self.body)
+
+
+def line_of(name: str, evaluation: Evaluation) -> Line:
+    e = evaluation
+    return Line(
+        e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
+        e.cycle_end, e.days_left,
+    )  # fmt: skip
+
+
+def dump_lines(lines: Iterable[Line]) -> str:
+    """What a digest showed, compactly, for the next digest to compare with."""
+    return json.dumps(
+        [
+            [
+                line.holder_id,
+                line.name,
+                line.body,
+                list(line.credentials),
+                line.status,
+                line.required,
+                line.earned,
+                line.remaining,
+                line.cycle_end.isoformat(),
+                line.days_left,
+            ]
+            for line in lines
+        ],
+        separators=(",", ":"),
+    )
+
+
+def load_lines(text: str) -> list[Line]:
+    return [
+        Line(h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d)
+        for h, n, b, c, s, r, e, m, end, d in json.loads(text)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """An exception: a line and why it needs attention."""
+
+    line: Line
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    line: Line
+    """The line as it is now (or as it was last shown, for a member no longer listed)."""
+    what: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    scope: str
+    period: str
+    as_of: date
+    first: bool
+    """No earlier digest to compare with: everything behind counts as new."""
+    members: int
+    counts: tuple[tuple[str, int], ...]
+    exceptions: tuple[Flagged, ...]
+    newly_complete: tuple[Line, ...]
+    changes: tuple[Change, ...]
+    lines: tuple[Line, ...]
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing new and nobody needing attention: the digest says so in one line."""
+        return not (self.exceptions or self.newly_complete or self.changes)
+
+
+_NEWLY = {"behind": "newly behind", "overdue": "newly overdue", "lapsed": "newly lapsed"}
+
+
+def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if line.status in _NEWLY and first:
+        reasons.append(LABELS[line.status])  # nothing to compare with: no "newly"
+    elif line.status in _NEWLY and (before is None or before.status != line.status):
+        reasons.append(_NEWLY[line.status])
+    if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
+        reasons.append(f"due in {line.days_left} day{'s' if line.days_left != 1 else ''}")
+    return tuple(reasons)
+
+
+def _change(line: Line, before: Line | None) -> str | None:
+    if before is None:
+        return "newly listed"
+    parts: list[str] = []
+    if before.cycle_end != line.cycle_end:
+        parts.append(f"new cycle, due {line.cycle_end.isoformat()}")
+    elif line.earned != before.earned:
+        gained = line.earned - before.earned
+        parts.append(f"{'+' if gained > 0 else ''}{ceus(gained)} CEUs")
+    if before.status != line.status:
+        parts.append(f"{LABELS[before.status]} → {LABELS[line.status]}")
+    return ", ".join(parts) or None
+
+
+def build_digest(
+    scope: str,
+    period: str,
+    as_of: date,
+    lines: Iterable[Line],
+    previous: Sequence[Line] | None,
+    horizon: int = HORIZON_DAYS,
+) -> Digest:
+    """The digest of `lines` (the scope's members now); `previous` is what the last digest
+    showed, or None for a subscription's first digest."""
+    ordered = tuple(sorted(lines, key=lambda line: line.urgency))
+    first = previous is None
+    before = {line.key: line for line in previous or ()}
+    exceptions = []
+    newly_complete = []
+    changes = []
+    for line in ordered:
+        old = before.get(line.key)
+        reasons = _reasons(line, old, first, horizon)
+        if reasons:
+            exceptions.append(Flagged(line, reasons))
+        if first:
+            continue
+        if line.status == "complete" and (old is None or old.status != "complete"):
+            newly_complete.append(line)
+        what = _change(line, old)
+        if what is not None:
+            changes.append(Change(line, what))
+    current = {line.key for line in ordered}
+    gone = sorted((line for line in before.values() if line.key not in current), key=_by_name)
+    changes += [Change(line, "no longer listed") for line in gone]
+    counted = Counter(line.status for line in ordered)
+    return Digest(
+        scope=scope,
+        period=period,
+        as_of=as_of,
+        first=first,
+        members=len({line.holder_id for line in ordered}),
+        counts=tuple((status, counted[status]) for status in URGENCY),
+        exceptions=tuple(exceptions),
+        newly_complete=tuple(newly_complete),
+        changes=tuple(changes),
+        lines=ordered,
+    )
+
+
+def _by_name(line: Line) -> tuple[str, str, str]:
+    return (line.name, line.holder_id, line.body)
+
+
+CSV_COLUMNS = (
+    "holder_id", "name", "body", "credentials", "status", "required", "earned", "remaining",
+    "cycle_end", "days_left",
+)  # fmt: skip
+
+
+def _cell(text: str) -> str:
+    """Text from an HR system must not run as a spreadsheet formula (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_bytes(lines: Iterable[Line]) -> bytes:
+    """The full table as CSV: UTF-8 with a byte-order mark and CRLF line ends, which is what
+    spreadsheet programs open without asking (names keep their accents in Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        writer.writerow(
+            [
+                _cell(line.holder_id), _cell(line.name), line.body, " ".join(line.credentials),
+                line.status, ceus(line.required), ceus(line.earned), ceus(line.remaining),
+                line.cycle_end.isoformat(), line.days_left,
+            ]
+        )  # fmt: skip
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
