@@ -21,7 +21,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from reminders import __version__
+from reminders import __version__, links
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.cli_digests import digest, org, subscription
@@ -41,7 +41,6 @@ from reminders.notices.service import Deliverer, plan_holders, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table
-from reminders.tokens import sign
 
 KINDS = (*ORDER, "all")
 KINDS_OF_NOTICE = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
@@ -222,9 +221,10 @@ def write_preview(
     view = notice_view(kind, str(steps[0]), evaluation, body_ladder, day, evaluation.version)
     secret = app.settings.secret_key.get_secret_value() if app.settings.secret_key else "preview"
     now = app.now()
-    token = sign(secret.encode(), holder.email, "notices", now)
-    unsubscribe = f"{app.settings.base_url}/u/{token}"
-    rendered = app.renderer.render(holder.full_name, [view], unsubscribe)
+    base = app.settings.base_url
+    unsubscribe = links.unsubscribe_url(base, secret.encode(), holder.email, links.NOTICES, now)
+    calendar = links.calendar_url(base, secret.encode(), holder.email, now)
+    rendered = app.renderer.render(holder.full_name, [view], unsubscribe, calendar)
     deadline = (
         [
             Deadline(
@@ -404,6 +404,23 @@ def run(demo: bool, as_of: datetime | None) -> None:
         digest_seconds=s.digest_interval_seconds,
     )
     asyncio.run(Daemon(app, intervals, catcher=catcher).run())
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="The address to listen on.")
+@click.option("--port", type=int, help="The port (default: REMINDERS_HTTP_PORT).")
+def web(host: str, port: int | None) -> None:
+    """Serve the API (/api/v1, docs at /docs), the unsubscribe and preference pages and the
+    calendar feed, without the daemon's jobs: to run more web instances than daemons."""
+    import uvicorn
+
+    from reminders.web.server import build
+
+    app = _app()
+    app.ready_engine()
+    setup_logging()
+    port = port or app.settings.http_port
+    uvicorn.run(build(app), host=host, port=port, log_level="warning", log_config=None)
 
 
 @cli.command()

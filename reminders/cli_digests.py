@@ -12,8 +12,9 @@ from rich.table import Table
 
 from reminders.app import App
 from reminders.cliutil import DAY, console, current_app
+from reminders.db import apikeys, orgs, outbox
 from reminders.db import digests as store
-from reminders.db import orgs, outbox
+from reminders.db.models import NAME_LENGTH
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.digests.service import current_digests, queue_digests, scope_lines
@@ -27,6 +28,69 @@ FREQUENCIES = ("weekly", "monthly")
 @click.group()
 def org() -> None:
     """Organisations: their teams, members and digest subscriptions."""
+
+
+@org.command("create")
+@click.argument("name")
+def org_create(name: str) -> None:
+    """Create an organisation (or find the one of that name) and print a new API key for it.
+
+    The key is shown once, alone on the last line: only a hash of it is kept."""
+    app = current_app()
+    try:
+        name = fields.text(name, NAME_LENGTH)
+    except fields.FieldError as exc:
+        raise BadInput(f"organisation name {exc}") from exc
+    with app.ready_engine().begin() as connection:
+        org_pk, new = apikeys.ensure_org(connection, name)
+        key_id, key = apikeys.create(connection, org_pk, app.now())
+    click.echo(f"{'created' if new else 'found'} organisation {name!r}; API key {key_id}:")
+    click.echo(key)
+
+
+@org.command("keys")
+@click.argument("name")
+def org_keys(name: str) -> None:
+    """An organisation's API keys: id, first characters, made, revoked."""
+    app = current_app()
+    org_pk = _org(app, name)
+    with app.ready_engine().connect() as connection:
+        keys = apikeys.listed(connection, org_pk)
+    table = Table("id", "starts with", "created", "revoked")
+    for key in keys:
+        revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "-"
+        table.add_row(
+            str(key.id), key.prefix + "…", key.created_at.strftime("%Y-%m-%d %H:%M"), revoked
+        )
+    console().print(table)
+
+
+@org.command("rotate-key")
+@click.argument("name")
+@click.argument("key_id", metavar="KEY_ID", type=int)
+def org_rotate_key(name: str, key_id: int) -> None:
+    """Replace key KEY_ID: print a new key and revoke the old one, in one step."""
+    app = current_app()
+    org_pk = _org(app, name)
+    with app.ready_engine().begin() as connection:
+        if not apikeys.revoke(connection, org_pk, key_id, app.now()):
+            raise BadInput(f"{name!r} has no active API key {key_id} (see `reminders org keys`)")
+        new_id, key = apikeys.create(connection, org_pk, app.now())
+    click.echo(f"revoked API key {key_id}; new API key {new_id}:")
+    click.echo(key)
+
+
+@org.command("revoke-key")
+@click.argument("name")
+@click.argument("key_id", metavar="KEY_ID", type=int)
+def org_revoke_key(name: str, key_id: int) -> None:
+    """Revoke key KEY_ID at once: requests with it get 401 from then on."""
+    app = current_app()
+    org_pk = _org(app, name)
+    with app.ready_engine().begin() as connection:
+        if not apikeys.revoke(connection, org_pk, key_id, app.now()):
+            raise BadInput(f"{name!r} has no active API key {key_id} (see `reminders org keys`)")
+    click.echo(f"revoked API key {key_id}")
 
 
 @org.command("list")

@@ -29,7 +29,6 @@ from prometheus_client import (
     Gauge,
     generate_latest,
 )
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminders.app import App
@@ -45,6 +44,7 @@ from reminders.notices.service import (
     replan_changed,
 )
 from reminders.scheduler import Scheduler
+from reminders.web.server import build
 
 log = logging.getLogger("reminders.daemon")
 
@@ -273,38 +273,22 @@ class Daemon:
     # The HTTP listener.
 
     def http_app(self) -> FastAPI:
-        api = FastAPI(title="reminders daemon", docs_url=None, redoc_url=None)
-
-        @api.get("/healthz")
-        async def healthz(response: Response) -> dict[str, object]:
-            database = await asyncio.to_thread(self._database_answers)
-            scheduler = self.scheduler is not None and self.scheduler.running
-            healthy = database and scheduler
-            response.status_code = 200 if healthy else 503
+        def health() -> dict[str, object]:
             return {
-                "status": "ok" if healthy else "unhealthy",
-                "database": database,
-                "scheduler": scheduler,
+                "scheduler": self.scheduler is not None and self.scheduler.running,
                 "last_scan": self.last_scan.isoformat() if self.last_scan else None,
             }
 
+        api = build(self.app, health)
         if self.catcher is not None:
             self.catcher.routes(api)
 
-        @api.get("/metrics")
+        @api.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
             await asyncio.to_thread(self._gauges)
             return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
         return api
-
-    def _database_answers(self) -> bool:
-        try:
-            with self.app.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            return False
-        return True
 
     # The lifecycle.
 

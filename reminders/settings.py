@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     deliver_interval_seconds: float = Field(default=15.0, gt=0)
     events_poll_seconds: float = Field(default=1.0, gt=0)
     digest_interval_seconds: float = Field(default=60.0, gt=0)
+    api_rate_per_minute: int = Field(default=600, gt=0)
 
     @field_validator("scan_cron")
     @classmethod

@@ -133,6 +133,20 @@ def database_state(url: str) -> object:
         engine.dispose()
 
 
+def database_rows(url: str) -> dict[str, list[str]]:
+    """Every row of every table: what a running server may not change, on either database
+    (a live SQLite connection changes the file's bytes without changing its data)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: sorted(map(repr, connection.execute(text(f"SELECT * FROM {table}")).all()))
+                for table in sorted(inspect(connection).get_table_names())
+            }
+    finally:
+        engine.dispose()
+
+
 def rows(url: str, statement: Executable) -> list[Any]:
     """Every row a statement returns, read on a connection of its own."""
     engine = make_engine(url)

@@ -92,8 +92,12 @@ def sample(kind: str) -> NoticeView:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_template_renders_with_every_variable_defined(kind: str) -> None:
-    rendered = Renderer(templates_dir()).render("Ann Lee", [sample(kind)], "https://x.example/u/t")
+    rendered = Renderer(templates_dir()).render(
+        "Ann Lee", [sample(kind)], "https://x.example/u/t", "https://x.example/ics/c.ics"
+    )
     assert rendered.subject and "\n" not in rendered.subject
     assert "AAPC" in rendered.text and "https://x.example/u/t" in rendered.text
+    for part in (rendered.text, rendered.html):
+        assert "https://x.example/ics/c.ics" in part
     assert "Why this mail: the reminder 15 days before the due date" in rendered.text
     assert "https://www.aapc.com/certifications/maintain-your-certification" in rendered.html

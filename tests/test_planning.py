@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from reminders.notices.ladder import BodyLadder, Ladder, load_ladder
 from reminders.notices.planning import Known, Notice, plan
+from reminders.notices.preferences import Ladders, kinds_for, wanted
 from reminders.resources import config_dir
 from reminders.rules.evaluate import Evaluation
 from tests.rules_helpers import d
@@ -143,3 +144,54 @@ def test_notices_of_two_bodies_come_most_pressing_first() -> None:
         {},
     )
     assert [(n.body, n.kind) for n in result.due] == [("AHIMA", "overdue"), ("AAPC", "complete")]
+
+
+def _walk(level: str, status: str, days: list[str]) -> list[tuple[str, str, str]]:
+    """Plan every day in turn as the daemon would, remembering what went out."""
+    ladders = Ladders(LADDER)
+    sent: dict[str, Known] = {}
+    out = []
+    for day in days:
+        due = plan([ev(status)], ladders[level], d(day), sent, kinds_for(level)).due
+        sent |= known(*due)
+        out += brief(due)
+    return out
+
+
+MONTHS = [f"{year}-{month:02d}-{day:02d}" for year, month in ((2026, 12), (2027, 1), (2027, 2),
+          (2027, 3), (2027, 4), (2027, 5), (2027, 6)) for day in (1, 8, 15, 22, 28)]  # fmt: skip
+
+
+def test_fewer_keeps_the_first_and_the_final_rung_and_slows_the_shortfall_notes() -> None:
+    every = _walk("all", "behind", MONTHS)
+    fewer = _walk("fewer", "behind", MONTHS)
+    assert [n for n in every if n[0] == "deadline"] == [
+        ("deadline", "90", "2026-12-31"), ("deadline", "45", "2027-02-14"),
+        ("deadline", "15", "2027-03-16"),
+    ]  # fmt: skip
+    assert [n for n in fewer if n[0] == "deadline"] == [
+        ("deadline", "90", "2026-12-31"), ("deadline", "15", "2027-03-16"),
+    ]  # fmt: skip
+    assert len([n for n in fewer if n[0] == "shortfall"]) < len(
+        [n for n in every if n[0] == "shortfall"]
+    )
+
+
+def test_final_keeps_only_the_last_notice_before_and_after_a_due_date() -> None:
+    before = _walk("final", "behind", MONTHS)
+    assert before == [("deadline", "15", "2027-03-16")]  # no shortfall notes either
+    after = _walk("final", "overdue", ["2027-04-01", "2027-05-01", "2027-06-15", "2027-06-25"])
+    assert after == [("overdue", "75", "2027-06-14")]  # AAPC's last warning before revocation
+    assert _walk("final", "complete", ["2027-01-01"]) == []
+
+
+def test_a_notice_planned_before_the_choice_is_kept_only_if_still_wanted() -> None:
+    ladders = Ladders(LADDER)
+    assert wanted("deadline", "15", "AAPC", ladders["final"], "final")
+    assert not wanted("deadline", "90", "AAPC", ladders["final"], "final")
+    assert not wanted("shortfall", "2027-01-01", "AAPC", ladders["final"], "final")
+    assert wanted("deadline", "90", "AAPC", ladders["fewer"], "fewer")
+    assert not wanted("deadline", "45", "AAPC", ladders["fewer"], "fewer")
+    assert all(
+        wanted(kind, "45", "AAPC", ladders["all"], "all") for kind in ("deadline", "complete")
+    )

@@ -3,7 +3,9 @@ daemon takes them in order, re-plans those holders, and drops the events it hand
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, select, text
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from reminders.db.models import ChangeEvent
 
@@ -38,3 +40,13 @@ def announce(connection: Connection) -> None:
     elsewhere they poll."""
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def record(connection: Connection, holder_pks: list[int], reason: str, now: datetime) -> None:
+    """Change events for holders whose data a write outside the imports changed."""
+    if holder_pks:
+        connection.execute(
+            insert(ChangeEvent),
+            [{"holder_pk": pk, "reason": reason, "created_at": now} for pk in holder_pks],
+        )
+        announce(connection)

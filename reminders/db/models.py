@@ -280,3 +280,30 @@ class DigestRecord(Base):
     shown: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Preference(Base):
+    """How much mail an address wants (set from the preference page its links open): `all`,
+    `fewer`, or `final`. No row: all."""
+
+    __tablename__ = "preferences"
+
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """An organisation's API key: only its SHA-256 is kept (the key itself is shown once), with
+    a short prefix to tell keys apart in listings."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -110,3 +110,8 @@ def unsubscribe(connection: Connection, subscription: int, now: datetime) -> boo
     digests.cancel_pending(connection, subscription, now)
     removed = connection.execute(delete(Subscription).where(Subscription.id == subscription))
     return bool(removed.rowcount)
+
+
+def create_team(connection: Connection, org_pk: int, name: str) -> int:
+    made = connection.execute(insert(Team).values(org_pk=org_pk, name=name).returning(Team.id))
+    return int(made.scalar_one())

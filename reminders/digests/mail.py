@@ -5,25 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from reminders.db.digests import Subscriber
 from reminders.digests.content import Digest, Line, build_digest, csv_bytes
 from reminders.digests.schedule import title_of
+from reminders.links import digest_list, unsubscribe_url
 from reminders.mail.message import Attachment, Envelope, build
 from reminders.mail.render import Rendered, Renderer
-from reminders.tokens import sign
 
 if TYPE_CHECKING:
     from reminders.notices.service import MailSettings
-
-UNSUBSCRIBE_VALID = timedelta(days=180)
-
-
-def digest_list(subscription: int) -> str:
-    """The mailing "list" an unsubscribe token of a digest names."""
-    return f"digest:{subscription}"
 
 
 def csv_name(scope: str, day: date) -> str:
@@ -54,8 +47,9 @@ def compose(
 ) -> Composed:
     content = build_digest(subscriber.scope, title_of(period), as_of, lines, previous)
     address = subscriber.email
-    token = sign(mail.secret, address, digest_list(subscriber.id), now + UNSUBSCRIBE_VALID)
-    unsubscribe = f"{mail.base_url}/u/{token}"
+    unsubscribe = unsubscribe_url(
+        mail.base_url, mail.secret, address, digest_list(subscriber.id), now
+    )
     rendered = renderer.render_digest(content, address, subscriber.frequency, unsubscribe)
     table = Attachment(
         csv_name(subscriber.scope, as_of),

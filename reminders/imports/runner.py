@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -194,6 +194,90 @@ class _FileReader:
                     self.problem(line, exc.column, exc.message)
 
 
+class _ObjectReader:
+    """Reads JSON objects (the API's writes) as an import file's rows: the same columns, the
+    same checks, the same upsert. A problem's `line` is the object's index in the request."""
+
+    def __init__(
+        self, kind: Kind, objects: Sequence[Mapping[str, Any]], report: Callable[[Problem], None]
+    ):
+        self.kind = kind
+        self._objects = objects
+        self._report = report
+        self.problems = 0
+
+    def problem(self, line: int, column: str, message: str) -> None:
+        self.problems += 1
+        self._report(Problem(self.kind.name, line, column, message))
+
+    @staticmethod
+    def _cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            raise FieldError("must be text or a number, not true or false")
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return ";".join(value)  # bodies and categories may come as lists
+        if isinstance(value, str | int | float):
+            return str(value)
+        raise FieldError(f"must be text or a number, not {type(value).__name__}")
+
+    def rows(self, progress: Progress | None = None) -> Iterator[Row]:
+        known = {column.name for column in self.kind.columns}
+        for index, item in enumerate(self._objects):
+            ok = True
+            for name in item:
+                if name not in known:
+                    self.problem(
+                        index, name, f"unknown field; expected: {', '.join(sorted(known))}"
+                    )
+                    ok = False
+            cells: list[Any] = []
+            for column in self.kind.columns:
+                try:
+                    cells.append(column.parse(self._cell(item.get(column.name))))
+                except FieldError as exc:
+                    self.problem(index, column.name, str(exc))
+                    ok = False
+            if ok:
+                try:
+                    yield (index, *self.kind.build(cells))
+                except RowError as exc:
+                    self.problem(index, exc.column, exc.message)
+
+
+class Rejected(Exception):
+    """Objects with problems: nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+def import_objects(
+    engine: Engine,
+    rulebook: Rulebook,
+    batches: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+    now: datetime,
+) -> list[apply.Counts]:
+    """Apply (kind, objects) batches in one transaction, as `import_files` applies files: every
+    check, the change events, the wake-up of the daemons. Raises `Rejected` with every problem;
+    then nothing is written."""
+    kinds = make_kinds(rulebook)
+    problems: list[Problem] = []
+    results = []
+    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+    with connection, connection.begin() as transaction:
+        for kind, objects in batches:
+            reader = _ObjectReader(kinds[kind], objects, problems.append)
+            results.append(_import_file(connection, reader, now, None))
+        if problems:
+            transaction.rollback()
+            raise Rejected(problems)
+        events.announce(connection)
+    return results
+
+
 # What each file upserts: the target table, its key and its value columns (staged names).
 _TARGETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "holders": ("holders", ("holder_id",), ("full_name", "email", "timezone")),
@@ -217,7 +301,7 @@ _EVALUATED = frozenset({"holders", "credentials", "memberships", "ceus"})
 
 def _import_file(
     connection: Connection,
-    reader: _FileReader,
+    reader: _FileReader | _ObjectReader,
     now: datetime,
     progress: Progress | None,
 ) -> apply.Counts:

@@ -49,11 +49,17 @@ class Deadline:
     url: str
 
 
-def calendar(deadlines: Sequence[Deadline], stamp: datetime) -> bytes:
+def calendar(deadlines: Sequence[Deadline], stamp: datetime, feed: str | None = None) -> bytes:
+    """An iCalendar of due dates, each with alarms 30 and 7 days before; `feed` names a
+    subscribable calendar (Google, Apple and Outlook read the name and refresh daily)."""
     cal = Calendar()
     cal.add("prodid", "-//reminders//recertification deadlines//EN")
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
+    if feed is not None:
+        cal.add("x-wr-calname", feed)
+        cal.add("refresh-interval", timedelta(days=1), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "P1D")
     for deadline in deadlines:
         event = Event()
         event.add("uid", deadline.uid)

@@ -44,7 +44,13 @@ class Renderer:
             environment.filters["ceus"] = ceus
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
 
-    def render(self, name: str, notices: Sequence[NoticeView], unsubscribe_url: str) -> Rendered:
+    def render(
+        self,
+        name: str,
+        notices: Sequence[NoticeView],
+        unsubscribe_url: str,
+        calendar_url: str,
+    ) -> Rendered:
         """One message for one person: every notice a section, the most pressing first."""
         if not notices:
             raise ValueError("a message needs at least one notice")
@@ -55,7 +61,12 @@ class Renderer:
             subject += f" (and {len(views) - 1} more)"
         texts = [self._text.get_template(f"{v['kind']}.txt").render(n=v).strip() for v in views]
         htmls = [Markup(self._html.get_template(f"{v['kind']}.html").render(n=v)) for v in views]
-        context = {"name": name, "subject": subject, "unsubscribe_url": unsubscribe_url}
+        context = {
+            "name": name,
+            "subject": subject,
+            "unsubscribe_url": unsubscribe_url,
+            "calendar_url": calendar_url,
+        }
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)
         return Rendered(" ".join(subject.split()), text, self._inliner.inline(html))

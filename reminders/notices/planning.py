@@ -65,8 +65,10 @@ def plan(
     ladder: Ladder,
     as_of: date,
     known: Mapping[str, Known],
+    kinds: frozenset[str] | None = None,
 ) -> Plan:
-    """The notices due on `as_of` for one holder's evaluations, given the keys already known."""
+    """The notices due on `as_of` for one holder's evaluations, given the keys already known;
+    `ladder` and `kinds` as the holder's preference has them (notices/preferences.py)."""
     result = Plan()
     for evaluation in evaluations:
         rungs = ladder.bodies.get(evaluation.body)
@@ -83,6 +85,9 @@ def plan(
             result.skipped.extend(kind_plan.skipped)
         if not any(n.kind == "deadline" and n.body == evaluation.body for n in result.due):
             result.due.extend(_shortfall(evaluation, ladder, as_of, known))
+    if kinds is not None:
+        result.due = [notice for notice in result.due if notice.kind in kinds]
+        result.skipped = [notice for notice in result.skipped if notice.kind in kinds]
     result.due.sort(key=lambda n: (URGENCY[n.kind], n.body))
     return result
 

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, text
 
+from reminders import links
 from reminders.db import digests as digest_store
-from reminders.db import events, outbox
+from reminders.db import events, outbox, preferences
 from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
@@ -28,14 +29,13 @@ from reminders.mail.smtp import SendError, SmtpConfig, send_all
 from reminders.notices.content import notice_view
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan, plan
+from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
-from reminders.tokens import sign
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
-UNSUBSCRIBE_VALID = timedelta(days=180)
 
 
 @dataclass
@@ -56,13 +56,16 @@ def plan_holders(
     counts: ScanCounts | None = None,
 ) -> Iterator[tuple[StoredHolder, Plan]]:
     """Every holder with something due, and their plan; batch by batch."""
+    ladders = Ladders(ladder)
     for batch in stored_holders(connection):
         if counts is not None:
             counts.holders += len(batch)
         known = outbox.known_notices(connection, [holder.pk for holder in batch])
+        chosen = preferences.levels(connection, [holder.email for holder in batch])
         for holder in batch:
             evaluations, _ = evaluate(holder.facts, rulebook, as_of)
-            result = plan(evaluations, ladder, as_of, known[holder.pk])
+            level = chosen.get(holder.email, DEFAULT)
+            result = plan(evaluations, ladders[level], as_of, known[holder.pk], kinds_for(level))
             if result.due or result.skipped:
                 yield holder, result
 
@@ -126,13 +129,21 @@ def replan_changed(
         holders = holders_by_pk(connection, holder_pks)
         pending = outbox.pending_of(connection, holder_pks)
         known = outbox.known_notices(connection, holder_pks)
+        chosen = preferences.levels(connection, [holder.email for holder in holders.values()])
+        ladders = Ladders(ladder)
         queued = 0
         stale: list[int] = []
         for pk, holder in holders.items():
             evaluations = evaluate(holder.facts, rulebook, as_of)[0]
             by_body = {e.body: e for e in evaluations}
-            stale += [n.id for _, n in pending[pk] if not still_applies(n, by_body)]
-            result = plan(evaluations, ladder, as_of, known[pk])
+            level = chosen.get(holder.email, DEFAULT)
+            stale += [
+                n.id
+                for _, n in pending[pk]
+                if not still_applies(n, by_body)
+                or not wanted(n.kind, n.rung, n.body, ladders[level], level)
+            ]
+            result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
             if outbox.record_plan(connection, pk, holder.email, result, now) is not None:
                 queued += 1
         outbox.cancel(connection, stale, now)
@@ -194,6 +205,7 @@ class _Batch:
 
     notices: dict[int, list[outbox.StoredNotice]]
     digests: dict[int, digest_store.StoredDigest]
+    levels: dict[str, str]
     suppressed: dict[str, str]
     sent_today: dict[str, int]
     midnight: datetime
@@ -224,6 +236,7 @@ class Deliverer:
     ) -> None:
         self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
         self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
+        self.ladders = Ladders(ladder)
 
     async def deliver_due(self, as_of: date) -> Report:
         report = Report()
@@ -261,6 +274,7 @@ class Deliverer:
             digests=digest_store.of_messages(
                 connection, [c.id for c in claimed if c.holder_pk is None]
             ),
+            levels=preferences.levels(connection, addresses),
             suppressed=outbox.suppressed(connection, addresses),
             # Messages to the same address in this batch count toward its daily cap too.
             sent_today=outbox.sent_since(connection, addresses, midnight),
@@ -311,6 +325,7 @@ class Deliverer:
             report.failed += 1
             return None
         evaluations = {e.body: e for e in evaluate(holder.facts, self.rulebook, as_of)[0]}
+        level = batch.levels.get(address, DEFAULT)
         states: list[tuple[int, str]] = []
         live: list[outbox.StoredNotice] = []
         for record in records:
@@ -318,7 +333,9 @@ class Deliverer:
                 continue
             if as_of >= record.expires_on:
                 states.append((record.id, "expired"))
-            elif not still_applies(record, evaluations):
+            elif not still_applies(record, evaluations) or not wanted(
+                record.kind, record.rung, record.body, self.ladders[level], level
+            ):
                 states.append((record.id, "cancelled"))
             else:
                 live.append(record)
@@ -420,9 +437,10 @@ class Deliverer:
                 summary = f"{record.body} CEUs due ({', '.join(e.credentials)})"
                 uid = f"{holder.facts.holder_id}-{record.body}-{e.cycle_end}@reminders"
                 deadlines.append(Deadline(uid, summary, e.cycle_end, body_ladder.ceu_page))
-        token = sign(self.mail.secret, address, "notices", now + UNSUBSCRIBE_VALID)
-        unsubscribe = f"{self.mail.base_url}/u/{token}"
-        rendered = self.renderer.render(holder.full_name, views, unsubscribe)
+        base, secret = self.mail.base_url, self.mail.secret
+        unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
+        calendar = links.calendar_url(base, secret, address, now)
+        rendered = self.renderer.render(holder.full_name, views, unsubscribe, calendar)
         return build(
             rendered,
             mail_from=self.mail.mail_from,

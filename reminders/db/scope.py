@@ -1,0 +1,166 @@
+"""What an organisation may see: the holders in its teams, and their rows. Every API read and
+write goes through here, so nothing of another organisation is ever in reach."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, Select, delete, exists, select
+
+from reminders.db.models import CeuRecord, Credential, Holder, Membership, Team, TeamMember
+
+
+def members_of(org_pk: int) -> Select[int]:
+    """The row ids of the holders in any of the organisation's teams."""
+    return (
+        select(TeamMember.holder_pk)
+        .join(Team, Team.id == TeamMember.team_pk)
+        .where(Team.org_pk == org_pk)
+    )
+
+
+def holder(connection: Connection, org_pk: int, holder_id: str) -> int | None:
+    """The row id of a holder in the organisation's scope, else None (as if it did not exist)."""
+    query = select(Holder.id).where(
+        Holder.holder_id == holder_id, Holder.id.in_(members_of(org_pk))
+    )
+    return connection.execute(query).scalar_one_or_none()
+
+
+def exists_anywhere(connection: Connection, holder_id: str) -> int | None:
+    return connection.execute(
+        select(Holder.id).where(Holder.holder_id == holder_id)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class HolderRow:
+    pk: int
+    holder_id: str
+    full_name: str
+    email: str
+    timezone: str | None
+
+
+def holders_page(
+    connection: Connection, org_pk: int, team_pk: int | None, after: str, limit: int
+) -> list[HolderRow]:
+    """A page of the organisation's holders (or one team's), in holder_id order after a cursor."""
+    in_scope = members_of(org_pk)
+    if team_pk is not None:
+        in_scope = select(TeamMember.holder_pk).where(TeamMember.team_pk == team_pk)
+    query = (
+        select(Holder.id, Holder.holder_id, Holder.full_name, Holder.email, Holder.timezone)
+        .where(Holder.id.in_(in_scope), Holder.holder_id > after)
+        .order_by(Holder.holder_id)
+        .limit(limit)
+    )
+    return [HolderRow(*row) for row in connection.execute(query)]
+
+
+def holder_rows(connection: Connection, pks: Sequence[int]) -> list[HolderRow]:
+    query = select(Holder.id, Holder.holder_id, Holder.full_name, Holder.email, Holder.timezone)
+    return [HolderRow(*row) for row in connection.execute(query.where(Holder.id.in_(pks)))]
+
+
+def teams_of(connection: Connection, org_pk: int, pks: Sequence[int]) -> dict[int, list[str]]:
+    """Each holder's teams in this organisation (never another's)."""
+    query = (
+        select(TeamMember.holder_pk, Team.name)
+        .join(Team, Team.id == TeamMember.team_pk)
+        .where(Team.org_pk == org_pk, TeamMember.holder_pk.in_(pks))
+        .order_by(Team.name)
+    )
+    found: dict[int, list[str]] = {pk: [] for pk in pks}
+    for pk, name in connection.execute(query):
+        found[pk].append(name)
+    return found
+
+
+def leave_org(connection: Connection, org_pk: int, holder_pk: int) -> bool:
+    """Take a holder out of the organisation's teams; a holder left in no team anywhere is
+    deleted with their data. True if they were deleted."""
+    teams = select(Team.id).where(Team.org_pk == org_pk)
+    connection.execute(
+        delete(TeamMember).where(TeamMember.holder_pk == holder_pk, TeamMember.team_pk.in_(teams))
+    )
+    still = connection.execute(select(exists().where(TeamMember.holder_pk == holder_pk))).scalar()
+    if still:
+        return False
+    connection.execute(delete(Holder).where(Holder.id == holder_pk))
+    return True
+
+
+def credentials(connection: Connection, holder_pk: int) -> list[tuple[str, str, date]]:
+    query = (
+        select(Credential.code, Credential.body, Credential.earned_on)
+        .where(Credential.holder_pk == holder_pk)
+        .order_by(Credential.code)
+    )
+    return [(code, body, earned) for code, body, earned in connection.execute(query)]
+
+
+def memberships(
+    connection: Connection, holder_pk: int
+) -> list[tuple[str, str | None, date | None, date | None, Decimal | None]]:
+    m = Membership
+    query = (
+        select(m.body, m.member_id, m.renews_on, m.cycle_ends_on, m.required_ceus)
+        .where(m.holder_pk == holder_pk)
+        .order_by(m.body)
+    )
+    return [tuple(row) for row in connection.execute(query)]  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True)
+class CeuRow:
+    id: int
+    holder_id: str
+    completed_on: date
+    hours: Decimal
+    title: str
+    provider: str | None
+    index_number: str | None
+    bodies: str
+    categories: str
+
+
+_CEU_COLUMNS = (
+    CeuRecord.id, Holder.holder_id, CeuRecord.completed_on, CeuRecord.hours, CeuRecord.title,
+    CeuRecord.provider, CeuRecord.index_number, CeuRecord.bodies, CeuRecord.categories,
+)  # fmt: skip
+
+
+def ceus_page(connection: Connection, holder_pk: int, after: int, limit: int) -> list[CeuRow]:
+    query = (
+        select(*_CEU_COLUMNS)
+        .join(Holder, Holder.id == CeuRecord.holder_pk)
+        .where(CeuRecord.holder_pk == holder_pk, CeuRecord.id > after)
+        .order_by(CeuRecord.id)
+        .limit(limit)
+    )
+    return [CeuRow(*row) for row in connection.execute(query)]
+
+
+def ceu(connection: Connection, org_pk: int, ceu_id: int) -> CeuRow | None:
+    """One CEU record, if its holder is in the organisation's scope."""
+    query = (
+        select(*_CEU_COLUMNS)
+        .join(Holder, Holder.id == CeuRecord.holder_pk)
+        .where(CeuRecord.id == ceu_id, CeuRecord.holder_pk.in_(members_of(org_pk)))
+    )
+    row = connection.execute(query).first()
+    return None if row is None else CeuRow(*row)
+
+
+def ceus_by_key(connection: Connection, holder_pk: int, keys: Sequence[str]) -> list[CeuRow]:
+    query = (
+        select(*_CEU_COLUMNS)
+        .join(Holder, Holder.id == CeuRecord.holder_pk)
+        .where(CeuRecord.holder_pk == holder_pk, CeuRecord.natural_key.in_(keys))
+        .order_by(CeuRecord.id)
+    )
+    return [CeuRow(*row) for row in connection.execute(query)]

@@ -1,0 +1,59 @@
+"""The HTTP application: the API, the pages behind the mail links and the calendar feed, and
+/healthz; `reminders run` adds /metrics (and the demo's /mail) and serves it in its own event
+loop, `reminders web` serves it alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from fastapi import FastAPI, Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from reminders import __version__
+from reminders.app import App
+from reminders.web.api import Api, RateLimiter
+from reminders.web.calendar import CalendarFeed
+from reminders.web.pages import Pages
+
+DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
+their credentials, memberships and CEU records, its teams and digest subscriptions, and where
+everyone stands. Authenticate with `Authorization: Bearer <key>` (`reminders org create NAME`
+prints a key); a key sees its own organisation and nothing else."""
+
+
+def build(app: App, health: Callable[[], dict[str, object]] | None = None) -> FastAPI:
+    """The application over `app`'s database and settings; `health` adds the daemon's own
+    facts to /healthz."""
+    web = FastAPI(
+        title="reminders",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    engine, secret = app.engine, app.mail().secret
+    limiter = RateLimiter(app.settings.api_rate_per_minute)
+    web.include_router(Api(engine, app.rulebook, app.ladder, app.now, app.today, limiter).router())
+    web.include_router(Pages(engine, secret, app.now).router())
+    feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)
+    web.include_router(feed.router())
+
+    def database_answers() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    @web.get("/healthz", include_in_schema=False)
+    async def healthz(response: Response) -> dict[str, object]:
+        database = await asyncio.to_thread(database_answers)
+        extra = health() if health is not None else {}
+        healthy = database and all(value is not False for value in extra.values())
+        response.status_code = 200 if healthy else 503
+        return {"status": "ok" if healthy else "unhealthy", "database": database, **extra}
+
+    return web

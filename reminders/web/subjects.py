@@ -1,0 +1,48 @@
+"""What a signed link may act on: the token names an address and a list, and the address must
+be the one the list belongs to (a holder's, or the digest subscription's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from reminders import links
+from reminders.db import digests
+from reminders.db.models import Holder
+from reminders.tokens import BadToken, verify
+
+
+class NotFound(Exception):
+    """A valid token whose address or list is not (or no longer) here."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    address: str
+    list: str
+    subscriber: digests.Subscriber | None = None
+    """For a digest's link: its subscription."""
+
+
+def resolve(
+    connection: Connection, secret: bytes, token: str, now: datetime, calendar: bool = False
+) -> Subject:
+    """The address and list a token grants, checked against the data; raises BadToken for a
+    tampered or expired link (or a calendar link used for a page, or the other way round),
+    NotFound for one that names nothing here."""
+    grant = verify(secret, token, now)
+    if (grant.list == links.CALENDAR) != calendar:
+        raise BadToken("this is a calendar link" if calendar is False else "not a calendar link")
+    if grant.list in (links.NOTICES, links.CALENDAR):
+        known = select(Holder.id).where(Holder.email == grant.address).limit(1)
+        if connection.execute(known).first() is None:
+            raise NotFound("no reminders go to this address")
+        return Subject(grant.address, grant.list)
+    if grant.list.startswith("digest:") and grant.list[7:].isdigit():
+        found = digests.subscribers(connection, int(grant.list[7:]))
+        if not found or found[0].email != grant.address:
+            raise NotFound("this digest subscription does not exist any more")
+        return Subject(grant.address, grant.list, found[0])
+    raise BadToken(f"unknown list {grant.list!r}")

@@ -1,0 +1,172 @@
+"""The pages behind every mail's links and the calendar feed, over real HTTP against the real
+application, from links taken out of real mails where it matters; on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+
+import httpx
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from reminders import links
+from reminders.app import App
+from reminders.db.models import Preference, Subscription
+from reminders.settings import load_settings
+from reminders.tokens import sign
+from reminders.web.server import build
+from tests.conftest import SECRET, CommandLine, database_rows, rows
+from tests.smtpserver import SmtpServer
+from tests.webserver import serving
+
+AS_OF = "2026-11-24"
+KEY = SECRET.encode()
+
+
+@pytest.fixture
+def site(cli: CommandLine, roster: str, mail_env: SmtpServer) -> Iterator[httpx.Client]:
+    """The application on a real port; mail goes to the test's SMTP server."""
+    cli.use(roster)
+    app = App(load_settings(), as_of=date(2026, 11, 24))
+    with serving(build(app)) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield client
+    app.close()
+
+
+def _path(url: str) -> str:
+    return url.split("reminders.example.org", 1)[1]
+
+
+def _mail_to(inbox: list[EmailMessage], address: str) -> EmailMessage:
+    [mail] = [m for m in inbox if m["To"].addresses[0].addr_spec == address]
+    return mail
+
+
+def _level(url: str, address: str) -> str | None:
+    found = rows(url, select(Preference.level).where(Preference.email == address))
+    return found[0][0] if found else None
+
+
+def test_one_click_unsubscribe_works_from_a_real_mails_header_and_a_get_changes_nothing(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, site: httpx.Client
+) -> None:
+    assert cli("send", "--as-of", AS_OF).code == 0
+    address = "james.okafor@riverside.example"
+    mail = _mail_to(mail_env.inbox.messages, address)
+    url = str(mail["List-Unsubscribe"]).split(",")[0].strip("<>")
+    before = database_rows(roster)
+    for _ in range(3):  # a link scanner, or a person who looks twice
+        page = site.get(_path(url))
+        assert page.status_code == 200
+        assert '<form method="post"' in page.text and "<button" in page.text
+        assert "<script" not in page.text
+    assert database_rows(roster) == before
+    # What a mail client does for RFC 8058: a POST with this body, no cookie, no login.
+    done = site.post(_path(url), data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "You are unsubscribed" in done.text
+    assert _level(roster, address) == "final"
+    # James had the 90-day deadline reminder; at "final" only the 15-day one would come.
+    planned = cli("plan", "--as-of", "2026-12-17", "--format", "json").out
+    assert address not in planned
+    planned = cli("plan", "--as-of", "2027-01-16", "--format", "json").out
+    assert f'"to": "{address}"' in planned and '"rung": "15"' in planned
+
+
+def test_the_preference_page_shows_and_saves_the_choice(
+    cli: CommandLine, roster: str, site: httpx.Client
+) -> None:
+    address = "maria.alvarez@riverside.example"
+    token = sign(KEY, address, links.NOTICES, datetime.now(UTC) + timedelta(days=1))
+    page = site.get(f"/p/{token}")
+    assert page.status_code == 200
+    assert 'value="all" aria-describedby="help-all" checked' in page.text
+    assert '<label for="level-fewer">Fewer reminders</label>' in page.text
+    saved = site.post(f"/p/{token}", data={"level": "fewer"})
+    assert saved.status_code == 200 and "Saved: fewer reminders." in saved.text
+    assert 'value="fewer" aria-describedby="help-fewer" checked' in saved.text
+    assert _level(roster, address) == "fewer"
+    bad = site.post(f"/p/{token}", data={"level": "none"})
+    assert bad.status_code == 422 and "Choose one of the three options." in bad.text
+    assert _level(roster, address) == "fewer"
+
+
+def test_tampered_expired_and_other_address_links_are_refused_and_change_nothing(
+    roster: str, site: httpx.Client
+) -> None:
+    now = datetime.now(UTC)
+    good = sign(KEY, "maria.alvarez@riverside.example", links.NOTICES, now + timedelta(days=1))
+    mac = good.split(".")[1]
+    other = sign(KEY, "linda.nguyen@summit.example", links.NOTICES, now + timedelta(days=1))
+    tampered = f"{other.split('.')[0]}.{mac}"  # someone else's address under Maria's signature
+    expired = sign(KEY, "maria.alvarez@riverside.example", links.NOTICES, now - timedelta(1))
+    forged = sign(b"another-secret-entirely-0123456789abcdef", "maria.alvarez@riverside.example",
+                  links.NOTICES, now + timedelta(days=1))  # fmt: skip
+    stranger = sign(KEY, "nobody@example.org", links.NOTICES, now + timedelta(days=1))
+    summit = rows(
+        roster, select(Subscription.id).where(Subscription.email == "compliance@summit.example")
+    )
+    wrong_digest = sign(KEY, "coding.manager@riverside.example", links.digest_list(summit[0][0]),
+                        now + timedelta(days=1))  # fmt: skip
+    before = database_rows(roster)
+    cases = {
+        tampered: (400, "signature does not match"),
+        expired: (400, "has expired"),
+        forged: (400, "signature does not match"),
+        "not-a-token": (400, "This link does not work"),
+        stranger: (404, "no reminders go to this address"),
+        wrong_digest: (404, "does not exist any more"),
+    }
+    for token, (status, text) in cases.items():
+        for method, path in (("GET", "/u/"), ("POST", "/u/"), ("GET", "/p/"), ("POST", "/p/")):
+            response = site.request(method, f"{path}{token}", data={"level": "all"})
+            assert (response.status_code, text.lower() in response.text.lower()) == (
+                status,
+                True,
+            ), (token, path)
+    assert database_rows(roster) == before
+
+
+def test_a_digest_subscriber_leaves_a_digest_from_its_link(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, site: httpx.Client
+) -> None:
+    assert cli("digest", "--as-of", "2026-11-30").code == 0
+    mail = _mail_to(mail_env.inbox.messages, "him.director@riverside.example")
+    url = str(mail["List-Unsubscribe"]).split(",")[0].strip("<>")
+    page = site.get(_path(url))
+    assert "Leave the monthly digest of Riverside Health, HIM?" in page.text
+    assert site.post(_path(url)).status_code == 200
+    paused = rows(
+        roster,
+        select(Subscription.paused).where(Subscription.email == "him.director@riverside.example"),
+    )
+    assert paused == [(True,)]
+    later = cli("digest", "--as-of", "2027-01-04").out
+    assert "queued 2 digests" in later and "him.director" not in later
+
+
+def test_the_calendar_feed_from_a_notice_lists_the_deadlines_with_alarms(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, site: httpx.Client
+) -> None:
+    assert cli("send", "--as-of", AS_OF).code == 0
+    mail = _mail_to(mail_env.inbox.messages, "thomas.becker@summit.example")
+    text = mail.get_body(("plain",))
+    assert text is not None
+    [url] = [word for word in str(text.get_content()).split() if "/ics/" in word]
+    feed = site.get(_path(url))
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(feed.content)
+    assert str(calendar["X-WR-CALNAME"]) == "CEU deadlines"
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    due = events["AAPC CEUs due (CEMC, CPC, CRC)"]
+    assert due.decoded("DTSTART") == date(2026, 12, 31)
+    assert len(due.walk("VALARM")) == 2
+    assert "AAPC membership renewal" in events
+    # The unsubscribe link is not a calendar link, and the other way round.
+    unsubscribe = str(mail["List-Unsubscribe"]).split(",")[0].strip("<>")
+    token = _path(unsubscribe).removeprefix("/u/")
+    assert site.get(f"/ics/{token}.ics").status_code == 400
+    assert site.get(_path(url).replace("/ics/", "/u/").removesuffix(".ics")).status_code == 400
