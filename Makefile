@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test pytest lint format postgresql constraints clean
+.PHONY: install run test pytest lint format postgresql chromium constraints clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -24,7 +24,7 @@ run: install
 	$(BIN)/reminders run --demo
 
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start.
-test: install postgresql lint pytest
+test: install postgresql chromium lint pytest
 
 pytest: install
 	$(BIN)/pytest
@@ -47,6 +47,17 @@ postgresql:
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# The browser test drives Debian's Chromium with Playwright (no browser download).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then \
+		true; \
+	else \
+		echo "installing Debian's chromium package for the browser test"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 constraints: install

@@ -23,6 +23,7 @@ from reminders.imports import fields
 from reminders.notices.service import Deliverer
 
 FREQUENCIES = ("weekly", "monthly")
+ROW_ID = click.IntRange(1, 2**31 - 1)  # what the id columns hold on both databases
 
 
 @click.group()
@@ -67,7 +68,7 @@ def org_keys(name: str) -> None:
 
 @org.command("rotate-key")
 @click.argument("name")
-@click.argument("key_id", metavar="KEY_ID", type=int)
+@click.argument("key_id", metavar="KEY_ID", type=ROW_ID)
 def org_rotate_key(name: str, key_id: int) -> None:
     """Replace key KEY_ID: print a new key and revoke the old one, in one step."""
     app = current_app()
@@ -82,7 +83,7 @@ def org_rotate_key(name: str, key_id: int) -> None:
 
 @org.command("revoke-key")
 @click.argument("name")
-@click.argument("key_id", metavar="KEY_ID", type=int)
+@click.argument("key_id", metavar="KEY_ID", type=ROW_ID)
 def org_revoke_key(name: str, key_id: int) -> None:
     """Revoke key KEY_ID at once: requests with it get 401 from then on."""
     app = current_app()
@@ -220,21 +221,21 @@ def _change(subscription_id: int, what: str) -> None:
 
 
 @subscription.command("pause")
-@click.argument("subscription_id", metavar="ID", type=int)
+@click.argument("subscription_id", metavar="ID", type=ROW_ID)
 def subscription_pause(subscription_id: int) -> None:
     """Stop sending a digest for now (its digests not yet sent are cancelled)."""
     _change(subscription_id, "pause")
 
 
 @subscription.command("resume")
-@click.argument("subscription_id", metavar="ID", type=int)
+@click.argument("subscription_id", metavar="ID", type=ROW_ID)
 def subscription_resume(subscription_id: int) -> None:
     """Send a paused digest again, from its next period."""
     _change(subscription_id, "resume")
 
 
 @subscription.command("remove")
-@click.argument("subscription_id", metavar="ID", type=int)
+@click.argument("subscription_id", metavar="ID", type=ROW_ID)
 def subscription_remove(subscription_id: int) -> None:
     """Remove a subscription and the history of its digests."""
     _change(subscription_id, "remove")
@@ -242,7 +243,7 @@ def subscription_remove(subscription_id: int) -> None:
 
 @click.command()
 @click.option("--as-of", "as_of", type=DAY, help="The digests due as of this day (default: now).")
-@click.option("--subscription", "subscription_id", metavar="ID", type=int, help="Only this one.")
+@click.option("--subscription", "subscription_id", metavar="ID", type=ROW_ID, help="Only this one.")
 @click.option(
     "--preview",
     type=click.Path(file_okay=False, path_type=Path),

@@ -152,6 +152,38 @@ def test_a_change_is_acted_on_without_waiting_for_the_next_scan(
     assert process.wait(timeout=10) == 0
 
 
+def test_a_ceu_posted_to_the_api_is_acted_on_within_two_seconds(
+    daemon: tuple[subprocess.Popen[bytes], str], mail_env: SmtpServer, cli: CommandLine
+) -> None:
+    """The same completing CEU, posted to the daemon's own HTTP listener with an organisation's
+    key: the holder is re-planned and the 'complete' notice goes out without waiting for a
+    scan (this daemon scans hourly)."""
+    process, base = daemon
+    key = cli("org", "create", "Riverside Health").out.splitlines()[-1]
+    _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
+    ceu = {
+        "holder_id": "h-001", "completed_on": "2026-11-20", "hours": 18.5,
+        "title": "Audit Week", "bodies": "AAPC", "categories": "auditing",
+    }  # fmt: skip
+    request = urllib.request.Request(
+        f"{base}/api/v1/ceus",
+        data=json.dumps(ceu).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    posted = time.monotonic()
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 201
+    _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS + 1, seconds=10)
+    elapsed = time.monotonic() - posted
+    latest = mail_env.inbox.messages[-1]
+    assert "maria.alvarez" in str(latest["To"])
+    assert str(latest["Subject"]).startswith("AAPC CEUs complete for the cycle ending")
+    print(f"API write to mail: {elapsed:.2f}s")  # latency is bench/'s business, not a test's
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+
+
 def test_a_change_cancels_a_queued_notice_that_no_longer_holds(
     cli: CommandLine, roster: str, tmp_path: Path
 ) -> None:

@@ -19,8 +19,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import Path as FastApiPath
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from reminders.db import apikeys, events, orgs, outbox, preferences, scope
@@ -73,6 +74,16 @@ class RateLimiter:
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        """No control characters in any text: they are never valid data, and PostgreSQL
+        refuses a NUL outright."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and _UNSAFE.search(text) for text in texts):
+            raise ValueError("contains a control character; use one line of text")
+        return value
 
 
 class HolderIn(_In):
@@ -236,6 +247,9 @@ def _ceu_out(row: scope.CeuRow) -> CeuOut:
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="items per page")]
+INT_MAX = 2**31 - 1  # the row ids' column type on both databases
+RowId = Annotated[int, FastApiPath(ge=1, le=INT_MAX)]
+After = Annotated[int, Query(ge=0, le=INT_MAX, description="the `next` of the previous page")]
 
 
 class Api:
@@ -491,7 +505,7 @@ class Api:
         # CEU records.
 
         @api.get("/holders/{holder_id}/ceus", response_model=CeuPage)
-        def list_ceus(org: Auth, holder_id: str, limit: Limit = 100, after: int = 0) -> CeuPage:
+        def list_ceus(org: Auth, holder_id: str, limit: Limit = 100, after: After = 0) -> CeuPage:
             with self.engine.connect() as connection:
                 pk = self._holder(connection, org, holder_id)
                 rows = scope.ceus_page(connection, pk, after, limit)
@@ -530,7 +544,7 @@ class Api:
             return CeuBulk(items=store_ceus(org, ceus, "items"))
 
         @api.get("/ceus/{ceu_id}", response_model=CeuOut)
-        def get_ceu(org: Auth, ceu_id: int) -> CeuOut:
+        def get_ceu(org: Auth, ceu_id: RowId) -> CeuOut:
             with self.engine.connect() as connection:
                 row = scope.ceu(connection, org.pk, ceu_id)
             if row is None:
@@ -538,7 +552,7 @@ class Api:
             return _ceu_out(row)
 
         @api.delete("/ceus/{ceu_id}", status_code=204)
-        def delete_ceu(org: Auth, ceu_id: int) -> Response:
+        def delete_ceu(org: Auth, ceu_id: RowId) -> Response:
             with self.engine.begin() as connection:
                 row = scope.ceu(connection, org.pk, ceu_id)
                 if row is None:
@@ -654,7 +668,7 @@ class Api:
 
         @api.patch("/subscriptions/{subscription}", response_model=SubscriptionOut)
         def patch_subscription(
-            org: Auth, subscription: int, change: SubscriptionPatch
+            org: Auth, subscription: RowId, change: SubscriptionPatch
         ) -> SubscriptionOut:
             with self.engine.begin() as connection:
                 own_subscription(connection, org, subscription)
@@ -662,7 +676,7 @@ class Api:
                 return subscription_out(digest_store.subscribers(connection, subscription)[0])
 
         @api.delete("/subscriptions/{subscription}", status_code=204)
-        def delete_subscription(org: Auth, subscription: int) -> Response:
+        def delete_subscription(org: Auth, subscription: RowId) -> Response:
             with self.engine.begin() as connection:
                 own_subscription(connection, org, subscription)
                 orgs.unsubscribe(connection, subscription, self.clock())
