@@ -412,15 +412,12 @@ def run(demo: bool, as_of: datetime | None) -> None:
 def web(host: str, port: int | None) -> None:
     """Serve the API (/api/v1, docs at /docs), the unsubscribe and preference pages and the
     calendar feed, without the daemon's jobs: to run more web instances than daemons."""
-    import uvicorn
-
-    from reminders.web.server import build
+    from reminders.web.server import build, serve_until_stopped
 
     app = _app()
     app.ready_engine()
     setup_logging()
-    port = port or app.settings.http_port
-    uvicorn.run(build(app), host=host, port=port, log_level="warning", log_config=None)
+    asyncio.run(serve_until_stopped(build(app), host, port or app.settings.http_port))
 
 
 @cli.command()

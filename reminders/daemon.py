@@ -10,11 +10,10 @@ run tries again, so the daemon waits it out instead of exiting or spinning.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +43,7 @@ from reminders.notices.service import (
     replan_changed,
 )
 from reminders.scheduler import Scheduler
-from reminders.web.server import build
+from reminders.web.server import QuietServer, build
 
 log = logging.getLogger("reminders.daemon")
 
@@ -103,14 +102,6 @@ class Metrics:
             self.outcomes.labels(outcome).inc(getattr(report, outcome))
         for kind, number in report.sent_kinds.items():
             self.sent_kinds.labels(kind).inc(number)
-
-
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the daemon owns SIGTERM and SIGINT."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class Daemon:
@@ -301,7 +292,7 @@ class Daemon:
             self.http_app(), host=self.host, port=self.app.settings.http_port,
             log_level="warning", lifespan="off",
         )  # fmt: skip
-        server = _QuietServer(config)
+        server = QuietServer(config)
         http = asyncio.create_task(server.serve())
         mail_server = None
         if self.catcher is not None:

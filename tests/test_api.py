@@ -274,3 +274,48 @@ def test_the_openapi_document_describes_the_api(web: Web) -> None:
     assert "/api/v1/ceus" in schema["paths"] and "/api/v1/teams/{team}/status" in schema["paths"]
     assert "/u/{token}" not in schema["paths"]
     assert web.client.get("/docs").status_code == 200
+
+
+def test_a_holders_due_notices_are_the_ones_plan_lists(web: Web, cli: CommandLine) -> None:
+    notices = web.call(RIVERSIDE, "GET", "/holders/h-002/notices")
+    assert notices.status_code == 200
+    planned = json.loads(cli("plan", "--as-of", AS_OF, "--format", "json").out)
+    assert notices.json() == [row for row in planned if row["holder_id"] == "h-002"]
+    assert [n["key"] for n in notices.json()] == ["h-002|AAPC|2027-01-31|deadline|90"]
+
+
+def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.webserver import free_port
+
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    cli.use(roster)
+    key = cli("org", "create", SUMMIT).out.splitlines()[-1]
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "web", "--host", "127.0.0.1", "--port", str(port)],
+        env=dict(os.environ),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"{base}/healthz")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "reminders web did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.json()["database"] is True
+        assert httpx.get(f"{base}/docs").status_code == 200
+        teams = httpx.get(f"{base}/api/v1/teams", headers={"Authorization": f"Bearer {key}"})
+        assert [team["name"] for team in teams.json()] == ["Outpatient", "Risk Adjustment"]
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0

@@ -5,8 +5,11 @@ loop, `reminders web` serves it alone."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
 
+import uvicorn
 from fastapi import FastAPI, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +24,26 @@ DESCRIPTION = """Recertification reminders for medical coders: an organisation's
 their credentials, memberships and CEU records, its teams and digest subscriptions, and where
 everyone stands. Authenticate with `Authorization: Bearer <key>` (`reminders org create NAME`
 prints a key); a key sees its own organisation and nothing else."""
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling (which re-raises SIGTERM after shutting down,
+    so the process would end by the signal): the caller owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_until_stopped(web: FastAPI, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then finish the requests in flight and return."""
+    server = QuietServer(
+        uvicorn.Config(web, host=host, port=port, log_level="warning", log_config=None)
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+    await server.serve()
 
 
 def build(app: App, health: Callable[[], dict[str, object]] | None = None) -> FastAPI:
