@@ -121,6 +121,8 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
         self._delivering = asyncio.Lock()
+        self._deliver_now = self._guarded("delivery now", self.deliver)
+        self._stopping = False
         self._deliverer = Deliverer(
             app.ready_engine(),
             app.rulebook,
@@ -156,19 +158,46 @@ class Daemon:
             await self.deliver()
 
     async def changes(self) -> None:
+        """Re-plan the holders whose data changed, a thousand events at a time until none
+        are left, then deliver what that queued."""
         app = self.app
-        result = await asyncio.to_thread(
-            replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
-        )
-        if result.holders:
-            self.metrics.replanned.inc(result.holders)
-            self.metrics.queued.inc(result.queued)
-            log.info(
-                "changes: %d holders re-planned, %d messages queued, %d notices cancelled",
-                result.holders, result.queued, result.cancelled,
-            )  # fmt: skip
-            if result.queued:
-                await self.deliver()
+        queued = 0
+        while True:
+            result = await asyncio.to_thread(
+                replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
+            )
+            if result.holders:
+                self.metrics.replanned.inc(result.holders)
+                self.metrics.queued.inc(result.queued)
+                queued += result.queued
+                log.info(
+                    "changes: %d holders re-planned, %d messages queued, %d notices cancelled",
+                    result.holders, result.queued, result.cancelled,
+                )  # fmt: skip
+            if not result.more:
+                break
+        if queued:
+            self._deliver_soon()
+
+    def _deliver_soon(self) -> None:
+        """Deliver in a task of its own: a long delivery pass must not hold up the next
+        re-planning (the scheduler runs one instance of a job at a time)."""
+
+        self._spawn(self._deliver_now())
+
+    def _spawn(self, job: Awaitable[None]) -> None:
+        """Run a job in a task of its own, waited for at shutdown (none starts after it)."""
+        if self._stopping:
+            if asyncio.iscoroutine(job):
+                job.close()
+            return
+
+        async def run() -> None:
+            await job
+
+        task = asyncio.create_task(run())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     async def digests(self) -> None:
         """Queue the employer digests that came due in their subscribers' time zones."""
@@ -179,7 +208,7 @@ class Daemon:
         if queued:
             self.metrics.digests.inc(len(queued))
             log.info("digests: %d queued", len(queued))
-            await self.deliver()
+            self._deliver_soon()
 
     async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
         """PostgreSQL only: run the change job the moment an import commits (LISTEN/NOTIFY),
@@ -229,7 +258,7 @@ class Daemon:
         self.metrics.lag.set(max(lag, 0.0))
 
     def _guarded(
-        self, name: str, job: Callable[[], Awaitable[None]]
+        self, name: str, job: Callable[[], Awaitable[None]], retry: bool = False
     ) -> Callable[[], Awaitable[None]]:
         """The job, with its failures logged and counted, and backing off while they last: after
         n failures in a row its runs are skipped for 2**n seconds (at most five minutes), so an
@@ -256,6 +285,9 @@ class Daemon:
                     log.warning("%s: %s; trying again in %ds", name, str(exc).splitlines()[0], wait)
                 else:
                     log.exception("%s failed; trying again in %ds", name, wait)
+                if retry:
+                    # A job that runs daily must not wait a day after a failure.
+                    asyncio.get_running_loop().call_later(wait + 0.1, lambda: self._spawn(run()))
             finally:
                 self._running.discard(task)
 
@@ -304,7 +336,7 @@ class Daemon:
             )  # fmt: skip
         self.scheduler = Scheduler()
         intervals = self.intervals
-        scan = self._guarded("scan", self.scan)
+        scan = self._guarded("scan", self.scan, retry=True)
         if intervals.scan_seconds:
             self.scheduler.every("scan", intervals.scan_seconds, scan, now=self.app.now())
         else:
@@ -334,6 +366,7 @@ class Daemon:
         log.info("reminders is running; HTTP on port %d", self.app.settings.http_port)
         await stop.wait()
         log.info("stopping")
+        self._stopping = True
         self.scheduler.shutdown()
         if listener is not None:
             listener.cancel()

@@ -469,3 +469,27 @@ def test_postgresql_wakes_the_daemon_at_once_on_a_change(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_full_scan_settles_the_changes_made_before_it_and_no_later_ones(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """An import's change events (here the demo roster's) are covered by a scan that starts
+    after them, so they do not queue up ahead of the next real change; one made after the
+    scan is left for the change job."""
+    cli.use(roster)
+    app = App(load_settings())
+    try:
+        with app.engine.connect() as connection:
+            assert connection.execute(select(ChangeEvent.id)).first() is not None
+        assert queue_due(app.engine, app.rulebook, app.ladder, DAY, datetime.now(UTC)) == 7
+        with app.engine.connect() as connection:
+            assert connection.execute(select(ChangeEvent.id)).all() == []
+        write_csv(tmp_path / "ceus.csv", *COMPLETING_CEUS)
+        assert cli("import", "ceus", tmp_path / "ceus.csv").code == 0
+        with app.engine.connect() as connection:
+            assert len(connection.execute(select(ChangeEvent.id)).all()) == 1
+        result = replan_changed(app.engine, app.rulebook, app.ladder, DAY, datetime.now(UTC))
+        assert (result.holders, result.queued, result.more) == (1, 1, False)
+    finally:
+        app.close()

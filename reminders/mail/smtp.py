@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -62,7 +62,7 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
         raise SendError(f"cannot reach the mail server: {exc}", permanent=False) from exc
 
 
-Outcome = Callable[[int, SendError | None], None]
+Outcome = Callable[[int, SendError | None], Awaitable[None] | None]
 
 
 async def send_all(
@@ -86,7 +86,9 @@ async def send_all(
                 except SendError as error:
                     outcomes[index] = error
                 if outcome is not None:
-                    outcome(index, outcomes[index])
+                    heard = outcome(index, outcomes[index])
+                    if heard is not None:
+                        await heard
         finally:
             if client.is_connected:
                 try:

@@ -7,9 +7,11 @@ deliver_due    claim queued messages, re-check them, send, record    (reminders 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,6 +101,10 @@ def queue_due(
             )
             if not locked.scalar_one():
                 return None
+        # Changes recorded before this scan began are seen by it: their events are done with
+        # once it commits (a bulk import's thousands of them would otherwise hold up the next
+        # real change behind them).
+        seen = events.newest(connection)
         # Streamed: each batch's reads are done before its plans are written, so memory stays
         # bounded by one batch however many holders there are.
         for holder, result in plan_holders(connection, rulebook, ladder, as_of, counts):
@@ -106,6 +112,7 @@ def queue_due(
                 counts.queued += 1
                 for notice in result.due:
                     counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+        events.drop_through(connection, seen)
     return counts.queued
 
 
@@ -114,6 +121,8 @@ class Replanned:
     holders: int
     queued: int
     cancelled: int
+    more: bool = False
+    """A full batch of events was taken: there may be more waiting."""
 
 
 def replan_changed(
@@ -123,7 +132,7 @@ def replan_changed(
     holds, queue what is now due, and drop the events handled. One transaction."""
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
-        holder_pks, up_to = events.take(connection)
+        holder_pks, up_to, taken = events.take(connection)
         if not holder_pks:
             return Replanned(0, 0, 0)
         holders = holders_by_pk(connection, holder_pks)
@@ -148,7 +157,7 @@ def replan_changed(
                 queued += 1
         outbox.cancel(connection, stale, now)
         events.drop(connection, up_to, holder_pks)
-        return Replanned(len(holder_pks), queued, len(stale))
+        return Replanned(len(holder_pks), queued, len(stale), more=taken >= events.TAKE)
 
 
 @dataclass(frozen=True)
@@ -237,26 +246,37 @@ class Deliverer:
         self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
         self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
         self.ladders = Ladders(ladder)
+        self._report_lock = threading.Lock()
 
     async def deliver_due(self, as_of: date) -> Report:
+        """Deliver until nothing is due. The database work and the rendering run in worker
+        threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
+        responsive however long the queue."""
         report = Report()
         while True:
-            now = self.clock()
-            connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
-            with connection, connection.begin():
-                claimed = outbox.claim(
-                    connection, now, timedelta(seconds=self.mail.lease_seconds), CLAIM_BATCH
-                )
-                if not claimed:
-                    return report
-                outgoing = self._prepare(connection, claimed, as_of, now, report)
-            # Each outcome is recorded the moment it is known: a crash then repeats at most
-            # the messages in flight.
+            outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
+            if outgoing is None:
+                return report
+            # Each outcome is recorded the moment it is known, before that connection sends
+            # its next message: a crash then repeats at most the messages in flight.
             await send_all(
                 self.smtp,
                 [item.envelope for item in outgoing],
                 functools.partial(self._record_one, outgoing, report),
             )
+
+    def _claim_batch(self, as_of: date, report: Report) -> list[_Outgoing] | None:
+        """Claim a batch and prepare its mail; None once nothing is due."""
+        now = self.clock()
+        connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connection, connection.begin():
+            claimed = outbox.claim(
+                connection, now, timedelta(seconds=self.mail.lease_seconds), CLAIM_BATCH
+            )
+            if not claimed:
+                return None
+            with self._report_lock:
+                return self._prepare(connection, claimed, as_of, now, report)
 
     def _prepare(
         self,
@@ -453,12 +473,19 @@ class Deliverer:
             deadlines=deadlines,
         )
 
-    def _record_one(
+    async def _record_one(
         self, outgoing: list[_Outgoing], report: Report, index: int, error: SendError | None
     ) -> None:
-        self._record([outgoing[index]], [error], report)
+        await asyncio.to_thread(self._record, [outgoing[index]], [error], report)
 
     def _record(
+        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
+    ) -> None:
+        # One outcome at a time: the report is shared, and SQLite has one writer anyway.
+        with self._report_lock:
+            self._record_locked(outgoing, outcomes, report)
+
+    def _record_locked(
         self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
     ) -> None:
         now = self.clock()
