@@ -86,6 +86,7 @@ def measure(holders: int, events: int, postgres: bool) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     notes: list[str] = []
+    targets: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="reminders-latency-"))
     with (work / "teams.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -142,12 +143,18 @@ def measure(holders: int, events: int, postgres: bool) -> list[str]:
                 engine.dispose()
             lines.append(_line(f"{backend}: POST /api/v1/ceus round trip (baseline)", posts))
             lines.append(_line(f"{backend}: POST until the notice is queued", latencies))
+            p99 = _percentile(latencies, 0.99)
+            verdict = "target met" if p99 <= 2000 else f"target missed by {p99 - 2000:.0f} ms"
+            targets.append(
+                f"- {backend}, event latency: p50 {statistics.median(latencies):.0f} ms, "
+                f"p99 {p99:.0f} ms: {verdict} (p99 at most 2 s)"
+            )
             slowest = sorted(range(len(latencies)), key=latencies.__getitem__)[-3:]
             notes.append(
                 f"{backend}: the slowest events were numbers "
                 + ", ".join(f"{i + 1} ({latencies[i]:.0f} ms)" for i in reversed(slowest))
             )
-    return [*lines, "", *notes]
+    return [*lines, "", *notes, "", *targets]
 
 
 def _line(label: str, values: list[float]) -> str:
