@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +29,10 @@ class Rulebook:
 
     def credential_index(self) -> dict[str, str]:
         """Credential code -> body code."""
+        return dict(self._credential_index)
+
+    @cached_property
+    def _credential_index(self) -> dict[str, str]:
         return {c.code: code for code, body in self.bodies.items() for c in body.credentials}
 
     def categories_of(self, body_code: str) -> frozenset[str]:
