@@ -34,7 +34,7 @@ from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
 from reminders.notices.service import Deliverer, plan_holders, queue_due
-from reminders.rules.evaluate import Evaluation, Problem, evaluate
+from reminders.rules.evaluate import Evaluation, Problem, ceu_days, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table
 from reminders.tokens import sign
@@ -190,7 +190,9 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
 
         def evaluations() -> Iterator[Evaluation]:
             nonlocal found
-            for batch in stored_holders(connection, holder_id):
+            for batch in stored_holders(
+                connection, holder_id, ceus_between=ceu_days(rulebook, day)
+            ):
                 for holder in batch:
                     found = True
                     results, trouble = evaluate(holder.facts, rulebook, day)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminders.rules.allocation import allocate
-from reminders.rules.evaluate import evaluate
+from reminders.rules.evaluate import ceu_days, evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from tests.rules_helpers import RULES
 
@@ -149,3 +149,19 @@ def test_complete_exactly_when_nothing_remains(facts: HolderFacts) -> None:
             assert e.days_left >= 0
         for minimum in e.minimums:
             assert e.remaining >= minimum.required - minimum.earned
+
+
+@settings(max_examples=200, deadline=None)
+@given(holders(with_history=True), st.integers(min_value=0, max_value=5 * 365))
+def test_a_scan_may_leave_out_the_ceus_outside_its_days(facts: HolderFacts, later: int) -> None:
+    """A scan loads only the CEUs completed within `ceu_days` of its day: the others never
+    count, so the evaluation, explanation included, is the same without them."""
+    as_of = AS_OF + timedelta(days=later)
+    first, last = ceu_days(RULES, as_of)
+    kept = tuple(c for c in facts.ceus if first <= c.completed_on <= last)
+    trimmed = HolderFacts(facts.holder_id, facts.credentials, facts.memberships, kept)
+    full, full_problems = evaluate(facts, RULES, as_of)
+    part, part_problems = evaluate(trimmed, RULES, as_of)
+    assert part == full
+    assert [tuple(e.explanation) for e in part] == [tuple(e.explanation) for e in full]
+    assert part_problems == full_problems

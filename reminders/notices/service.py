@@ -25,7 +25,7 @@ from reminders.mail.smtp import SendError, SmtpConfig, send_all
 from reminders.notices.content import notice_view
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan, plan
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import Evaluation, ceu_days, evaluate
 from reminders.rules.loader import Rulebook
 from reminders.tokens import sign
 
@@ -53,7 +53,7 @@ def plan_holders(
     counts: ScanCounts | None = None,
 ) -> Iterator[tuple[StoredHolder, Plan]]:
     """Every holder with something due, and their plan; batch by batch."""
-    for batch in stored_holders(connection):
+    for batch in stored_holders(connection, ceus_between=ceu_days(rulebook, as_of)):
         if counts is not None:
             counts.holders += len(batch)
         known = outbox.known_notices(connection, [holder.pk for holder in batch])
