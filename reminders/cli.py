@@ -25,7 +25,7 @@ from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
-from reminders.db.facts import StoredHolder, stored_holders
+from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
@@ -34,7 +34,7 @@ from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
 from reminders.notices.service import Deliverer, plan_holders, queue_due
-from reminders.rules.evaluate import Evaluation, Problem, ceu_days, evaluate
+from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table
 from reminders.tokens import sign
@@ -190,9 +190,7 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
 
         def evaluations() -> Iterator[Evaluation]:
             nonlocal found
-            for batch in stored_holders(
-                connection, holder_id, ceus_between=ceu_days(rulebook, day)
-            ):
+            for batch in stored_holders(connection, holder_id, **scan_options(rulebook, day)):
                 for holder in batch:
                     found = True
                     results, trouble = evaluate(holder.facts, rulebook, day)

@@ -13,13 +13,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection
 
+from reminders.rules.evaluate import ceu_days, sums_suffice
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.loader import Rulebook
 
 BATCH = 2_000
+
+SumsSuffice = Callable[[HolderFacts], dict[str, date] | None]
+"""For a holder's facts without CEUs: the day per body from which a sum of the CEUs the body
+accepts stands in for them, or None if the CEUs themselves are needed (rules.sums_suffice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class _Reader:
         assert dbapi is not None
         self._dbapi = dbapi
         self.marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self.postgres = connection.dialect.name == "postgresql"
         self.days = _Days()
         self.codes = _Codes()
         # sqlite3's own date adapter is deprecated: SQLite is given ISO text.
@@ -68,6 +75,8 @@ class _Reader:
     def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         cursor = self._dbapi.cursor()
         try:
+            if self.marker == "%s":  # psycopg: a literal % is written %%
+                sql = sql.replace("%", "%%")
             cursor.execute(sql.replace("?", self.marker), tuple(params))
             return list(cursor.fetchall())
         finally:
@@ -81,6 +90,20 @@ def _same_day(value: date) -> date:
     return value
 
 
+class ScanOptions(TypedDict):
+    ceus_between: tuple[date, date]
+    sums: tuple[SumsSuffice, date]
+
+
+def scan_options(rulebook: Rulebook, as_of: date) -> ScanOptions:
+    """What `stored_holders` needs to load only what an evaluation as of `as_of` reads."""
+
+    def suffice(facts: HolderFacts) -> dict[str, date] | None:
+        return sums_suffice(facts, rulebook, as_of)
+
+    return {"ceus_between": ceu_days(rulebook, as_of), "sums": (suffice, as_of)}
+
+
 HOLDER_COLUMNS = "id, holder_id, full_name, email, timezone"
 
 
@@ -89,15 +112,18 @@ def stored_holders(
     holder_id: str | None = None,
     batch: int = BATCH,
     ceus_between: tuple[date, date] | None = None,
+    sums: tuple[SumsSuffice, date] | None = None,
 ) -> Iterator[list[StoredHolder]]:
     """Every holder (or one), in holder_id order, a batch at a time.
 
-    `ceus_between` (first, last day): load only the CEUs completed inside it, for a scan as of
-    one day that cannot count the others (see `reminders.rules.evaluate.ceu_days`).
+    For a scan as of one day: `ceus_between` (first, last day) loads only the CEUs completed
+    inside it, since the others cannot count (`reminders.rules.evaluate.ceu_days`); and `sums`
+    (the rules' sums_suffice for that day, and the day) has the database add up the CEUs of the
+    holders for whom a sum suffices, each sum one CEU dated the day it counts from.
     """
     reader = _Reader(connection)
     with _few_collections():
-        yield from _batches(reader, holder_id, batch, ceus_between)
+        yield from _batches(reader, holder_id, batch, ceus_between, sums)
 
 
 @contextmanager
@@ -129,6 +155,7 @@ def _batches(
     holder_id: str | None,
     batch: int,
     ceus_between: tuple[date, date] | None,
+    sums: tuple[SumsSuffice, date] | None,
 ) -> Iterator[list[StoredHolder]]:
     last = ""
     while True:
@@ -144,7 +171,7 @@ def _batches(
             )
         if not holders:
             return
-        yield list(_load(reader, holders, ceus_between))
+        yield list(_load(reader, holders, ceus_between, sums))
         if holder_id is not None or len(holders) < batch:
             return
         last = holders[-1][1]
@@ -159,12 +186,15 @@ def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHol
             f"SELECT {HOLDER_COLUMNS} FROM holders WHERE id IN ({reader.markers(len(chunk))})",
             chunk,
         )
-        found.update((holder.pk, holder) for holder in _load(reader, rows, None))
+        found.update((holder.pk, holder) for holder in _load(reader, rows, None, None))
     return found
 
 
 def _load(
-    reader: _Reader, holders: list[tuple[Any, ...]], ceus_between: tuple[date, date] | None
+    reader: _Reader,
+    holders: list[tuple[Any, ...]],
+    ceus_between: tuple[date, date] | None,
+    sums: tuple[SumsSuffice, date] | None,
 ) -> Iterator[StoredHolder]:
     if not holders:
         return
@@ -187,23 +217,67 @@ def _load(
             None if ends_on is None else days[ends_on],
             None if cents is None else int(cents),
         )
-    ceus = _ceus(reader, pks, inside, ceus_between)
-    for pk, ref, full_name, email, timezone in holders:
-        facts = HolderFacts(
-            holder_id=ref,
-            credentials=tuple(credentials.get(pk, ())),
-            memberships=memberships.get(pk, {}),
-            ceus=tuple(ceus.get(pk, ())),
-        )
-        yield StoredHolder(pk, full_name, email, timezone, facts)
+    facts = {
+        pk: HolderFacts(ref, tuple(credentials.get(pk, ())), memberships.get(pk, {}))
+        for pk, ref, *_ in holders
+    }
+    summed: dict[int, list[CeuFact]] = {}
+    if sums is not None:
+        summed = _summed(reader, facts, *sums)
+    rest = [pk for pk in pks if pk not in summed]
+    ceus = _ceus(reader, rest, ceus_between) if rest else {}
+    ceus.update(summed)
+    for pk, _, full_name, email, timezone in holders:
+        known = facts[pk]
+        found = ceus.get(pk)
+        if found:
+            known = HolderFacts(known.holder_id, known.credentials, known.memberships, tuple(found))
+        yield StoredHolder(pk, full_name, email, timezone, known)
+
+
+def _summed(
+    reader: _Reader, facts: dict[int, HolderFacts], sums_suffice: SumsSuffice, as_of: date
+) -> dict[int, list[CeuFact]]:
+    """The CEUs of the holders for whom sums suffice, as one CEU per body: the sum of the CEUs
+    the body accepts completed from the day the body's sum counts from to `as_of`. Every such
+    holder is in the result, with no CEUs if none count."""
+    wanted: list[tuple[int, str, date]] = []
+    summed: dict[int, list[CeuFact]] = {}
+    for pk, holder in facts.items():
+        days = sums_suffice(holder)
+        if days is not None:
+            summed[pk] = []
+            wanted += [(pk, body, day) for body, day in days.items()]
+    if not wanted:
+        return summed
+    # PostgreSQL takes the column types of VALUES from its first row.
+    first = "(?::integer, ?::text, ?::date)" if reader.postgres else "(?, ?, ?)"
+    values = ", ".join([first] + ["(?, ?, ?)"] * (len(wanted) - 1))
+    params: list[Any] = []
+    for pk, body, day in wanted:
+        params += [pk, body, reader.param_day(day)]
+    # The body's code is one of the record's `;`-joined codes (codes are capital letters only).
+    rows = reader.rows(
+        f"WITH sums (pk, body, first_day) AS (VALUES {values}) "
+        "SELECT sums.pk, sums.body, sums.first_day, SUM(c.hours) FROM sums "
+        "JOIN ceu_records c ON c.holder_pk = sums.pk "
+        "AND c.completed_on >= sums.first_day AND c.completed_on <= ? "
+        "AND ';' || c.bodies || ';' LIKE '%;' || sums.body || ';%' "
+        "GROUP BY sums.pk, sums.body, sums.first_day",
+        [*params, reader.param_day(as_of)],
+    )
+    days, codes = reader.days, reader.codes
+    for pk, body, first_day, cents in rows:
+        summed[pk].append(CeuFact(days[first_day], int(cents), "", codes[body]))
+    return summed
 
 
 def _ceus(
-    reader: _Reader, pks: list[int], inside: str, between: tuple[date, date] | None
+    reader: _Reader, pks: list[int], between: tuple[date, date] | None
 ) -> dict[int, list[CeuFact]]:
     sql = (
         "SELECT holder_pk, completed_on, hours, title, bodies, categories, provider, "
-        f"index_number FROM ceu_records WHERE {inside}"
+        f"index_number FROM ceu_records WHERE holder_pk IN ({reader.markers(len(pks))})"
     )
     params: list[Any] = list(pks)
     if between is not None:

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, text
 
 from reminders.db import events, outbox
-from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
+from reminders.db.facts import StoredHolder, holders_by_pk, scan_options, stored_holders
 from reminders.mail.message import Deadline, Envelope, build
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import SendError, SmtpConfig, send_all
 from reminders.notices.content import notice_view
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan, plan
-from reminders.rules.evaluate import Evaluation, ceu_days, evaluate
+from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
 from reminders.tokens import sign
 
@@ -53,7 +53,7 @@ def plan_holders(
     counts: ScanCounts | None = None,
 ) -> Iterator[tuple[StoredHolder, Plan]]:
     """Every holder with something due, and their plan; batch by batch."""
-    for batch in stored_holders(connection, ceus_between=ceu_days(rulebook, as_of)):
+    for batch in stored_holders(connection, **scan_options(rulebook, as_of)):
         if counts is not None:
             counts.holders += len(batch)
         known = outbox.known_notices(connection, [holder.pk for holder in batch])

@@ -330,6 +330,28 @@ def _after_deadline(body: BodyFile, version: Version, status: str, deadline: dat
     return reason
 
 
+_UNDECIDED = "?"  # _settled_by_dates: the CEUs recorded decide
+
+
+def _settled_by_dates(
+    body: BodyFile, membership: MembershipFact, previous: Window, certified: date, as_of: date
+) -> Reason | None:
+    """`_settled` as far as the dates alone decide it; `_UNDECIDED` where the CEUs do."""
+    if previous.end < certified:
+        return ""  # certified during the current cycle: there is no earlier one
+    stated = membership.cycle_ends_on
+    if stated is not None:
+        # The stated cycle is the current one until it ends; then it is the one to check.
+        return None if stated < as_of else ""
+    renews = membership.renews_on
+    if renews is not None and renews > previous.end:
+        return lambda: (
+            f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
+            f"membership to {renews} (choice history)"
+        )
+    return _UNDECIDED
+
+
 def _settled(
     body: BodyFile,
     membership: MembershipFact,
@@ -343,18 +365,9 @@ def _settled(
     The records may start with the current cycle (a roster loaded today has no history), so an
     ended cycle is judged only on evidence: the body's own dates, or CEUs recorded in it.
     """
-    if previous.end < certified:
-        return ""  # certified during the current cycle: there is no earlier one
-    stated = membership.cycle_ends_on
-    if stated is not None:
-        # The stated cycle is the current one until it ends; then it is the one to check.
-        return None if stated < as_of else ""
-    renews = membership.renews_on
-    if renews is not None and renews > previous.end:
-        return lambda: (
-            f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
-            f"membership to {renews} (choice history)"
-        )
+    by_dates = _settled_by_dates(body, membership, previous, certified, as_of)
+    if by_dates is not _UNDECIDED:
+        return by_dates
     start = max(previous.start, certified)
     if any(start <= c.completed_on <= previous.end for c in accepted):
         return None
@@ -363,6 +376,58 @@ def _settled(
         f"settled; record the dates {body.body} shows (cycle_ends_on) to have it checked "
         "(choice history)"
     )
+
+
+def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[str, date] | None:
+    """For a holder whose evaluation needs of their CEUs only a sum per body: the day from which
+    CEUs count, per body (the sum is of the CEUs the body accepts completed from that day to
+    `as_of`). None when it needs the CEUs themselves. Only credentials and memberships are read.
+
+    A sum suffices for a body when the cycle before the current one is settled by dates alone
+    (so no CEU is looked at to judge it, and none moves between the cycles) and no minimum of
+    any rule version can apply to the credentials held (so no CEU is allocated). Then the
+    evaluation is the same with one CEU of that sum, dated that day, in place of the CEUs; a
+    scan has the database add them up instead of reading them one by one.
+    """
+    index = rulebook._credential_index
+    by_body: dict[str, list[CredentialFact]] = {}
+    for credential in facts.credentials:
+        owner = index.get(credential.code)
+        if owner is not None and credential.earned_on <= as_of:
+            by_body.setdefault(owner, []).append(credential)
+    days: dict[str, date] = {}
+    for code, credentials in by_body.items():
+        body = rulebook.bodies[code]
+        held = _distinct(body, credentials)
+        if _minimums_may_apply(body, held):
+            return None
+        membership = facts.memberships.get(code, NO_MEMBERSHIP)
+        found = _schedule(body, held, membership)
+        if isinstance(found, str):
+            continue  # cannot be evaluated: its CEUs are not read
+        current = found[0].cycle_containing(as_of)
+        previous = cycle_before(found[0], current)
+        certified = min(c.earned_on for c in held)
+        settled = _settled_by_dates(body, membership, previous, certified, as_of)
+        if settled is None or settled is _UNDECIDED:
+            return None
+        days[code] = max(current.start, certified)
+    return days
+
+
+def _minimums_may_apply(body: BodyFile, held: Sequence[CredentialFact]) -> bool:
+    """Could any minimum of any version apply to (some of) these credentials?"""
+    codes = {_rule_code(body, c.code) for c in held}
+    for version in body.versions:
+        for minimum in version.minimums:
+            if not minimum.credentials or not codes.isdisjoint(minimum.credentials):
+                return True
+        if version.specialty is not None:
+            for code in codes:
+                spec = body.credential(code)
+                if spec is not None and spec.kind == "specialty":
+                    return True
+    return False
 
 
 def _previous_cycle(
