@@ -178,12 +178,7 @@ def evaluate(
     facts: HolderFacts, rulebook: Rulebook, as_of: date
 ) -> tuple[list[Evaluation], list[Problem]]:
     """Every body the holder holds a credential with on `as_of`, in body order."""
-    index = rulebook._credential_index
-    by_body: dict[str, list[CredentialFact]] = {}
-    for credential in facts.credentials:
-        owner = index.get(credential.code)
-        if owner is not None and credential.earned_on <= as_of:
-            by_body.setdefault(owner, []).append(credential)
+    by_body = _by_body(facts, rulebook, as_of)
     evaluations, problems = [], []
     for code in sorted(by_body):
         rules = rulebook.bodies[code]
@@ -198,6 +193,19 @@ def evaluate(
 
 
 NO_MEMBERSHIP = MembershipFact()
+
+
+def _by_body(
+    facts: HolderFacts, rulebook: Rulebook, as_of: date
+) -> dict[str, list[CredentialFact]]:
+    """The credentials held on `as_of`, by the body they belong to (unknown codes left out)."""
+    index = rulebook.credential_bodies
+    by_body: dict[str, list[CredentialFact]] = {}
+    for credential in facts.credentials:
+        owner = index.get(credential.code)
+        if owner is not None and credential.earned_on <= as_of:
+            by_body.setdefault(owner, []).append(credential)
+    return by_body
 
 
 def _distinct(body: BodyFile, credentials: Iterable[CredentialFact]) -> tuple[CredentialFact, ...]:
@@ -389,14 +397,8 @@ def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[st
     evaluation is the same with one CEU of that sum, dated that day, in place of the CEUs; a
     scan has the database add them up instead of reading them one by one.
     """
-    index = rulebook._credential_index
-    by_body: dict[str, list[CredentialFact]] = {}
-    for credential in facts.credentials:
-        owner = index.get(credential.code)
-        if owner is not None and credential.earned_on <= as_of:
-            by_body.setdefault(owner, []).append(credential)
     days: dict[str, date] = {}
-    for code, credentials in by_body.items():
+    for code, credentials in _by_body(facts, rulebook, as_of).items():
         body = rulebook.bodies[code]
         held = _distinct(body, credentials)
         if _minimums_may_apply(body, held):

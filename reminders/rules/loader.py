@@ -29,10 +29,11 @@ class Rulebook:
 
     def credential_index(self) -> dict[str, str]:
         """Credential code -> body code."""
-        return dict(self._credential_index)
+        return dict(self.credential_bodies)
 
     @cached_property
-    def _credential_index(self) -> dict[str, str]:
+    def credential_bodies(self) -> Mapping[str, str]:
+        """Credential code -> body code, worked out once (the evaluation asks per holder)."""
         return {c.code: code for code, body in self.bodies.items() for c in body.credentials}
 
     def categories_of(self, body_code: str) -> frozenset[str]:
