@@ -40,10 +40,12 @@ format: install
 
 # Every benchmark of bench/ at N holders (a 1,000,000-holder roster is about 10M CEU rows: the
 # run takes about an hour), each figure beside its baseline, written into docs/benchmarks.md.
+# ONLY=bench.status runs one benchmark and keeps the others' figures.
 N ?= 100000
 RUNS ?= 3
+ONLY ?=
 bench: install postgresql
-	$(BIN)/python -m bench.report --holders $(N) --runs $(RUNS)
+	$(BIN)/python -m bench.report --holders $(N) --runs $(RUNS) $(foreach m,$(ONLY),--only $(m))
 
 # The tests start their own PostgreSQL server from Debian's package; install it if it is missing.
 postgresql:
