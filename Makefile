@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test pytest lint format postgresql chromium constraints clean
+.PHONY: install run test pytest lint format postgresql chromium constraints clean bench
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -37,6 +37,15 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Every benchmark of bench/ at N holders (a 1,000,000-holder roster is about 10M CEU rows: the
+# run takes about an hour), each figure beside its baseline, written into docs/benchmarks.md.
+# ONLY=bench.status runs one benchmark and keeps the others' figures.
+N ?= 100000
+RUNS ?= 3
+ONLY ?=
+bench: install postgresql
+	$(BIN)/python -m bench.report --holders $(N) --runs $(RUNS) $(foreach m,$(ONLY),--only $(m))
 
 # The tests start their own PostgreSQL server from Debian's package; install it if it is missing.
 postgresql:

@@ -33,6 +33,7 @@ from reminders.notices.service import Deliverer, Report, queue_due
 from reminders.settings import load_settings
 
 AS_OF = date(2026, 11, 24)
+TARGET_RATIO = 0.8  # issue 8: at least 0.8x the raw client's rate with the same concurrency
 
 
 def _free_port() -> int:
@@ -138,7 +139,20 @@ def measure(holders: int, connections: int) -> list[str]:
         "|---|---:|---:|---:|",
         f"| baseline: raw aiosmtplib, the same bytes | {raw:.2f} | {raw_rate:,.0f} | base |",
         f"| reminders: claim, re-check, render, send, record | {ours:.2f} | {our_rate:,.0f} | {our_rate / raw_rate:.2f}x the rate |",
+        "",
+        verdict(our_rate / raw_rate),
     ]
+
+
+def verdict(ratio: float) -> str:
+    if ratio >= TARGET_RATIO:
+        return (
+            f"- Delivery: {ratio:.2f}x the raw client's rate: target met (at least {TARGET_RATIO}x)"
+        )
+    return (
+        f"- Delivery: {ratio:.2f}x the raw client's rate: target missed, "
+        f"{TARGET_RATIO / ratio:.1f}x too slow (at least {TARGET_RATIO}x)"
+    )
 
 
 def main() -> None:

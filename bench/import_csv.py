@@ -5,6 +5,7 @@
 For each database: a fresh database with the holders loaded, then `reminders import ceus` (all
 rows new), the same file again (all rows unchanged), and the baseline (bench/raw_load.py: no
 checks, the driver's fastest bulk path). Each is a child process: wall time and its own peak RSS.
+Target (issue 8): at least 100,000 CEU rows per second with bounded memory.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.measure import (
 )
 
 REMINDERS = [sys.executable, "-m", "reminders"]
+TARGET_ROWS_PER_SECOND = 100_000
 
 
 def measure(holders: int, runs: int, postgres: bool) -> list[str]:
@@ -56,6 +58,7 @@ def measure(holders: int, runs: int, postgres: bool) -> list[str]:
         "",
         HEADER,
     ]
+    verdicts = []
     for backend, figures in results.items():
         base = Summary(
             f"{backend}: baseline, raw driver load", tuple(figures["raw"]), counts["ceus"]
@@ -66,7 +69,24 @@ def measure(holders: int, runs: int, postgres: bool) -> list[str]:
                 f"{backend}: reminders import, {label}", tuple(figures[key]), counts["ceus"]
             )
             lines.append(summary.line(base))
-    return lines
+            if key == "new":
+                verdicts.append(verdict(backend, summary))
+    return [*lines, "", *verdicts]
+
+
+def verdict(backend: str, summary: Summary) -> str:
+    rate = summary.rows_per_second
+    if rate >= TARGET_ROWS_PER_SECOND:
+        met = f"target met (at least {TARGET_ROWS_PER_SECOND:,})"
+    else:
+        met = (
+            f"target missed by {TARGET_ROWS_PER_SECOND - rate:,.0f} rows/s "
+            f"({TARGET_ROWS_PER_SECOND / rate:.2f}x too slow)"
+        )
+    return (
+        f"- {backend}, import of new CEU rows: {rate:,.0f} rows/s, {met}; "
+        f"peak RSS {summary.peak_rss_mb:.0f} MB"
+    )
 
 
 def main() -> None:

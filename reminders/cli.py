@@ -28,7 +28,7 @@ from reminders.cli_digests import digest, org, subscription
 from reminders.cliutil import DAY, console, current_app
 from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
-from reminders.db.facts import StoredHolder, stored_holders
+from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.digests.service import due_digests
 from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
@@ -187,7 +187,7 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
 
         def evaluations() -> Iterator[Evaluation]:
             nonlocal found
-            for batch in stored_holders(connection, holder_id):
+            for batch in stored_holders(connection, holder_id, **scan_options(rulebook, day)):
                 for holder in batch:
                     found = True
                     results, trouble = evaluate(holder.facts, rulebook, day)

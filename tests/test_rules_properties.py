@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminders.rules.allocation import allocate
-from reminders.rules.evaluate import evaluate
+from reminders.rules.evaluate import ceu_days, evaluate, sums_suffice
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from tests.rules_helpers import RULES
 
@@ -149,3 +149,69 @@ def test_complete_exactly_when_nothing_remains(facts: HolderFacts) -> None:
             assert e.days_left >= 0
         for minimum in e.minimums:
             assert e.remaining >= minimum.required - minimum.earned
+
+
+@settings(max_examples=200, deadline=None)
+@given(holders(with_history=True), st.integers(min_value=0, max_value=5 * 365))
+def test_a_scan_may_leave_out_the_ceus_outside_its_days(facts: HolderFacts, later: int) -> None:
+    """A scan loads only the CEUs completed within `ceu_days` of its day: the others never
+    count, so the evaluation, explanation included, is the same without them."""
+    as_of = AS_OF + timedelta(days=later)
+    first, last = ceu_days(RULES, as_of)
+    kept = tuple(c for c in facts.ceus if first <= c.completed_on <= last)
+    trimmed = HolderFacts(facts.holder_id, facts.credentials, facts.memberships, kept)
+    full, full_problems = evaluate(facts, RULES, as_of)
+    part, part_problems = evaluate(trimmed, RULES, as_of)
+    assert part == full
+    assert [tuple(e.explanation) for e in part] == [tuple(e.explanation) for e in full]
+    assert part_problems == full_problems
+
+
+def _summed(facts: HolderFacts, days: dict[str, date], as_of: date) -> HolderFacts:
+    """The holder with, per body, one CEU of the sum that body counts from its day on."""
+    ceus = []
+    for body, first in days.items():
+        cents = [
+            c.cents for c in facts.ceus if body in c.bodies and first <= c.completed_on <= as_of
+        ]
+        if cents:
+            ceus.append(CeuFact(first, sum(cents), "", frozenset({body})))
+    return HolderFacts(facts.holder_id, facts.credentials, facts.memberships, tuple(ceus))
+
+
+@st.composite
+def members(draw: st.DrawFn) -> HolderFacts:
+    """Mostly holders a sum suffices for: AAPC credentials without minimums, membership dates
+    around the day, CEUs of every kind over several cycles; now and then a credential with a
+    minimum or an AHIMA one, for which it does not."""
+    codes = ("CPC", "CPC-A", "COC", "CIC", "CRC", "CPB") * 3 + ("CPMA", "CEMC", "RHIT")
+    credentials = [
+        CredentialFact(code, date(2019, 1, 1) + timedelta(days=draw(st.integers(0, 3000))))
+        for code in draw(st.sets(st.sampled_from(codes), min_size=1, max_size=3))
+    ]
+    day = st.integers(0, 6 * 365).map(lambda n: date(2022, 1, 1) + timedelta(days=n))
+    membership = MembershipFact(
+        renews_on=draw(st.none() | day),
+        cycle_ends_on=draw(st.sampled_from([None, None, None, date(2027, 3, 31)])),
+        required_cents=draw(st.sampled_from([None, None, 1800])),
+    )
+    records = draw(st.lists(ceus(date(2019, 1, 1)), max_size=15))
+    return HolderFacts("h-1", tuple(credentials), {"AAPC": membership}, tuple(records))
+
+
+@settings(max_examples=300, deadline=None)
+@given(members(), st.integers(min_value=-800, max_value=2 * 365))
+def test_where_sums_suffice_one_ceu_per_body_evaluates_the_same(
+    facts: HolderFacts, later: int
+) -> None:
+    """The scan lets the database add up the CEUs of the holders `sums_suffice` names: their
+    evaluation, explanation included, must be the same with the sums as with the CEUs."""
+    as_of = AS_OF + timedelta(days=later)
+    days = sums_suffice(facts, RULES, as_of)
+    if days is None:
+        return
+    full, full_problems = evaluate(facts, RULES, as_of)
+    summed, summed_problems = evaluate(_summed(facts, days, as_of), RULES, as_of)
+    assert summed == full
+    assert [tuple(e.explanation) for e in summed] == [tuple(e.explanation) for e in full]
+    assert summed_problems == full_problems

@@ -179,6 +179,11 @@ def _memberships(rulebook: Rulebook) -> Kind:
     )
 
 
+@lru_cache(maxsize=4096)
+def _joined(codes: tuple[str, ...]) -> str:
+    return ";".join(codes)
+
+
 def ceu_natural_key(index_number: str | None, completed_on: date, title: str) -> str:
     """The import key of a CEU inside a holder: a course with an index number counts once."""
     if index_number is not None:
@@ -199,9 +204,13 @@ def _ceus(rulebook: Rulebook) -> Kind:
     def parse_categories(value: str) -> tuple[str, ...]:
         return fields.code_list(value, every_category, "category", required=False)
 
+    @lru_cache(maxsize=64)
+    def accepted_by(bodies: tuple[str, ...]) -> frozenset[str]:
+        return frozenset().union(*(vocabulary[body] for body in bodies))
+
     def build(cells: Sequence[Any]) -> Row:
         holder, completed_on, hours, title, provider, index_number, bodies, categories = cells
-        accepted = frozenset().union(*(vocabulary[body] for body in bodies))
+        accepted = accepted_by(bodies)
         stray = [category for category in categories if category not in accepted]
         if stray:
             raise RowError(
@@ -218,8 +227,8 @@ def _ceus(rulebook: Rulebook) -> Kind:
             title,
             provider,
             index_number,
-            ";".join(bodies),
-            ";".join(categories),
+            _joined(bodies),
+            _joined(categories),
         )
 
     return Kind(

@@ -166,7 +166,12 @@ class _FileReader:
     ) -> Iterator[Row]:
         width = len(positions) - positions.count(None)
         columns = self.kind.columns
-        parsers = [column.parse for column in columns]
+        # (parse, position) per column; a column the file lacks is parsed from "".
+        cells_of = [
+            (column.parse, -1 if p is None else p)
+            for column, p in zip(columns, positions, strict=True)
+        ]
+        padded = positions.count(None) > 0
         build = self.kind.build
         last = reader.line_num
         for record in reader:
@@ -179,19 +184,28 @@ class _FileReader:
             if source.invalid_utf8 and _NOT_UTF8.search("".join(record)):
                 self._report_encoding(line, record, positions)
                 continue
-            cells: list[Any] = []
-            ok = True
-            for parse, position, column in zip(parsers, positions, columns, strict=True):
-                try:
-                    cells.append(parse("" if position is None else record[position]))
-                except FieldError as exc:
-                    self.problem(line, column.name, str(exc))
-                    ok = False
-            if ok:
-                try:
-                    yield (line, *build(cells))
-                except RowError as exc:
-                    self.problem(line, exc.column, exc.message)
+            if padded:
+                record.append("")  # position -1: the empty cell of a missing column
+            try:
+                # The whole row at once: most rows are fine, and one `try` a row is cheaper
+                # than one a cell. A row with a problem is parsed again, cell by cell.
+                cells = [parse(record[position]) for parse, position in cells_of]
+            except FieldError:
+                self._report_cells(line, record, cells_of)
+                continue
+            try:
+                yield (line, *build(cells))
+            except RowError as exc:
+                self.problem(line, exc.column, exc.message)
+
+    def _report_cells(
+        self, line: int, record: list[str], cells_of: list[tuple[Callable[[str], Any], int]]
+    ) -> None:
+        for (parse, position), column in zip(cells_of, self.kind.columns, strict=True):
+            try:
+                parse(record[position])
+            except FieldError as exc:
+                self.problem(line, column.name, str(exc))
 
 
 class _ObjectReader:

@@ -74,21 +74,27 @@ def plan(
         rungs = ladder.bodies.get(evaluation.body)
         if rungs is None:
             continue
-        for kind_plan in (
-            _deadline(evaluation, rungs, as_of, known),
-            _overdue(evaluation, rungs, as_of, known),
-            _lapsed(evaluation, ladder, as_of, known),
-            _complete(evaluation, as_of, known),
-            _dues(evaluation, rungs, as_of, known),
+        # Each status has its own kinds (a scan plans a million evaluations: only the kinds
+        # that can apply are worked out).
+        status = evaluation.status
+        if status in ("on_track", "behind"):
+            _deadline(evaluation, rungs, as_of, known, result)
+        elif status == "overdue":
+            _overdue(evaluation, rungs, as_of, known, result)
+        elif status == "lapsed":
+            _lapsed(evaluation, ladder, as_of, known, result)
+        elif status == "complete":
+            _complete(evaluation, as_of, known, result)
+        _dues(evaluation, rungs, as_of, known, result)
+        if status == "behind" and not any(
+            n.kind == "deadline" and n.body == evaluation.body for n in result.due
         ):
-            result.due.extend(kind_plan.due)
-            result.skipped.extend(kind_plan.skipped)
-        if not any(n.kind == "deadline" and n.body == evaluation.body for n in result.due):
             result.due.extend(_shortfall(evaluation, ladder, as_of, known))
     if kinds is not None:
         result.due = [notice for notice in result.due if notice.kind in kinds]
         result.skipped = [notice for notice in result.skipped if notice.kind in kinds]
-    result.due.sort(key=lambda n: (URGENCY[n.kind], n.body))
+    if len(result.due) > 1:
+        result.due.sort(key=lambda n: (URGENCY[n.kind], n.body))
     return result
 
 
@@ -100,13 +106,13 @@ def _ladder(
     last_expiry: date,
     as_of: date,
     known: Mapping[str, Known],
-) -> Plan:
+    result: Plan,
+) -> None:
     """Rungs as (days, due day), least urgent first: the most urgent one due, unless it or a more
-    urgent one is known already; the earlier unknown ones skipped."""
-    result = Plan()
+    urgent one is known already; the earlier unknown ones skipped. Added to `result`."""
     reached = [(days, due) for days, due in rungs if due <= as_of]
     if not reached:
-        return result
+        return
     notices = []
     for position, (days, due) in enumerate(rungs):
         expires = rungs[position + 1][1] if position + 1 < len(rungs) else last_expiry
@@ -115,34 +121,41 @@ def _ladder(
         )
     current = notices[len(reached) - 1]
     if as_of >= current.expires_on:
-        return result
+        return
     if any(n.key in known for n in notices[len(reached) - 1 :]):
-        return result
+        return
     result.due.append(current)
     result.skipped.extend(n for n in notices[: len(reached) - 1] if n.key not in known)
-    return result
 
 
 def _deadline(
-    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
-) -> Plan:
-    if evaluation.status not in ("on_track", "behind"):
-        return Plan()
+    evaluation: Evaluation,
+    rungs: BodyLadder,
+    as_of: date,
+    known: Mapping[str, Known],
+    result: Plan,
+) -> None:
+    """Before the due date (the evaluation is on track or behind)."""
     end = evaluation.cycle_end
+    if not rungs.before or end - timedelta(days=rungs.before[0]) > as_of:
+        return  # not even the first rung reached (the usual case)
     steps = [(days, end - timedelta(days=days)) for days in rungs.before]
-    return _ladder(evaluation, "deadline", end, steps, end + ONE_DAY, as_of, known)
+    _ladder(evaluation, "deadline", end, steps, end + ONE_DAY, as_of, known, result)
 
 
 def _overdue(
-    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
-) -> Plan:
-    if evaluation.status != "overdue":
-        return Plan()
+    evaluation: Evaluation,
+    rungs: BodyLadder,
+    as_of: date,
+    known: Mapping[str, Known],
+    result: Plan,
+) -> None:
+    """After the due date, until revocation (the evaluation is overdue)."""
     end = evaluation.cycle_end
     steps = [(days, end + timedelta(days=days)) for days in reversed(rungs.after)]
     steps = [(days, due) for days, due in steps if due <= evaluation.deadline]
     last = evaluation.deadline + ONE_DAY
-    return _ladder(evaluation, "overdue", end, steps, last, as_of, known)
+    _ladder(evaluation, "overdue", end, steps, last, as_of, known, result)
 
 
 def _once(evaluation: Evaluation, kind: str, rung: str, due: date, expires: date) -> Notice:
@@ -152,31 +165,40 @@ def _once(evaluation: Evaluation, kind: str, rung: str, due: date, expires: date
 
 
 def _lapsed(
-    evaluation: Evaluation, ladder: Ladder, as_of: date, known: Mapping[str, Known]
-) -> Plan:
-    if evaluation.status != "lapsed":
-        return Plan()
+    evaluation: Evaluation, ladder: Ladder, as_of: date, known: Mapping[str, Known], result: Plan
+) -> None:
+    """Once, when the window after the deadline has closed (the evaluation is lapsed)."""
     due = evaluation.deadline + ONE_DAY
     notice = _once(evaluation, "lapsed", "lapse", due, due + timedelta(ladder.lapsed_valid_days))
-    fresh = notice.key not in known and as_of < notice.expires_on
-    return Plan(due=[notice] if fresh else [])
+    if notice.key not in known and as_of < notice.expires_on:
+        result.due.append(notice)
 
 
-def _complete(evaluation: Evaluation, as_of: date, known: Mapping[str, Known]) -> Plan:
-    if evaluation.status != "complete" or as_of > evaluation.cycle_end:
-        return Plan()
+def _complete(
+    evaluation: Evaluation, as_of: date, known: Mapping[str, Known], result: Plan
+) -> None:
+    """Once a cycle, while it runs (the evaluation is complete)."""
+    if as_of > evaluation.cycle_end:
+        return
     notice = _once(evaluation, "complete", "cycle", as_of, evaluation.cycle_end + ONE_DAY)
-    return Plan(due=[] if notice.key in known else [notice])
+    if notice.key not in known:
+        result.due.append(notice)
 
 
 def _dues(
-    evaluation: Evaluation, rungs: BodyLadder, as_of: date, known: Mapping[str, Known]
-) -> Plan:
+    evaluation: Evaluation,
+    rungs: BodyLadder,
+    as_of: date,
+    known: Mapping[str, Known],
+    result: Plan,
+) -> None:
     renews = evaluation.renews_on
     if renews is None or not rungs.dues_before or renews < as_of:
-        return Plan()
+        return
+    if renews - timedelta(days=rungs.dues_before[0]) > as_of:
+        return  # not even the first rung reached (the usual case)
     steps = [(days, renews - timedelta(days=days)) for days in rungs.dues_before]
-    return _ladder(evaluation, "dues", renews, steps, renews + ONE_DAY, as_of, known)
+    _ladder(evaluation, "dues", renews, steps, renews + ONE_DAY, as_of, known, result)
 
 
 def _shortfall(

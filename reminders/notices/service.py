@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, text
 from reminders import links
 from reminders.db import digests as digest_store
 from reminders.db import events, outbox, preferences
-from reminders.db.facts import StoredHolder, holders_by_pk, stored_holders
+from reminders.db.facts import StoredHolder, holders_by_pk, scan_options, stored_holders
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.mail.message import Deadline, Envelope, build
@@ -59,7 +59,7 @@ def plan_holders(
 ) -> Iterator[tuple[StoredHolder, Plan]]:
     """Every holder with something due, and their plan; batch by batch."""
     ladders = Ladders(ladder)
-    for batch in stored_holders(connection):
+    for batch in stored_holders(connection, **scan_options(rulebook, as_of)):
         if counts is not None:
             counts.holders += len(batch)
         known = outbox.known_notices(connection, [holder.pk for holder in batch])

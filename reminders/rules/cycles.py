@@ -40,6 +40,8 @@ def add_months(day: date, months: int) -> date:
 
 
 def day_in_year(month: int, day: int, year: int) -> date:
+    if day <= 28:  # every month has it: no calendar needed (the common case, and much faster)
+        return date(year, month, day)
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 

@@ -10,9 +10,10 @@ figure comes with a reason naming the rule and its sources.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import overload
 
 from reminders.rules.allocation import allocate
 from reminders.rules.cycles import (
@@ -35,6 +36,53 @@ from reminders.rules.model import (
 )
 
 CENTS = 100
+
+Reason = str | Callable[[], str]
+"""A reason as text, or a function that writes it (most reasons are never read)."""
+
+
+class Explanation(Sequence[str]):
+    """The reasons behind an evaluation, written out the first time they are read.
+
+    A scan that only plans notices never reads them, and writing them all (dates, citations)
+    took a third of the evaluation's time.
+    """
+
+    __slots__ = ("_parts", "_text")
+
+    def __init__(self, parts: Iterable[Reason]) -> None:
+        self._parts: tuple[Reason, ...] | None = tuple(parts)
+        self._text: tuple[str, ...] = ()
+
+    def _written(self) -> tuple[str, ...]:
+        if self._parts is not None:
+            self._text = tuple(p if isinstance(p, str) else p() for p in self._parts)
+            self._parts = None
+        return self._text
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self._written()[index]
+
+    def __len__(self) -> int:
+        return len(self._written())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._written())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Explanation):
+            return self._written() == other._written()
+        return isinstance(other, tuple) and self._written() == other
+
+    def __hash__(self) -> int:
+        return hash(self._written())
+
+    def __repr__(self) -> str:
+        return repr(self._written())
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +113,7 @@ class Evaluation:
     deadline: date
     """The last day before the credential is revoked: the cycle's end plus the body's window."""
     required_stated: bool
-    explanation: tuple[str, ...]
+    explanation: Sequence[str]
     renews_on: date | None = None
     """The membership's renewal date, where the body has annual dues."""
     submission_opens: date | None = None
@@ -99,7 +147,7 @@ class _Assessment:
     earned: int
     remaining: int
     minimums: tuple[MinimumResult, ...]
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -116,20 +164,25 @@ def _cite(rule_id: str, sources: Iterable[str]) -> str:
     return f"[{rule_id}; {', '.join(sources)}]"
 
 
+def ceu_days(rulebook: Rulebook, as_of: date) -> tuple[date, date]:
+    """The first and last completion day of any CEU an evaluation as of `as_of` can count.
+
+    The oldest cycle looked at is the one before the current one: two cycles of the longest
+    length back, plus a day of slack for month ends. Nothing completed after `as_of` counts.
+    """
+    years = max(body.cycle.years for body in rulebook.bodies.values())
+    return as_of - timedelta(days=366 * 2 * years + 1), as_of
+
+
 def evaluate(
     facts: HolderFacts, rulebook: Rulebook, as_of: date
 ) -> tuple[list[Evaluation], list[Problem]]:
     """Every body the holder holds a credential with on `as_of`, in body order."""
-    index = rulebook.credential_index()
-    by_body: dict[str, list[CredentialFact]] = {}
-    for credential in facts.credentials:
-        owner = index.get(credential.code)
-        if owner is not None and credential.earned_on <= as_of:
-            by_body.setdefault(owner, []).append(credential)
+    by_body = _by_body(facts, rulebook, as_of)
     evaluations, problems = [], []
     for code in sorted(by_body):
         rules = rulebook.bodies[code]
-        membership = facts.memberships.get(code, MembershipFact())
+        membership = facts.memberships.get(code, NO_MEMBERSHIP)
         held = _distinct(rules, by_body[code])
         result = _evaluate_body(facts, rules, held, membership, as_of)
         if isinstance(result, str):
@@ -139,13 +192,28 @@ def evaluate(
     return evaluations, problems
 
 
+NO_MEMBERSHIP = MembershipFact()
+
+
+def _by_body(
+    facts: HolderFacts, rulebook: Rulebook, as_of: date
+) -> dict[str, list[CredentialFact]]:
+    """The credentials held on `as_of`, by the body they belong to (unknown codes left out)."""
+    index = rulebook.credential_bodies
+    by_body: dict[str, list[CredentialFact]] = {}
+    for credential in facts.credentials:
+        owner = index.get(credential.code)
+        if owner is not None and credential.earned_on <= as_of:
+            by_body.setdefault(owner, []).append(credential)
+    return by_body
+
+
 def _distinct(body: BodyFile, credentials: Iterable[CredentialFact]) -> tuple[CredentialFact, ...]:
     """Each credential once, earliest first earned. An apprentice credential counts as its full
     credential (a CPC-A is a CPC) but keeps its own code until the full one is held."""
     earliest: dict[str, CredentialFact] = {}
     for credential in sorted(credentials, key=lambda c: c.earned_on):
-        spec = body.credential(credential.code)
-        full = spec.apprentice_of if spec and spec.apprentice_of else credential.code
+        full = _rule_code(body, credential.code)
         if full not in earliest:
             earliest[full] = credential
         elif full == credential.code:  # the full credential after the apprentice one
@@ -160,23 +228,29 @@ def _rule_code(body: BodyFile, code: str) -> str:
 
 def _schedule(
     body: BodyFile, held: Sequence[CredentialFact], membership: MembershipFact
-) -> tuple[Schedule, str] | str:
+) -> tuple[Schedule, Reason] | str:
     cycle = body.cycle
-    cite = _cite(cycle.id, cycle.sources)
     if membership.cycle_ends_on is not None:
         end = membership.cycle_ends_on
+
+        def stated() -> str:
+            cite = _cite(cycle.id, cycle.sources)
+            return f"the cycle ends on {end}, as {body.body} states it {cite}"
+
         if cycle.anchor == "exam":
-            anchor = AnchoredSchedule(end + timedelta(days=1), cycle.years)
-            return anchor, f"the cycle ends on {end}, as {body.body} states it {cite}"
+            return AnchoredSchedule(end + timedelta(days=1), cycle.years), stated
         schedule = MembershipSchedule(end.month, _day(end), cycle.years, end.year % cycle.years)
-        return schedule, f"the cycle ends on {end}, as {body.body} states it {cite}"
+        return schedule, stated
     if cycle.anchor == "exam":
         first = min(held, key=lambda c: c.earned_on)
-        reason = (
-            f"cycles run {cycle.years} years from the day {first.code} was earned, "
-            f"{first.earned_on} {cite}"
-        )
-        return AnchoredSchedule(first.earned_on, cycle.years), reason
+
+        def anchored() -> str:
+            return (
+                f"cycles run {cycle.years} years from the day {first.code} was earned, "
+                f"{first.earned_on} {_cite(cycle.id, cycle.sources)}"
+            )
+
+        return AnchoredSchedule(first.earned_on, cycle.years), anchored
     if membership.renews_on is None:
         return (
             f"no membership date: add renews_on (or cycle_ends_on) for {body.body} "
@@ -184,14 +258,17 @@ def _schedule(
         )
     renews = membership.renews_on
     phase = renews.month % cycle.years if cycle.parity == "membership-month" else renews.year
-    kind = "odd" if renews.month % 2 else "even"
     day = _day(renews)
-    when = f"the end of {renews:%B}" if day == MONTH_END else f"{renews:%B} {renews.day}"
-    reason = (
-        f"CEUs are due on the membership date ({when}) in {kind} years, "
-        f"as the membership month is {kind} {cite}"
-    )
-    return MembershipSchedule(renews.month, day, cycle.years, phase % cycle.years), reason
+
+    def membership_month() -> str:
+        kind = "odd" if renews.month % 2 else "even"
+        when = f"the end of {renews:%B}" if day == MONTH_END else f"{renews:%B} {renews.day}"
+        return (
+            f"CEUs are due on the membership date ({when}) in {kind} years, "
+            f"as the membership month is {kind} {_cite(cycle.id, cycle.sources)}"
+        )
+
+    return MembershipSchedule(renews.month, day, cycle.years, phase % cycle.years), membership_month
 
 
 MONTH_END = 31
@@ -214,7 +291,8 @@ def _evaluate_body(
         return found
     schedule, cycle_reason = found
     certified = min(c.earned_on for c in held)
-    accepted = tuple(c for c in facts.ceus if body.body in c.bodies and c.completed_on <= as_of)
+    code = body.body
+    accepted = tuple(c for c in facts.ceus if code in c.bodies and c.completed_on <= as_of)
     current = schedule.cycle_containing(as_of)
     previous = cycle_before(schedule, current)
     consumed: frozenset[CeuFact] = frozenset()
@@ -225,32 +303,61 @@ def _evaluate_body(
         if earlier is not None and not earlier[0].complete:
             assessment = earlier[0]
             deadline = _deadline(assessment.version, previous.end)
-            if as_of <= deadline:
-                status = "overdue"
-                closing = f"{body.body} revokes the credential after {deadline}"
-            else:
-                status = "lapsed"
-                closing = f"the window closed on {deadline}: {body.body} revokes the credential"
-            after = assessment.version.after_deadline
-            assessment.reasons.append(
-                f"{status}: the cycle ended unmet; {closing} "
-                f"{_cite(f'{assessment.version.id}.after_deadline', after.sources)}"
-            )
+            status = "overdue" if as_of <= deadline else "lapsed"
+            assessment.reasons.append(_after_deadline(body, assessment.version, status, deadline))
             return _result(
                 facts, body, membership, assessment, certified, as_of, status, cycle_reason
             )
         if earlier is not None:
             consumed, moved = earlier[1], earlier[2]
-    counted = [
-        c for c in accepted
-        if max(current.start, certified) <= c.completed_on and c not in consumed
-    ]  # fmt: skip
+    start = max(current.start, certified)
+    if consumed:
+        counted = [c for c in accepted if start <= c.completed_on and c not in consumed]
+    else:
+        counted = [c for c in accepted if start <= c.completed_on]
     counted.extend(moved)
     assessment = _assess(body, held, membership, current, certified, counted, as_of)
     if settled:
         assessment.reasons.append(settled)
     status = _status(assessment, certified, as_of)
     return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
+
+
+def _after_deadline(body: BodyFile, version: Version, status: str, deadline: date) -> Reason:
+    def reason() -> str:
+        if status == "overdue":
+            closing = f"{body.body} revokes the credential after {deadline}"
+        else:
+            closing = f"the window closed on {deadline}: {body.body} revokes the credential"
+        after = version.after_deadline
+        return (
+            f"{status}: the cycle ended unmet; {closing} "
+            f"{_cite(f'{version.id}.after_deadline', after.sources)}"
+        )
+
+    return reason
+
+
+_UNDECIDED = "?"  # _settled_by_dates: the CEUs recorded decide
+
+
+def _settled_by_dates(
+    body: BodyFile, membership: MembershipFact, previous: Window, certified: date, as_of: date
+) -> Reason | None:
+    """`_settled` as far as the dates alone decide it; `_UNDECIDED` where the CEUs do."""
+    if previous.end < certified:
+        return ""  # certified during the current cycle: there is no earlier one
+    stated = membership.cycle_ends_on
+    if stated is not None:
+        # The stated cycle is the current one until it ends; then it is the one to check.
+        return None if stated < as_of else ""
+    renews = membership.renews_on
+    if renews is not None and renews > previous.end:
+        return lambda: (
+            f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
+            f"membership to {renews} (choice history)"
+        )
+    return _UNDECIDED
 
 
 def _settled(
@@ -260,32 +367,69 @@ def _settled(
     certified: date,
     accepted: Sequence[CeuFact],
     as_of: date,
-) -> str | None:
+) -> Reason | None:
     """Why the cycle before the current one needs no check, or None if it must be checked.
 
     The records may start with the current cycle (a roster loaded today has no history), so an
     ended cycle is judged only on evidence: the body's own dates, or CEUs recorded in it.
     """
-    if previous.end < certified:
-        return ""  # certified during the current cycle: there is no earlier one
-    stated = membership.cycle_ends_on
-    if stated is not None:
-        # The stated cycle is the current one until it ends; then it is the one to check.
-        return None if stated < as_of else ""
-    renews = membership.renews_on
-    if renews is not None and renews > previous.end:
-        return (
-            f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
-            f"membership to {renews} (choice history)"
-        )
+    by_dates = _settled_by_dates(body, membership, previous, certified, as_of)
+    if by_dates is not _UNDECIDED:
+        return by_dates
     start = max(previous.start, certified)
     if any(start <= c.completed_on <= previous.end for c in accepted):
         return None
-    return (
+    return lambda: (
         f"no CEUs are recorded for the cycle that ended on {previous.end}: it is taken as "
         f"settled; record the dates {body.body} shows (cycle_ends_on) to have it checked "
         "(choice history)"
     )
+
+
+def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[str, date] | None:
+    """For a holder whose evaluation needs of their CEUs only a sum per body: the day from which
+    CEUs count, per body (the sum is of the CEUs the body accepts completed from that day to
+    `as_of`). None when it needs the CEUs themselves. Only credentials and memberships are read.
+
+    A sum suffices for a body when the cycle before the current one is settled by dates alone
+    (so no CEU is looked at to judge it, and none moves between the cycles) and no minimum of
+    any rule version can apply to the credentials held (so no CEU is allocated). Then the
+    evaluation is the same with one CEU of that sum, dated that day, in place of the CEUs; a
+    scan has the database add them up instead of reading them one by one.
+    """
+    days: dict[str, date] = {}
+    for code, credentials in _by_body(facts, rulebook, as_of).items():
+        body = rulebook.bodies[code]
+        held = _distinct(body, credentials)
+        if _minimums_may_apply(body, held):
+            return None
+        membership = facts.memberships.get(code, NO_MEMBERSHIP)
+        found = _schedule(body, held, membership)
+        if isinstance(found, str):
+            continue  # cannot be evaluated: its CEUs are not read
+        current = found[0].cycle_containing(as_of)
+        previous = cycle_before(found[0], current)
+        certified = min(c.earned_on for c in held)
+        settled = _settled_by_dates(body, membership, previous, certified, as_of)
+        if settled is None or settled is _UNDECIDED:
+            return None
+        days[code] = max(current.start, certified)
+    return days
+
+
+def _minimums_may_apply(body: BodyFile, held: Sequence[CredentialFact]) -> bool:
+    """Could any minimum of any version apply to (some of) these credentials?"""
+    codes = {_rule_code(body, c.code) for c in held}
+    for version in body.versions:
+        for minimum in version.minimums:
+            if not minimum.credentials or not codes.isdisjoint(minimum.credentials):
+                return True
+        if version.specialty is not None:
+            for code in codes:
+                spec = body.credential(code)
+                if spec is not None and spec.kind == "specialty":
+                    return True
+    return False
 
 
 def _previous_cycle(
@@ -318,11 +462,12 @@ def _previous_cycle(
         return None
     deadline = _deadline(version, window.end)
     late = [c for c in accepted if window.end < c.completed_on <= min(deadline, as_of)]
-    attempts: list[tuple[list[CeuFact], list[CeuFact]]] = [
-        (inside, []),
-        (inside + early, early),
-        (inside + early + late, early + late),
-    ]
+    attempts: list[tuple[list[CeuFact], list[CeuFact]]] = [(inside, [])]
+    # An attempt with no more CEUs than the one before cannot do better.
+    if early:
+        attempts.append((inside + early, early))
+    if late:
+        attempts.append((inside + early + late, early + late))
     for ceu_list, taken in attempts:
         assessment = _assess(body, held_then, membership, window, certified, ceu_list, as_of)
         if assessment.complete:
@@ -338,18 +483,51 @@ def _deadline(version: Version, cycle_end: date) -> date:
     return add_months(cycle_end, after.months)
 
 
-def _requirement(
-    body: BodyFile, version: Version, held: Sequence[CredentialFact]
+class _Memo:
+    """Results that depend only on a body's rules and a holder's set of credentials: the same
+    few sets come up again and again in a scan, so each is worked out once. Keyed by the rule
+    objects' identity (hashing a whole rule file per lookup would cost more than it saves)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self.found: dict[tuple[int, int, object], tuple[BodyFile, Version, object]] = {}
+
+    def get(self, body: BodyFile, version: Version, key: object) -> object | None:
+        hit = self.found.get((id(body), id(version), key))
+        if hit is not None and hit[0] is body and hit[1] is version:
+            return hit[2]
+        return None
+
+    def put(self, body: BodyFile, version: Version, key: object, value: object) -> None:
+        if len(self.found) >= self.limit:
+            self.found.clear()
+        self.found[(id(body), id(version), key)] = (body, version, value)
+
+
+_REQUIREMENTS = _Memo()
+_MINIMUMS = _Memo()
+
+
+def _requirement(body: BodyFile, version: Version, codes: tuple[str, ...]) -> tuple[int, str]:
+    """The cycle's requirement for these credentials (rule codes), and why."""
+    found = _REQUIREMENTS.get(body, version, codes)
+    if found is None:
+        found = _work_out_requirement(body, version, codes)
+        _REQUIREMENTS.put(body, version, codes, found)
+    return found  # type: ignore[return-value]
+
+
+def _work_out_requirement(
+    body: BodyFile, version: Version, codes: tuple[str, ...]
 ) -> tuple[int, str]:
     rule = f"{version.id}.requirement"
-    codes = [_rule_code(body, c.code) for c in held]
     table = version.requirement
     if isinstance(table, ByCount):
         figure = table.by_count[min(len(codes), len(table.by_count)) - 1]
         count = f"{len(codes)} {body.body} credential{'s' if len(codes) != 1 else ''}"
         reason = f"{count} ({', '.join(codes)}): {figure} CEUs per cycle"
         return int(figure * CENTS), f"{reason} {_cite(rule, version.sources)}"
-    return _per_credential(body, version, table, codes)
+    return _per_credential(body, version, table, list(codes))
 
 
 def _per_credential(
@@ -374,18 +552,40 @@ def _per_credential(
     return int(total * CENTS), f"{reason} {_cite(rule, version.sources)}"
 
 
+Spec = tuple[Minimum | None, str, str, int, date, str]
+"""A minimum that applies: (rule, id, category, cents, counts from, reason)."""
+_Template = tuple[Minimum | None, str, str, int, tuple[str, ...], str]
+"""A minimum before the holder's dates are known: the credentials it counts from."""
+
+
 def _minimum_specs(
     body: BodyFile, version: Version, held: Sequence[CredentialFact], required: int
-) -> list[tuple[Minimum | None, str, str, int, date, str]]:
-    """(rule, id, category, cents, counts from, reason) for each minimum that applies."""
-    codes = {_rule_code(body, c.code): c.earned_on for c in held}
-    certified = min(codes.values())
-    specs: list[tuple[Minimum | None, str, str, int, date, str]] = []
+) -> list[Spec]:
+    """Each minimum that applies, counting from the day its credential was earned."""
+    dates = {_rule_code(body, c.code): c.earned_on for c in held}
+    key = (tuple(dates), required)
+    found = _MINIMUMS.get(body, version, key)
+    if found is None:
+        found = _minimum_templates(body, version, tuple(dates), required)
+        _MINIMUMS.put(body, version, key, found)
+    templates: list[_Template] = found  # type: ignore[assignment]
+    if not templates:
+        return []
+    certified = min(dates.values())
+    return [
+        (minimum, spec_id, category, cents, min((dates[c] for c in since), default=certified), why)
+        for minimum, spec_id, category, cents, since, why in templates
+    ]
+
+
+def _minimum_templates(
+    body: BodyFile, version: Version, codes: tuple[str, ...], required: int
+) -> list[_Template]:
+    specs: list[_Template] = []
     for minimum in version.minimums:
-        holders_of = [code for code in minimum.credentials if code in codes]
+        holders_of = tuple(code for code in minimum.credentials if code in codes)
         if minimum.credentials and not holders_of:
             continue
-        since = min((codes[code] for code in holders_of), default=certified)
         if minimum.percent is not None:
             cents = math.ceil(required * minimum.percent / 100)
             amount = f"{minimum.percent}% of the {ceus(required)} CEUs, {ceus(cents)}"
@@ -400,16 +600,16 @@ def _minimum_specs(
         where = f" from {', '.join(minimum.providers)}" if minimum.providers else ""
         reason = f"{who}{amount} tagged {minimum.category}{where}, inside the total"
         cite = _cite(f"{version.id}.minimum.{minimum.id}", minimum.sources)
-        specs.append((minimum, minimum.id, minimum.category, cents, since, f"{reason} {cite}"))
+        specs.append((minimum, minimum.id, minimum.category, cents, holders_of, f"{reason} {cite}"))
     if version.specialty is not None:
-        for code, earned_on in codes.items():
+        for code in codes:
             spec = body.credential(code)
             if spec is not None and spec.kind == "specialty":
                 cents = int(version.specialty.ceus * CENTS)
                 cite = _cite(f"{version.id}.specialty", version.specialty.sources)
                 reason = f"{code}: {ceus(cents)} CEUs tagged specialty:{code}, inside the total"
                 specs.append(
-                    (None, code, SPECIALTY_PREFIX + code, cents, earned_on, f"{reason} {cite}")
+                    (None, code, SPECIALTY_PREFIX + code, cents, (code,), f"{reason} {cite}")
                 )
     return specs
 
@@ -419,6 +619,17 @@ def _provider_ok(minimum: Minimum | None, ceu: CeuFact) -> bool:
         return True
     provider = (ceu.provider or "").casefold()
     return any(vendor.casefold() in provider for vendor in minimum.providers)
+
+
+def _governs(body: BodyFile, version: Version) -> str:
+    found = _REQUIREMENTS.get(body, version, "governs")
+    if found is None:
+        found = (
+            f"{body.body} rules {version.id} ({version.title}) govern {version.applies.describe()} "
+            f"{_cite(version.id, version.sources)}"
+        )
+        _REQUIREMENTS.put(body, version, "governs", found)
+    return found  # type: ignore[return-value]
 
 
 def _assess(
@@ -433,45 +644,46 @@ def _assess(
     version = body.version_for(window.start, window.end)
     assert version is not None, f"{body.body}: no rule version covers {window}"
     held = tuple(c for c in held if c.earned_on <= min(as_of, window.end)) or held
-    reasons = [
-        (
-            f"{body.body} rules {version.id} ({version.title}) govern {version.applies.describe()} "
-            f"{_cite(version.id, version.sources)}"
-        )
-    ]
-    required, requirement_reason = _requirement(body, version, held)
+    reasons: list[Reason] = [_governs(body, version)]
+    codes = tuple(_rule_code(body, c.code) for c in held)
+    required, requirement_reason = _requirement(body, version, codes)
     stated = membership.required_cents is not None and (
         membership.cycle_ends_on is None or membership.cycle_ends_on == window.end
     )
     if stated:
         assert membership.required_cents is not None
         required = membership.required_cents
-        reasons.append(f"{body.body} states {ceus(required)} CEUs for this cycle, which wins")
+        reasons.append(
+            lambda: f"{body.body} states {ceus(required)} CEUs for this cycle, which wins"
+        )
     else:
         reasons.append(requirement_reason)
         if certified > window.start and body.cycle.anchor == "membership":
             reasons.append(
-                f"first cycle after certification on {certified}: {body.body} pro-rates it and "
-                "publishes no formula; record the figure it shows as required_ceus "
-                "(choice Q4)"
+                lambda: (
+                    f"first cycle after certification on {certified}: {body.body} pro-rates it "
+                    "and publishes no formula; record the figure it shows as required_ceus "
+                    "(choice Q4)"
+                )
             )
     specs = _minimum_specs(body, version, held, required)
-    results = _allocate(specs, counted)
     earned = sum(c.cents for c in counted)
-    groups: dict[str, int] = {}
-    for (minimum, *_), result in zip(specs, results, strict=True):
-        group = minimum.group if minimum is not None else "specialty"
-        groups[group] = groups.get(group, 0) + max(0, result.required - result.earned)
-    remaining = max(required - earned, max(groups.values(), default=0), 0)
-    reasons.extend(spec[5] for spec in specs)
+    remaining = max(required - earned, 0)
+    results: list[MinimumResult] = []
+    if specs:
+        results = _allocate(specs, counted)
+        groups: dict[str, int] = {}
+        for (minimum, *_), result in zip(specs, results, strict=True):
+            group = minimum.group if minimum is not None else "specialty"
+            groups[group] = groups.get(group, 0) + max(0, result.required - result.earned)
+        remaining = max(remaining, *groups.values())
+        reasons.extend(spec[5] for spec in specs)
     return _Assessment(
         window, version, held, required, stated, earned, remaining, tuple(results), reasons
     )
 
 
-def _allocate(
-    specs: Sequence[tuple[Minimum | None, str, str, int, date, str]], counted: Sequence[CeuFact]
-) -> list[MinimumResult]:
+def _allocate(specs: Sequence[Spec], counted: Sequence[CeuFact]) -> list[MinimumResult]:
     """Allocate the CEUs to the minimums, group by group (a CEU fills one minimum a group)."""
     filled: dict[str, int] = {}
     groups: dict[str, list[int]] = {}
@@ -480,8 +692,11 @@ def _allocate(
         groups.setdefault(group, []).append(position)
     for positions in groups.values():
         needs = {specs[p][1]: specs[p][3] for p in positions}
+        categories = {specs[p][2] for p in positions}
         items = []
         for ceu in counted:
+            if categories.isdisjoint(ceu.categories):
+                continue  # tagged for none of the group's minimums
             eligible = frozenset(
                 specs[p][1]
                 for p in positions
@@ -515,18 +730,22 @@ def _result(
     certified: date,
     as_of: date,
     status: str,
-    cycle_reason: str,
+    cycle_reason: Reason,
 ) -> Evaluation:
     window = assessment.window
     start = max(window.start, certified)
-    reasons = [
-        f"cycle {start} to {window.end}: {cycle_reason}",
-        *assessment.reasons,
-        (
-            f"{ceus(assessment.earned)} CEUs count: completed from {start} to {window.end} "
+    earned = assessment.earned
+
+    def cycle() -> str:
+        why = cycle_reason if isinstance(cycle_reason, str) else cycle_reason()
+        return f"cycle {start} to {window.end}: {why}"
+
+    def counted() -> str:
+        return (
+            f"{ceus(earned)} CEUs count: completed from {start} to {window.end} "
             f"(not before certification), accepted by {body.body}"
-        ),
-    ]
+        )
+
     return Evaluation(
         holder_id=facts.holder_id,
         body=body.body,
@@ -534,7 +753,7 @@ def _result(
         cycle_start=start,
         cycle_end=window.end,
         required=assessment.required,
-        earned=assessment.earned,
+        earned=earned,
         remaining=assessment.remaining,
         minimums=assessment.minimums,
         status=status,
@@ -542,7 +761,7 @@ def _result(
         version=assessment.version.id,
         deadline=_deadline(assessment.version, window.end),
         required_stated=assessment.required_stated,
-        explanation=tuple(reasons),
+        explanation=Explanation((cycle, *assessment.reasons, counted)),
         renews_on=membership.renews_on if body.membership is not None else None,
         submission_opens=(
             add_months(window.end, -body.submission.opens_months_before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +23,10 @@ class MembershipFact:
     required_cents: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CeuFact:
+class CeuFact(NamedTuple):
+    """One CEU record. A named tuple rather than a dataclass: a scan makes ten million of them,
+    and a tuple is made in a third of the time."""
+
     completed_on: date
     cents: int
     title: str

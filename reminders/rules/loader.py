@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +29,11 @@ class Rulebook:
 
     def credential_index(self) -> dict[str, str]:
         """Credential code -> body code."""
+        return dict(self.credential_bodies)
+
+    @cached_property
+    def credential_bodies(self) -> Mapping[str, str]:
+        """Credential code -> body code, worked out once (the evaluation asks per holder)."""
         return {c.code: code for code, body in self.bodies.items() for c in body.credentials}
 
     def categories_of(self, body_code: str) -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -254,8 +255,12 @@ class BodyFile(_Strict):
                 chosen = version
         return chosen
 
+    @cached_property
+    def credentials_by_code(self) -> dict[str, CredentialSpec]:
+        return {c.code: c for c in self.credentials}
+
     def credential(self, code: str) -> CredentialSpec | None:
-        return next((c for c in self.credentials if c.code == code), None)
+        return self.credentials_by_code.get(code)
 
     def category_codes(self) -> frozenset[str]:
         plain = {c.code for c in self.categories}
