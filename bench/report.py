@@ -50,7 +50,7 @@ FIGURES = [
     Figure("Import of the CEU file", "bench.import_csv", scaled),
     Figure("Evaluate-and-plan scan", "bench.status", scaled),
     Figure("Delivery", "bench.deliver", fixed),
-    Figure("Employer digest", "bench.digest", fixed),
+    Figure("Employer digest", "bench.digest", lambda args: ["--holders", "10000"]),
     Figure("Event latency", "bench.latency", fixed),
 ]
 
