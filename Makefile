@@ -47,27 +47,22 @@ ONLY ?=
 bench: install postgresql
 	$(BIN)/python -m bench.report --holders $(N) --runs $(RUNS) $(foreach m,$(ONLY),--only $(m))
 
+# Installs a Debian package (as root, or with sudo) unless the check before it succeeds.
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
 # The tests start their own PostgreSQL server from Debian's package; install it if it is missing.
 postgresql:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
-		true; \
-	else \
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		echo "installing Debian's postgresql package for the tests"; \
-		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	fi
+		$(APT_INSTALL) postgresql >/dev/null; }
 
 # The browser test drives Debian's Chromium with Playwright (no browser download).
 chromium:
-	@if [ -x /usr/bin/chromium ]; then \
-		true; \
-	else \
+	@[ -x /usr/bin/chromium ] || { \
 		echo "installing Debian's chromium package for the browser test"; \
-		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	fi
+		$(APT_INSTALL) chromium >/dev/null; }
 
 constraints: install
 	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^reminders'; } > constraints.new

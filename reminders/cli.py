@@ -44,7 +44,6 @@ from reminders.status import json_array, json_pieces, table
 
 KINDS = (*ORDER, "all")
 KINDS_OF_NOTICE = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
-_app = current_app
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,7 +63,7 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 def init() -> None:
     """Create the database, or migrate it to the newest schema. Safe to run again."""
-    app = _app()
+    app = current_app()
     before, after = migrate.upgrade(app.engine)
     url = app.engine.url.render_as_string(hide_password=True)
     if before == after:
@@ -84,7 +83,7 @@ def import_(kind: str, path: Path) -> None:
     All or nothing: a file with any bad row is reported in full and nothing is written.
     Re-importing the same file changes nothing.
     """
-    app = _app()
+    app = current_app()
     files = _files(kind, path)
     engine = app.ready_engine()
     rulebook = app.rulebook
@@ -141,12 +140,12 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
 @click.option("--limit", default=20, show_default=True, help="How many holders to list.")
 def show(limit: int) -> None:
     """Print what the database holds: counts, then the first holders."""
-    app = _app()
+    app = current_app()
     with app.ready_engine().connect() as connection:
         counts = summary.counts(connection)
         holders = summary.first_holders(connection, limit)
-    console = _console()
-    console.print(", ".join(f"{number} {label}" for label, number in counts.items()))
+    out = console()
+    out.print(", ".join(f"{number} {label}" for label, number in counts.items()))
     if not holders:
         return
     table = Table("holder", "name", "e-mail", "credentials", "CEUs", "records")
@@ -159,9 +158,9 @@ def show(limit: int) -> None:
             f"{line.ceus.normalize():f}",
             str(line.records),
         )
-    console.print(table)
+    out.print(table)
     if counts["holders"] > len(holders):
-        console.print(f"… and {counts['holders'] - len(holders)} more holders")
+        out.print(f"… and {counts['holders'] - len(holders)} more holders")
 
 
 @cli.command()
@@ -178,7 +177,7 @@ def show(limit: int) -> None:
 @click.option("--explain", is_flag=True, help="Table: print the reasons under each line.")
 def status(as_of: datetime | None, holder_id: str | None, output: str, explain: bool) -> None:
     """Evaluate every holder (or one) against the certifying bodies' rules."""
-    app = _app()
+    app = current_app()
     day = as_of.date() if as_of else app.today()
     rulebook = app.rulebook
     problems: list[Problem] = []
@@ -198,7 +197,7 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
             for piece in json_array(evaluations()):
                 sys.stdout.write(piece)
         else:
-            table(_console(), evaluations(), explain or holder_id is not None)
+            table(console(), evaluations(), explain or holder_id is not None)
     if holder_id is not None and not found:
         raise BadInput(f"no holder {holder_id!r}")
     for problem in problems:
@@ -255,9 +254,6 @@ def write_preview(
     return [eml, html]
 
 
-_console = console
-
-
 @cli.command("plan")
 @click.option("--as-of", "as_of", type=DAY, help="Plan as of this day (default: today).")
 @click.option(
@@ -265,7 +261,7 @@ _console = console
 )
 def plan_(as_of: datetime | None, output: str) -> None:
     """The notices due as of a day that have not been sent. Writes nothing."""
-    app = _app()
+    app = current_app()
     day = as_of.date() if as_of else app.today()
     rulebook, ladder = app.rulebook, app.ladder
     with app.ready_engine().connect() as connection:
@@ -305,13 +301,13 @@ def plan_(as_of: datetime | None, output: str) -> None:
             for piece in json_pieces(rows):
                 sys.stdout.write(piece)
             return
-        console = _console()
-        console.print(
+        out = console()
+        out.print(
             f"{'holder':<12}  {'body':<6}  {'kind':<9}  {'rung':<10}  {'due on':<10}  to",
             style="bold",
         )
         for row in rows:
-            console.print(
+            out.print(
                 f"{row['holder_id'] or '-':<12}  {row['body'] or '-':<6}  {row['kind']:<9}  "
                 f"{row['rung']:<10}  "
                 f"{row['due_on']:<10}  {row['to']}",
@@ -324,7 +320,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
 @click.option("--as-of", "as_of", type=DAY, help="Plan as of this day (default: today).")
 def send(as_of: datetime | None) -> None:
     """One pass: queue the notices due, then deliver the queue."""
-    app = _app()
+    app = current_app()
     day = as_of.date() if as_of else app.today()
     mail, smtp = app.mail(), app.smtp()
     engine = app.ready_engine()
@@ -359,7 +355,7 @@ def send(as_of: datetime | None) -> None:
 )
 def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None, out: Path) -> None:
     """Render a notice of KIND for a holder to .eml and .html files. Sends nothing."""
-    app = _app()
+    app = current_app()
     day = as_of.date() if as_of else app.today()
     with app.ready_engine().connect() as connection:
         found = [h for batch in stored_holders(connection, holder_id) for h in batch]
@@ -387,7 +383,7 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
 )
 def run(demo: bool, as_of: datetime | None) -> None:
     """The daemon: scheduled and event-driven scans, delivery, and /healthz and /metrics."""
-    app = _app()
+    app = current_app()
     if demo and app.settings.smtp_host not in ("localhost", "127.0.0.1"):
         raise BadInput("--demo catches mail on this machine: REMINDERS_SMTP_HOST must be localhost")
     if demo or as_of:
@@ -414,7 +410,7 @@ def web(host: str, port: int | None) -> None:
     calendar feed, without the daemon's jobs: to run more web instances than daemons."""
     from reminders.web.server import build, serve_until_stopped
 
-    app = _app()
+    app = current_app()
     app.ready_engine()
     setup_logging()
     asyncio.run(serve_until_stopped(build(app), host, port or app.settings.http_port))
@@ -423,7 +419,7 @@ def web(host: str, port: int | None) -> None:
 @cli.command()
 def check() -> None:
     """Exit 0 if the database answers and its schema is current (for health checks)."""
-    app = _app()
+    app = current_app()
     with app.ready_engine().connect() as connection:
         connection.exec_driver_sql("SELECT 1")
     click.echo("ok")

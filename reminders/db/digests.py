@@ -44,9 +44,13 @@ class Subscriber:
 
 
 def subscribers(
-    connection: Connection, subscription: int | None = None, org_pk: int | None = None
+    connection: Connection,
+    subscription: int | None = None,
+    org_pk: int | None = None,
+    ids: Sequence[int] | None = None,
 ) -> list[Subscriber]:
-    """Subscriptions with their organisation's and team's names, by id."""
+    """Subscriptions (one, an organisation's, these ids, or all) with their organisation's
+    and team's names, by id."""
     s, o, t = Subscription, Organisation, Team
     query = (
         select(
@@ -60,6 +64,8 @@ def subscribers(
         query = query.where(s.id == subscription)
     if org_pk is not None:
         query = query.where(s.org_pk == org_pk)
+    if ids is not None:
+        query = query.where(s.id.in_(ids))
     return [Subscriber(*row) for row in connection.execute(query)]
 
 
@@ -180,11 +186,8 @@ def of_messages(connection: Connection, messages: Sequence[int]) -> dict[int, St
         d.shown, previous.scalar_subquery(),
     ).where(d.message_pk.in_(messages))  # fmt: skip
     rows = connection.execute(query).all()
-    found: dict[int, StoredDigest] = {}
-    for row in rows:
-        (subscriber,) = subscribers(connection, row[3])
-        found[row[0]] = StoredDigest(row[1], row[2], subscriber, *row[4:])
-    return found
+    by_id = {s.id: s for s in subscribers(connection, ids=[row[3] for row in rows])}
+    return {row[0]: StoredDigest(row[1], row[2], by_id[row[3]], *row[4:]) for row in rows}
 
 
 def finish(connection: Connection, messages: Sequence[int], state: str, now: datetime) -> None:

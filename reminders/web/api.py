@@ -514,18 +514,23 @@ class Api:
 
         def store_ceus(org: Auth, ceus: list[CeuIn], at: str) -> list[CeuOut]:
             with self.engine.connect() as connection:
-                missing = [
-                    ([index, "holder_id"] if at else ["holder_id"], f"no holder {c.holder_id!r}")
-                    for index, c in enumerate(ceus)
-                    if scope.holder(connection, org.pk, c.holder_id) is None
-                ]
-                if missing:
-                    _invalid(missing)  # type: ignore[arg-type]
+                # Each holder looked up once, however many of their CEUs the request holds.
+                pks = {
+                    holder_id: scope.holder(connection, org.pk, holder_id)
+                    for holder_id in {c.holder_id for c in ceus}
+                }
+            missing = [
+                ([index, "holder_id"] if at else ["holder_id"], f"no holder {c.holder_id!r}")
+                for index, c in enumerate(ceus)
+                if pks[c.holder_id] is None
+            ]
+            if missing:
+                _invalid(missing)  # type: ignore[arg-type]
             self._apply([("ceus", [_dump(c) for c in ceus])], at)
             stored: list[CeuOut] = []
             with self.engine.connect() as connection:
                 for c in ceus:
-                    pk = scope.holder(connection, org.pk, c.holder_id)
+                    pk = pks[c.holder_id]
                     assert pk is not None
                     key = ceu_natural_key(c.index_number or None, c.completed_on, c.title.strip())
                     stored += [_ceu_out(row) for row in scope.ceus_by_key(connection, pk, [key])]
