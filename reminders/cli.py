@@ -382,7 +382,8 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
     "--as-of", "as_of", type=DAY, help="Evaluate as of this day instead of today (demos, replays)."
 )
 def run(demo: bool, as_of: datetime | None) -> None:
-    """The daemon: scheduled and event-driven scans, delivery, and /healthz and /metrics."""
+    """The daemon: scheduled and event-driven scans, delivery, employer digests, and the HTTP
+    listener (API, unsubscribe and preference pages, calendar feed, /healthz, /metrics)."""
     app = current_app()
     if demo and app.settings.smtp_host not in ("localhost", "127.0.0.1"):
         raise BadInput("--demo catches mail on this machine: REMINDERS_SMTP_HOST must be localhost")
