@@ -11,6 +11,7 @@ import sqlite3
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,17 +28,55 @@ class Run:
 
 
 def run_child(command: Sequence[str | Path], env: dict[str, str], cwd: Path) -> Run:
-    """Run a command to completion; its wall time and its own peak resident memory."""
+    """Run a command to completion; its wall time and the peak resident memory of it and its
+    worker processes together (sampled every tenth of a second, and at least the largest
+    single process's own peak, which the kernel reports exactly)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(part) for part in command], env=env, cwd=cwd, stdout=subprocess.DEVNULL
     )
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{command} exited with {process.returncode}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+    return Run(elapsed, max(usage.ru_maxrss, peak[0]) / 1024)
+
+
+def _tree_rss_kb(root: int) -> int:
+    """The resident memory of a process and all its descendants now, in KiB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # The command name may hold spaces: the fields after its closing ')'.
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    total, waiting = 0, [root]
+    while waiting:
+        pid = waiting.pop()
+        waiting.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 @dataclass(frozen=True)

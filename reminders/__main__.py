@@ -1,3 +1,5 @@
 from reminders.cli import main
 
-main()
+# Guarded: a scan's worker processes are spawned, and each imports the main module.
+if __name__ == "__main__":
+    main()

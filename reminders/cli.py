@@ -37,7 +37,8 @@ from reminders.imports.runner import Problem as ImportProblem
 from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
-from reminders.notices.service import Deliverer, plan_holders, queue_due
+from reminders.notices.scan import Split, scan_plans
+from reminders.notices.service import Deliverer, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table
@@ -264,20 +265,21 @@ def plan_(as_of: datetime | None, output: str) -> None:
     app = current_app()
     day = as_of.date() if as_of else app.today()
     rulebook, ladder = app.rulebook, app.ladder
+    split = Split.from_setting(app.settings.scan_workers)
     with app.ready_engine().connect() as connection:
         rows: Iterator[dict[str, str | None]] = (
             {
-                "holder_id": holder.facts.holder_id,
+                "holder_id": planned.holder_id,
                 "body": notice.body,
                 "kind": notice.kind,
                 "key": notice.key,
                 "due_on": notice.due_on.isoformat(),
-                "to": holder.email,
+                "to": planned.email,
                 "rung": notice.rung,
                 "expires_on": notice.expires_on.isoformat(),
             }
-            for holder, result in plan_holders(connection, rulebook, ladder, day)
-            for notice in result.due
+            for planned in scan_plans(connection, rulebook, ladder, day, split)
+            for notice in planned.plan.due
         )
         # The digests' days are the subscribers' own: as of the end of the day given, in
         # each subscriber's zone, or as of now.
@@ -324,7 +326,8 @@ def send(as_of: datetime | None) -> None:
     day = as_of.date() if as_of else app.today()
     mail, smtp = app.mail(), app.smtp()
     engine = app.ready_engine()
-    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now())
+    split = Split.from_setting(app.settings.scan_workers)
+    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), split=split)
     if queued is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
     deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)

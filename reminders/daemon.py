@@ -34,6 +34,7 @@ from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
+from reminders.notices.scan import Split
 from reminders.notices.service import (
     Deliverer,
     Report,
@@ -141,7 +142,14 @@ class Daemon:
         app = self.app
         counts = ScanCounts()
         queued = await asyncio.to_thread(
-            queue_due, app.engine, app.rulebook, app.ladder, app.today(), app.now(), counts
+            queue_due,
+            app.engine,
+            app.rulebook,
+            app.ladder,
+            app.today(),
+            app.now(),
+            counts,
+            Split.from_setting(app.settings.scan_workers),
         )
         if queued is None:
             log.info("scan skipped: another instance is scanning")

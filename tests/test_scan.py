@@ -1,12 +1,19 @@
-"""The scan's loading of facts on both databases: what `scan_options` leaves out or lets the
-database add up must not change a single evaluation."""
+"""The scan on both databases: what `scan_options` leaves out or lets the database add up must
+not change a single evaluation, and worker processes must plan exactly what one process does."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
 
 from reminders.db.engine import make_engine
 from reminders.db.facts import holders_by_pk, scan_options, stored_holders
+from reminders.db.models import MessageRecord, NoticeRecord
+from reminders.notices.ladder import load_ladder
+from reminders.notices.scan import ScanTally, Split, range_bounds, scan_plans
+from reminders.notices.service import ScanCounts, queue_due
+from reminders.resources import config_dir
 from reminders.rules.evaluate import evaluate, sums_suffice
 from tests.rules_helpers import RULES
 
@@ -43,3 +50,58 @@ def test_holders_by_pk_loads_every_ceu(roster: str) -> None:
     engine.dispose()
     assert {pk: h.facts for pk, h in by_pk.items()} == {h.pk: h.facts for h in full}
     assert sum(len(h.facts.ceus) for h in full) == 20  # config/demo/ceus.csv
+
+
+# The demo roster's eight holders in ranges of three: three ranges, planned by two workers.
+SPLIT = Split(workers=2, parallel_from=0, range_size=3)
+LADDER = load_ladder(config_dir() / "notices.yaml")
+SCAN_DAYS = [date(2026, 11, 24), date(2027, 6, 1)]
+
+
+def test_worker_processes_plan_exactly_what_one_process_does(roster: str) -> None:
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        for day in SCAN_DAYS:
+            alone, spread = ScanTally(), ScanTally()
+            expected = list(scan_plans(connection, RULES, LADDER, day, tally=alone))
+            found = list(scan_plans(connection, RULES, LADDER, day, SPLIT, spread))
+            assert found == expected, day
+            assert len(expected) > 3  # several ranges have holders with notices due
+            assert spread.holders == alone.holders == 8
+    engine.dispose()
+
+
+def test_a_scan_in_worker_processes_queues_what_one_process_plans(roster: str) -> None:
+    day, now = SCAN_DAYS[0], datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        planned = list(scan_plans(connection, RULES, LADDER, day))
+    counts = ScanCounts()
+    queued = queue_due(engine, RULES, LADDER, day, now, counts, SPLIT)
+    with engine.connect() as connection:
+        keys = connection.execute(select(NoticeRecord.key, NoticeRecord.state)).all()
+        messages = connection.execute(select(func.count()).select_from(MessageRecord)).scalar()
+    engine.dispose()
+    assert queued == messages == len([p for p in planned if p.plan.due])
+    assert counts.holders == 8
+    assert sorted(keys) == sorted(
+        [(n.key, "queued") for p in planned for n in p.plan.due]
+        + [(n.key, "skipped") for p in planned for n in p.plan.skipped]
+    )
+
+
+def test_the_range_bounds_cover_every_holder_once(roster: str) -> None:
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        everyone = [h.pk for batch in stored_holders(connection) for h in batch]
+        for size in (1, 3, 8, 9):
+            ranges = range_bounds(connection, size)
+            pks = [
+                h.pk
+                for between in ranges
+                for batch in stored_holders(connection, between=between)
+                for h in batch
+            ]
+            assert pks == everyone, size
+            assert len(ranges) == 8 // size + 1
+    engine.dispose()

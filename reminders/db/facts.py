@@ -113,8 +113,10 @@ def stored_holders(
     batch: int = BATCH,
     ceus_between: tuple[date, date] | None = None,
     sums: tuple[SumsSuffice, date] | None = None,
+    between: tuple[str, str | None] | None = None,
 ) -> Iterator[list[StoredHolder]]:
-    """Every holder (or one), in holder_id order, a batch at a time.
+    """Every holder (or one, or those whose holder_id is in `between` (after, through]; through
+    None: no upper bound), in holder_id order, a batch at a time.
 
     For a scan as of one day: `ceus_between` (first, last day) loads only the CEUs completed
     inside it, since the others cannot count (`reminders.rules.evaluate.ceu_days`); and `sums`
@@ -123,7 +125,7 @@ def stored_holders(
     """
     reader = _Reader(connection)
     with _few_collections():
-        yield from _batches(reader, holder_id, batch, ceus_between, sums)
+        yield from _batches(reader, holder_id, batch, ceus_between, sums, between)
 
 
 @contextmanager
@@ -156,8 +158,10 @@ def _batches(
     batch: int,
     ceus_between: tuple[date, date] | None,
     sums: tuple[SumsSuffice, date] | None,
+    between: tuple[str, str | None] | None,
 ) -> Iterator[list[StoredHolder]]:
-    last = ""
+    last, through = between if between is not None else ("", None)
+    upto = "" if through is None else " AND holder_id <= ?"
     while True:
         if holder_id is not None:
             holders = reader.rows(
@@ -165,9 +169,9 @@ def _batches(
             )
         else:
             holders = reader.rows(
-                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE holder_id > ? "
+                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE holder_id > ?{upto} "
                 f"ORDER BY holder_id LIMIT {int(batch)}",
-                [last],
+                [last] if through is None else [last, through],
             )
         if not holders:
             return

@@ -1,7 +1,6 @@
 """The use cases that join the pure core to the adapters: plan, queue, deliver.
 
-plan_holders   evaluate and plan every holder, writing nothing       (reminders plan)
-queue_due      record the due notices and their messages in the outbox
+queue_due      record the due notices and their messages in the outbox (scan.py plans them)
 deliver_due    claim queued messages, re-check them, send, record    (reminders send)
 """
 
@@ -12,7 +11,7 @@ import functools
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from reminders import links
 from reminders.db import digests as digest_store
 from reminders.db import events, outbox, preferences
-from reminders.db.facts import StoredHolder, holders_by_pk, scan_options, stored_holders
+from reminders.db.facts import StoredHolder, holders_by_pk
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.mail.message import Deadline, Envelope, build
@@ -30,8 +29,9 @@ from reminders.mail.render import Renderer
 from reminders.mail.smtp import SendError, SmtpConfig, send_all
 from reminders.notices.content import notice_view
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import Plan, plan
+from reminders.notices.planning import plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
+from reminders.notices.scan import SERIAL, ScanTally, Split, scan_plans
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
 
@@ -48,28 +48,6 @@ class ScanCounts:
     queued: int = 0
     planned: dict[str, int] = field(default_factory=dict)
     """Notices planned, by kind."""
-
-
-def plan_holders(
-    connection: Connection,
-    rulebook: Rulebook,
-    ladder: Ladder,
-    as_of: date,
-    counts: ScanCounts | None = None,
-) -> Iterator[tuple[StoredHolder, Plan]]:
-    """Every holder with something due, and their plan; batch by batch."""
-    ladders = Ladders(ladder)
-    for batch in stored_holders(connection, **scan_options(rulebook, as_of)):
-        if counts is not None:
-            counts.holders += len(batch)
-        known = outbox.known_notices(connection, [holder.pk for holder in batch])
-        chosen = preferences.levels(connection, [holder.email for holder in batch])
-        for holder in batch:
-            evaluations, _ = evaluate(holder.facts, rulebook, as_of)
-            level = chosen.get(holder.email, DEFAULT)
-            result = plan(evaluations, ladders[level], as_of, known[holder.pk], kinds_for(level))
-            if result.due or result.skipped:
-                yield holder, result
 
 
 SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
@@ -89,9 +67,11 @@ def queue_due(
     as_of: date,
     now: datetime,
     counts: ScanCounts | None = None,
+    split: Split = SERIAL,
 ) -> int | None:
     """Record every due notice in the outbox, one message per person; how many messages, or
-    None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway)."""
+    None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway).
+    `split` says how many processes evaluate and plan (notices/scan.py)."""
     counts = counts if counts is not None else ScanCounts()
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
@@ -107,11 +87,14 @@ def queue_due(
         seen = events.newest(connection)
         # Streamed: each batch's reads are done before its plans are written, so memory stays
         # bounded by one batch however many holders there are.
-        for holder, result in plan_holders(connection, rulebook, ladder, as_of, counts):
-            if outbox.record_plan(connection, holder.pk, holder.email, result, now) is not None:
+        tally = ScanTally()
+        for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
+            result = planned.plan
+            if outbox.record_plan(connection, planned.pk, planned.email, result, now) is not None:
                 counts.queued += 1
                 for notice in result.due:
                     counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+        counts.holders += tally.holders
         events.drop_through(connection, seen)
     return counts.queued
 

@@ -1,0 +1,223 @@
+"""A full scan's evaluation and planning, spread over worker processes when it is big enough.
+
+Evaluating and planning a holder is pure Python and takes the scan's time (about 80 µs a
+holder; a million holders take more than a minute on one core), while the reads are a few
+queries a batch. So the holders are cut into ranges of holder ids, each worker process reads
+and plans whole ranges with a connection of its own, and the results come back in holder order:
+`reminders plan` prints the same bytes, and the scan records the same notices, with one worker
+or eight. Ranges are handed out a few at a time, so memory stays bounded by the ranges in
+flight. A small roster is planned in this process: starting the workers (each imports the
+service) would cost more than it saves.
+
+Each range is read in a transaction of its own. The scan's writer (queue_due) holds its own;
+the workers never see its uncommitted rows, and need not: each holder's plan depends on that
+holder's rows alone, and only one scan runs at a time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from reminders.db import outbox, preferences
+from reminders.db.engine import make_engine
+from reminders.db.facts import BATCH, scan_options, stored_holders
+from reminders.notices.ladder import Ladder
+from reminders.notices.planning import Notice, Plan, plan
+from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
+from reminders.rules.evaluate import evaluate
+from reminders.rules.loader import Rulebook
+
+PARALLEL_FROM = 50_000
+"""Holders from which a scan is worth worker processes (one worker plans about 12k a second;
+starting one takes about a second)."""
+
+RANGE = 5 * BATCH
+"""Holders a worker plans at a time: a few read batches, few enough to hold several."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A holder with something due (or skipped) and their plan."""
+
+    pk: int
+    holder_id: str
+    email: str
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a scan spreads over worker processes: `workers` of them (1: none) once there are
+    `parallel_from` holders, each planning ranges of about `range_size` holders."""
+
+    workers: int = 1
+    parallel_from: int = PARALLEL_FROM
+    range_size: int = RANGE
+
+    @classmethod
+    def from_setting(cls, workers: int) -> Split:
+        """The setting REMINDERS_SCAN_WORKERS: that many workers, or with 0 one per core."""
+        return cls(workers if workers > 0 else os.cpu_count() or 1)
+
+
+SERIAL = Split()
+
+
+@dataclass
+class ScanTally:
+    """How many holders a scan read (the daemon's metrics)."""
+
+    holders: int = 0
+
+
+def scan_plans(
+    connection: Connection,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    split: Split = SERIAL,
+    tally: ScanTally | None = None,
+) -> Iterator[Planned]:
+    """Every holder with something due, and their plan, in holder_id order."""
+    tally = tally if tally is not None else ScanTally()
+    if split.workers > 1 and _holder_count(connection) >= split.parallel_from:
+        bounds = range_bounds(connection, split.range_size)
+        if len(bounds) > 1:
+            engine, workers = connection.engine, split.workers
+            yield from _in_workers(engine, rulebook, ladder, as_of, workers, bounds, tally)
+            return
+    yield from plan_range(connection, rulebook, ladder, as_of, None, tally)
+
+
+def plan_range(
+    connection: Connection,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    between: tuple[str, str | None] | None,
+    tally: ScanTally,
+) -> Iterator[Planned]:
+    """The holders with something due among those whose holder_id is in `between` (after,
+    through], or among all; batch by batch."""
+    ladders = Ladders(ladder)
+    options = scan_options(rulebook, as_of)
+    for batch in stored_holders(connection, between=between, **options):
+        tally.holders += len(batch)
+        known = outbox.known_notices(connection, [holder.pk for holder in batch])
+        chosen = preferences.levels(connection, [holder.email for holder in batch])
+        for holder in batch:
+            evaluations, _ = evaluate(holder.facts, rulebook, as_of)
+            level = chosen.get(holder.email, DEFAULT)
+            result = plan(evaluations, ladders[level], as_of, known[holder.pk], kinds_for(level))
+            if result.due or result.skipped:
+                yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
+
+
+def _holder_count(connection: Connection) -> int:
+    return int(connection.execute(text("SELECT count(*) FROM holders")).scalar_one())
+
+
+def range_bounds(connection: Connection, size: int) -> list[tuple[str, str | None]]:
+    """Ranges (after, through] of about `size` holder ids each, in order; the last open."""
+    cuts = connection.execute(
+        text(
+            "SELECT holder_id FROM (SELECT holder_id, "
+            "ROW_NUMBER() OVER (ORDER BY holder_id) AS n FROM holders) AS numbered "
+            "WHERE n % :size = 0 ORDER BY holder_id"
+        ),
+        {"size": size},
+    ).scalars()
+    ranges: list[tuple[str, str | None]] = []
+    after = ""
+    for cut in cuts:
+        ranges.append((after, cut))
+        after = cut
+    ranges.append((after, None))
+    return ranges
+
+
+def _in_workers(
+    engine: Engine,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    workers: int,
+    bounds: list[tuple[str, str | None]],
+    tally: ScanTally,
+) -> Iterator[Planned]:
+    url = engine.url.render_as_string(hide_password=False)
+    # Spawned, not forked: the daemon runs threads (the event loop, the HTTP server) whose locks
+    # a forked child would inherit held.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start, initargs=(url, rulebook, ladder, as_of)
+    )
+    in_flight: deque[Future[tuple[int, list[_Sent]]]] = deque()
+    waiting = iter(bounds)
+    try:
+        for between in waiting:
+            in_flight.append(pool.submit(_plan_in_worker, between))
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            holders, planned = in_flight.popleft().result()
+            following = next(waiting, None)
+            if following is not None:
+                in_flight.append(pool.submit(_plan_in_worker, following))
+            tally.holders += holders
+            for pk, holder_id, email, due, skipped in planned:
+                notices = Plan([Notice(*n) for n in due], [Notice(*n) for n in skipped])
+                yield Planned(pk, holder_id, email, notices)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _start(url: str, rulebook: Rulebook, ladder: Ladder, as_of: date) -> None:
+    _worker.update(engine=make_engine(url), rulebook=rulebook, ladder=ladder, as_of=as_of)
+
+
+# A plan as plain tuples: unpickling a dataclass with slots runs dataclasses.fields() for each
+# object, which cost the parent more than writing the plans out.
+_Sent = tuple[int, str, str, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _plan_in_worker(between: tuple[str, str | None]) -> tuple[int, list[_Sent]]:
+    tally = ScanTally()
+    engine: Engine = _worker["engine"]
+    rulebook, ladder, as_of = _worker["rulebook"], _worker["ladder"], _worker["as_of"]
+    with engine.connect() as connection:
+        planned = [
+            (
+                p.pk,
+                p.holder_id,
+                p.email,
+                [_fields(n) for n in p.plan.due],
+                [_fields(n) for n in p.plan.skipped],
+            )
+            for p in plan_range(connection, rulebook, ladder, as_of, between, tally)
+        ]
+    return tally.holders, planned
+
+
+def _fields(notice: Notice) -> tuple[Any, ...]:
+    return (
+        notice.holder_id,
+        notice.body,
+        notice.kind,
+        notice.rung,
+        notice.cycle_end,
+        notice.due_on,
+        notice.expires_on,
+    )
