@@ -25,6 +25,8 @@ class Inbox:
     temporary_failures: int = 0
     delay: float = 0.0
     """Seconds each message takes the server to accept, to catch a sender mid-delivery."""
+    sessions: int = 0
+    """Connections the server has accepted."""
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -66,12 +68,16 @@ class SmtpServer:
 
     async def _serve(self) -> int:
         self._server = await self.loop.create_server(
-            lambda: SMTP(self.inbox, hostname="localhost", **self._options),
+            self._session,
             "127.0.0.1",
             0,
             ssl=self._tls,
         )
         return int(self._server.sockets[0].getsockname()[1])
+
+    def _session(self) -> SMTP:
+        self.inbox.sessions += 1
+        return SMTP(self.inbox, hostname="localhost", **self._options)
 
     def stop(self) -> None:
         async def close() -> None:

@@ -28,8 +28,15 @@ from sqlalchemy import select
 from reminders.app import App
 from reminders.db import outbox
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
-from reminders.mail.message import HeaderInjection, build
+from reminders.mail.message import Envelope, HeaderInjection, build
 from reminders.mail.render import Rendered, Renderer
+from reminders.mail.smtp import (
+    MESSAGES_PER_CONNECTION,
+    Connections,
+    SendError,
+    SmtpConfig,
+    send_all,
+)
 from reminders.notices.service import Deliverer, Report, prune, queue_due
 from reminders.resources import templates_dir
 from reminders.settings import load_settings
@@ -451,6 +458,38 @@ def test_a_sender_killed_mid_delivery_loses_nothing_and_repeats_at_most_one(
     assert all(len(ids) == 1 for ids in by_recipient.values())
     states = _rows(roster, select(MessageRecord.state))
     assert states == [("sent",)] * 7
+
+
+def _envelopes(count: int) -> list[Envelope]:
+    return [
+        Envelope("reminders@example.org", f"coder-{n}@example.org", b"Subject: hi\r\n\r\nhello\r\n")
+        for n in range(count)
+    ]
+
+
+def test_connections_are_reused_across_batches(smtp_server: SmtpServer) -> None:
+    """A delivery pass sends its batches over the same few connections."""
+    config = SmtpConfig("127.0.0.1", smtp_server.port, connections=2)
+
+    async def three_batches() -> list[list[SendError | None]]:
+        async with Connections(config) as connections:
+            return [await connections.send_all(_envelopes(30)) for _ in range(3)]
+
+    outcomes = asyncio.run(three_batches())
+    assert outcomes == [[None] * 30] * 3
+    assert len(smtp_server.inbox.messages) == 90
+    assert smtp_server.inbox.sessions <= 2 + 1  # a connection per batch would have made six
+
+
+def test_a_connection_is_opened_again_after_its_share_of_messages(
+    smtp_server: SmtpServer,
+) -> None:
+    config = SmtpConfig("127.0.0.1", smtp_server.port, connections=1)
+    count = 2 * MESSAGES_PER_CONNECTION + 1
+    outcomes = asyncio.run(send_all(config, _envelopes(count)))
+    assert outcomes == [None] * count
+    assert len(smtp_server.inbox.messages) == count
+    assert smtp_server.inbox.sessions == 3
 
 
 def test_starttls_and_authentication(

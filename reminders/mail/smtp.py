@@ -11,6 +11,7 @@ import asyncio
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import aiosmtplib
 
@@ -62,40 +63,79 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
         raise SendError(f"cannot reach the mail server: {exc}", permanent=False) from exc
 
 
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
 Outcome = Callable[[int, SendError | None], Awaitable[None] | None]
+
+
+MESSAGES_PER_CONNECTION = 100
+"""A connection is closed and opened again after this many messages: some servers end longer
+sessions, and a message sent on a connection the server has just dropped would only fail."""
+
+
+class Connections:
+    """Up to `config.connections` SMTP connections, each opened when first needed and reused for
+    the messages after it, across as many `send_all` calls as the holder makes: a delivery pass
+    of thousands of messages opens a few connections, not a few per batch."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._clients = [_client(config) for _ in range(config.connections)]
+        self._sent = [0] * config.connections
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for client in self._clients:
+            if client.is_connected:
+                await _quit(client)
+
+    async def send_all(
+        self, envelopes: Sequence[Envelope], outcome: Outcome | None = None
+    ) -> list[SendError | None]:
+        """Send every envelope over the connections; the outcome of each, in order (None:
+        accepted by the server). `outcome` hears of each as it happens, and the connection
+        waits for it before its next message, so that it can be recorded first."""
+        outcomes: list[SendError | None] = [None] * len(envelopes)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(len(envelopes)):
+            queue.put_nowait(index)
+
+        async def worker(slot: int) -> None:
+            client = self._clients[slot]
+            while not queue.empty():
+                index = queue.get_nowait()
+                if self._sent[slot] >= MESSAGES_PER_CONNECTION and client.is_connected:
+                    await _quit(client)
+                if not client.is_connected:
+                    self._sent[slot] = 0
+                try:
+                    await _send_one(client, envelopes[index])
+                except SendError as error:
+                    outcomes[index] = error
+                self._sent[slot] += 1
+                if outcome is not None:
+                    heard = outcome(index, outcomes[index])
+                    if heard is not None:
+                        await heard
+
+        used = min(len(self._clients), len(envelopes))
+        await asyncio.gather(*(worker(slot) for slot in range(used)))
+        return outcomes
 
 
 async def send_all(
     config: SmtpConfig, envelopes: Sequence[Envelope], outcome: Outcome | None = None
 ) -> list[SendError | None]:
-    """Send every envelope over at most `config.connections` reused connections; the outcome
-    of each, in order (None: accepted by the server). `outcome` hears of each as it happens, so
-    that it can be recorded before the next one goes out."""
-    outcomes: list[SendError | None] = [None] * len(envelopes)
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(envelopes)):
-        queue.put_nowait(index)
-
-    async def worker() -> None:
-        client = _client(config)
-        try:
-            while not queue.empty():
-                index = queue.get_nowait()
-                try:
-                    await _send_one(client, envelopes[index])
-                except SendError as error:
-                    outcomes[index] = error
-                if outcome is not None:
-                    heard = outcome(index, outcomes[index])
-                    if heard is not None:
-                        await heard
-        finally:
-            if client.is_connected:
-                try:
-                    await client.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    client.close()
-
-    workers = min(config.connections, len(envelopes))
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return outcomes
+    """`Connections.send_all` over connections of its own, closed afterwards."""
+    async with Connections(config) as connections:
+        return await connections.send_all(envelopes, outcome)

@@ -26,7 +26,7 @@ from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.mail.message import Deadline, Envelope, build
 from reminders.mail.render import Renderer
-from reminders.mail.smtp import SendError, SmtpConfig, send_all
+from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import notice_view
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import plan
@@ -213,6 +213,49 @@ class _Outgoing:
     digest: bool = False
 
 
+class _GroupRecorder:
+    """Records delivery outcomes as they come, those that arrive together in one transaction.
+
+    Each connection waits for its outcome to be recorded before it sends its next message, so
+    that a crash repeats at most the messages in flight. Outcomes that arrive while a
+    transaction runs go together in the next one: eight connections cost about one transaction
+    a round instead of eight, and the guarantee is the same.
+    """
+
+    def __init__(self, record: Callable[[list[_Outgoing], list[SendError | None]], None]) -> None:
+        self._record = record
+        self._waiting: list[tuple[_Outgoing, SendError | None, asyncio.Future[None]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: _Outgoing, error: SendError | None) -> None:
+        recorded = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, error, recorded))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        await recorded
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                items, errors = [g[0] for g in group], [g[1] for g in group]
+                await asyncio.to_thread(self._record, items, errors)
+            except Exception as exc:  # noqa: BLE001 (each waiting connection raises it)
+                for *_, recorded in group:
+                    if not recorded.done():
+                        recorded.set_exception(exc)
+            else:
+                for *_, recorded in group:
+                    if not recorded.done():
+                        recorded.set_result(None)
+
+
+async def _record_one(
+    recorder: _GroupRecorder, outgoing: list[_Outgoing], index: int, error: SendError | None
+) -> None:
+    await recorder(outgoing[index], error)
+
+
 class Deliverer:
     """One delivery pass over the outbox (`deliver_due`)."""
 
@@ -236,17 +279,18 @@ class Deliverer:
         threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
         responsive however long the queue."""
         report = Report()
-        while True:
-            outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
-            if outgoing is None:
-                return report
-            # Each outcome is recorded the moment it is known, before that connection sends
-            # its next message: a crash then repeats at most the messages in flight.
-            await send_all(
-                self.smtp,
-                [item.envelope for item in outgoing],
-                functools.partial(self._record_one, outgoing, report),
-            )
+        recorder = _GroupRecorder(functools.partial(self._record, report=report))
+        async with Connections(self.smtp) as connections:
+            while True:
+                outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
+                if outgoing is None:
+                    return report
+                # Each outcome is recorded the moment it is known, before that connection
+                # sends its next message: a crash then repeats at most the messages in flight.
+                await connections.send_all(
+                    [item.envelope for item in outgoing],
+                    functools.partial(_record_one, recorder, outgoing),
+                )
 
     def _claim_batch(self, as_of: date, report: Report) -> list[_Outgoing] | None:
         """Claim a batch and prepare its mail; None once nothing is due."""
@@ -455,11 +499,6 @@ class Deliverer:
             now=now,
             deadlines=deadlines,
         )
-
-    async def _record_one(
-        self, outgoing: list[_Outgoing], report: Report, index: int, error: SendError | None
-    ) -> None:
-        await asyncio.to_thread(self._record, [outgoing[index]], [error], report)
 
     def _record(
         self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
