@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, delete, event, func, select
 
 from reminders.db.engine import make_engine
 from reminders.db.models import CeuRecord, ChangeEvent, Credential, Holder, Subscription
@@ -225,7 +225,7 @@ def test_an_import_into_an_emptied_and_analysed_table_plans_no_scan_per_row(
     import ran for hours on PostgreSQL). The insert into an empty table needs no anti-join."""
     engine = make_engine(roster)
     with engine.begin() as connection:
-        connection.execute(CeuRecord.__table__.delete())
+        connection.execute(delete(CeuRecord))
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("ANALYZE")
     if engine.dialect.name == "postgresql":  # VACUUM leaves the table no pages at all
