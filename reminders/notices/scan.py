@@ -19,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -29,9 +29,9 @@ from sqlalchemy import Connection, Engine, text
 
 from reminders.db import outbox, preferences
 from reminders.db.engine import make_engine
-from reminders.db.facts import BATCH, scan_options, stored_holders
+from reminders.db.facts import BATCH, StoredHolder, scan_options, stored_holders
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import Notice, Plan, plan
+from reminders.notices.planning import Known, Notice, Plan, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -115,11 +115,24 @@ def plan_range(
         known = outbox.known_notices(connection, [holder.pk for holder in batch])
         chosen = preferences.levels(connection, [holder.email for holder in batch])
         for holder in batch:
-            evaluations, _ = evaluate(holder.facts, rulebook, as_of)
             level = chosen.get(holder.email, DEFAULT)
-            result = plan(evaluations, ladders[level], as_of, known[holder.pk], kinds_for(level))
+            result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of)
             if result.due or result.skipped:
                 yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
+
+
+def plan_holder(
+    holder: StoredHolder,
+    known: Mapping[str, Known],
+    level: str,
+    rulebook: Rulebook,
+    ladders: Ladders,
+    as_of: date,
+) -> Plan:
+    """One holder's plan: their evaluations on `as_of`, the ladder and kinds of their
+    preference `level`, and the notices already `known` (the scan's and the API's step)."""
+    evaluations, _ = evaluate(holder.facts, rulebook, as_of)
+    return plan(evaluations, ladders[level], as_of, known, kinds_for(level))
 
 
 def _holder_count(connection: Connection) -> int:

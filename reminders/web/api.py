@@ -31,8 +31,8 @@ from reminders.db.models import CeuRecord, Credential, Membership, Organisation,
 from reminders.imports.kinds import ceu_natural_key
 from reminders.imports.runner import Rejected, import_objects
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import plan
-from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
+from reminders.notices.preferences import DEFAULT, Ladders
+from reminders.notices.scan import plan_holder
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 from reminders.status import as_json
@@ -416,8 +416,7 @@ class Api:
                 holder = holders_by_pk(connection, [pk])[pk]
                 known = outbox.known_notices(connection, [pk])[pk]
                 level = preferences.levels(connection, [holder.email]).get(holder.email, DEFAULT)
-            evaluations = evaluate(holder.facts, self.rulebook, day)[0]
-            result = plan(evaluations, self.ladders[level], day, known, kinds_for(level))
+            result = plan_holder(holder, known, level, self.rulebook, self.ladders, day)
             return [
                 NoticeOut(
                     holder_id=n.holder_id,
