@@ -102,6 +102,9 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
 ) -> None:
     process, base = daemon
     _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
+    # The server has each mail before the daemon records it as sent.
+    sent = 'reminders_messages_total{outcome="sent"} 10.0'
+    _until(lambda: sent in _get(f"{base}/metrics")[1])
     status, body = _get(f"{base}/healthz")
     health = json.loads(body)
     assert status == 200
