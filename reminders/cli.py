@@ -37,8 +37,8 @@ from reminders.imports.runner import Problem as ImportProblem
 from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
-from reminders.notices.scan import Split, scan_plans
-from reminders.notices.service import Deliverer, queue_due
+from reminders.notices.scan import ScanTally, Split, scan_plans
+from reminders.notices.service import Deliverer, ScanCounts, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table
@@ -266,6 +266,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
     day = as_of.date() if as_of else app.today()
     rulebook, ladder = app.rulebook, app.ladder
     split = Split.from_setting(app.settings.scan_workers)
+    tally = ScanTally()
     with app.ready_engine().connect() as connection:
         rows: Iterator[dict[str, str | None]] = (
             {
@@ -278,7 +279,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
                 "rung": notice.rung,
                 "expires_on": notice.expires_on.isoformat(),
             }
-            for planned in scan_plans(connection, rulebook, ladder, day, split)
+            for planned in scan_plans(connection, rulebook, ladder, day, split, tally)
             for notice in planned.plan.due
         )
         # The digests' days are the subscribers' own: as of the end of the day given, in
@@ -302,6 +303,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
         if output == "json":
             for piece in json_pieces(rows):
                 sys.stdout.write(piece)
+            _left_out(tally.failed)
             return
         out = console()
         out.print(
@@ -316,6 +318,16 @@ def plan_(as_of: datetime | None, output: str) -> None:
                 highlight=False,
                 markup=False,
             )
+    _left_out(tally.failed)
+
+
+def _left_out(failed: list[tuple[str, str]]) -> None:
+    """The holders a scan could not plan (a bug, logged with its traceback): named on stderr,
+    and exit status 1, after everyone else's output."""
+    for holder_id, error in failed:
+        click.echo(f"reminders: holder {holder_id} could not be planned: {error}", err=True)
+    if failed:
+        raise ReminderError(f"{len(failed)} holder(s) left out of the plan; see above")
 
 
 @cli.command()
@@ -327,7 +339,8 @@ def send(as_of: datetime | None) -> None:
     mail, smtp = app.mail(), app.smtp()
     engine = app.ready_engine()
     split = Split.from_setting(app.settings.scan_workers)
-    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), split=split)
+    counts = ScanCounts()
+    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), counts, split)
     if queued is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
     deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)
@@ -342,6 +355,7 @@ def send(as_of: datetime | None) -> None:
     )
     for error in report.errors:
         click.echo(f"reminders: warning: {error}", err=True)
+    _left_out(counts.failed)
 
 
 @cli.command()

@@ -78,6 +78,12 @@ class Metrics:
             "reminders_holders_replanned", "Holders re-planned on change", registry=r
         )
         self.job_errors = Counter("reminders_job_errors", "Jobs that failed", ["job"], registry=r)
+        self.left_out = Counter(
+            "reminders_holders_left_out",
+            "Holders a scan or re-planning could not plan (a bug; logged)",
+            ["job"],
+            registry=r,
+        )
         self.evaluated = Counter(
             "reminders_holders_evaluated", "Holders evaluated by scans", registry=r
         )
@@ -160,6 +166,7 @@ class Daemon:
         for kind, number in counts.planned.items():
             self.metrics.planned.labels(kind).inc(number)
         self.metrics.scan_seconds.set(time.monotonic() - started)
+        self._left_out("scan", [holder_id for holder_id, _ in counts.failed])
         self.last_scan = app.now()
         log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
         if queued:
@@ -174,6 +181,7 @@ class Daemon:
             result = await asyncio.to_thread(
                 replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
             )
+            self._left_out("changes", result.failed)
             if result.holders:
                 self.metrics.replanned.inc(result.holders)
                 self.metrics.queued.inc(result.queued)
@@ -186,6 +194,13 @@ class Daemon:
                 break
         if queued:
             self._deliver_soon()
+
+    def _left_out(self, job: str, holders: list[str]) -> None:
+        """Holders a job could not plan (each logged with its traceback where it failed)."""
+        if holders:
+            self.metrics.left_out.labels(job).inc(len(holders))
+            shown = ", ".join(holders[:20]) + (", …" if len(holders) > 20 else "")
+            log.warning("%s: %d holders could not be planned: %s", job, len(holders), shown)
 
     def _deliver_soon(self) -> None:
         """Deliver in a task of its own: a long delivery pass must not hold up the next

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reminders.mail.render import Renderer
 from reminders.notices.content import NoticeView
 from reminders.notices.planning import KINDS
-from reminders.resources import templates_dir
+from reminders.resources import config_dir, templates_dir
 from tests.conftest import CommandLine
 
 
@@ -101,3 +103,28 @@ def test_every_template_renders_with_every_variable_defined(kind: str) -> None:
         assert "https://x.example/ics/c.ics" in part
     assert "Why this mail: the reminder 15 days before the due date" in rendered.text
     assert "https://www.aapc.com/certifications/maintain-your-certification" in rendered.html
+
+
+def test_plan_names_a_holder_it_cannot_plan_and_lists_everyone_else(
+    cli: CommandLine, roster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rules that break AAPC's evaluations (only its oldest version, which governs no cycle
+    of these days), as a bug would: the AAPC holders are named on stderr, exit status 1, and
+    every other holder's notices are still listed."""
+    cli.use(roster)
+    sound = json.loads(cli("plan", "--as-of", "2026-11-24", "--format", "json").out)
+    bodies = tmp_path / "bodies"
+    shutil.copytree(config_dir() / "bodies", bodies)
+    aapc = yaml.safe_load((bodies / "aapc.yaml").read_text())
+    aapc["versions"] = aapc["versions"][:1]
+    (bodies / "aapc.yaml").write_text(yaml.safe_dump(aapc, sort_keys=False))
+    monkeypatch.setenv("REMINDERS_BODIES_DIR", str(bodies))
+    result = cli("plan", "--as-of", "2026-11-24", "--format", "json")
+    assert result.code == 1
+    left_out = [line for line in result.err_lines if "could not be planned" in line]
+    named = {line.split()[2] for line in left_out}
+    assert named and all("AssertionError" in line for line in left_out)
+    assert "left out of the plan" in result.err_lines[-1]
+    listed = json.loads(result.out)
+    assert listed == [n for n in sound if n["holder_id"] not in named]
+    assert any(n["holder_id"] for n in listed)  # AHIMA-only holders are still planned

@@ -3,18 +3,22 @@ not change a single evaluation, and worker processes must plan exactly what one 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from reminders.db import events
 from reminders.db.engine import make_engine
 from reminders.db.facts import holders_by_pk, scan_options, stored_holders
-from reminders.db.models import MessageRecord, NoticeRecord
+from reminders.db.models import Holder, MessageRecord, NoticeRecord
 from reminders.notices.ladder import load_ladder
 from reminders.notices.scan import ScanTally, Split, range_bounds, scan_plans
-from reminders.notices.service import ScanCounts, queue_due
+from reminders.notices.service import ScanCounts, queue_due, replan_changed
 from reminders.resources import config_dir
 from reminders.rules.evaluate import evaluate, sums_suffice
+from reminders.rules.loader import Rulebook
 from tests.rules_helpers import RULES
 
 # From before the demo roster's first CEU to after its last cycle ends, every 73 days.
@@ -105,3 +109,54 @@ def test_the_range_bounds_cover_every_holder_once(roster: str) -> None:
             assert pks == everyone, size
             assert len(ranges) == 8 // size + 1
     engine.dispose()
+
+
+def _rules_that_fail_for_aapc() -> Rulebook:
+    """AAPC with only its oldest rules, which govern no cycle of these days: every AAPC
+    evaluation raises, as a bug in the rules engine would."""
+    aapc = RULES.bodies["AAPC"]
+    broken = aapc.model_copy(update={"versions": aapc.versions[:1]})
+    return dataclasses.replace(RULES, bodies={**RULES.bodies, "AAPC": broken})
+
+
+@pytest.mark.parametrize("split", [Split(), SPLIT], ids=["one process", "workers"])
+def test_a_holder_that_cannot_be_planned_holds_up_no_one_else(roster: str, split: Split) -> None:
+    day = SCAN_DAYS[0]
+    broken = _rules_that_fail_for_aapc()
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        everyone = list(scan_plans(connection, RULES, LADDER, day))
+        tally = ScanTally()
+        found = list(scan_plans(connection, broken, LADDER, day, split, tally))
+        aapc = {h.facts.holder_id for b in stored_holders(connection) for h in b} - {
+            h.facts.holder_id
+            for b in stored_holders(connection)
+            for h in b
+            if not any(RULES.credential_bodies.get(c.code) == "AAPC" for c in h.facts.credentials)
+        }
+    engine.dispose()
+    assert aapc and tally.holders == 8
+    assert sorted(holder_id for holder_id, _ in tally.failed) == sorted(aapc)
+    assert all("AssertionError" in error for _, error in tally.failed)
+    # Everyone else is planned as with sound rules.
+    assert found == [p for p in everyone if p.holder_id not in aapc]
+    assert found
+
+
+def test_the_scan_and_the_replanning_leave_out_only_who_cannot_be_planned(roster: str) -> None:
+    day, now = SCAN_DAYS[0], datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    broken = _rules_that_fail_for_aapc()
+    engine = make_engine(roster)
+    counts = ScanCounts()
+    queued = queue_due(engine, broken, LADDER, day, now, counts, SPLIT)
+    assert queued and counts.failed
+    with engine.begin() as connection:
+        pks = list(connection.execute(select(Holder.id)).scalars())
+        events.record(connection, pks, "test", now)
+    replanned = replan_changed(engine, broken, LADDER, day, now)
+    with engine.connect() as connection:
+        waiting = events.waiting(connection)
+    engine.dispose()
+    assert sorted(replanned.failed) == sorted(holder_id for holder_id, _ in counts.failed)
+    assert replanned.holders == 8
+    assert waiting == 0  # the events are done with: the next full scan tries again

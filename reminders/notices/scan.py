@@ -16,12 +16,14 @@ holder's rows alone, and only one scan runs at a time.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import traceback
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -35,6 +37,8 @@ from reminders.notices.planning import Known, Notice, Plan, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+
+log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 50_000
 """Holders from which a scan is worth worker processes (one worker plans about 12k a second;
@@ -74,9 +78,11 @@ SERIAL = Split()
 
 @dataclass
 class ScanTally:
-    """How many holders a scan read (the daemon's metrics)."""
+    """How many holders a scan read (the daemon's metrics), and those it could not plan."""
 
     holders: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(holder_id, the error) of each holder whose evaluation or planning raised."""
 
 
 def scan_plans(
@@ -116,7 +122,15 @@ def plan_range(
         chosen = preferences.levels(connection, [holder.email for holder in batch])
         for holder in batch:
             level = chosen.get(holder.email, DEFAULT)
-            result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of)
+            try:
+                result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of)
+            except Exception as exc:
+                # One holder's bug must not hold up everyone else's reminders: left out of
+                # this scan, reported, and tried again by the next one.
+                log.exception("holder %s: cannot be planned", holder.facts.holder_id)
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                tally.failed.append((holder.facts.holder_id, error))
+                continue
             if result.due or result.skipped:
                 yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
 
@@ -174,7 +188,7 @@ def _in_workers(
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start, initargs=(url, rulebook, ladder, as_of)
     )
-    in_flight: deque[Future[tuple[int, list[_Sent]]]] = deque()
+    in_flight: deque[Future[tuple[int, list[tuple[str, str]], list[_Sent]]]] = deque()
     waiting = iter(bounds)
     try:
         for between in waiting:
@@ -182,11 +196,12 @@ def _in_workers(
             if len(in_flight) >= 2 * workers:
                 break
         while in_flight:
-            holders, planned = in_flight.popleft().result()
+            holders, failed, planned = in_flight.popleft().result()
             following = next(waiting, None)
             if following is not None:
                 in_flight.append(pool.submit(_plan_in_worker, following))
             tally.holders += holders
+            tally.failed += failed
             for pk, holder_id, email, due, skipped in planned:
                 notices = Plan([Notice(*n) for n in due], [Notice(*n) for n in skipped])
                 yield Planned(pk, holder_id, email, notices)
@@ -206,7 +221,9 @@ def _start(url: str, rulebook: Rulebook, ladder: Ladder, as_of: date) -> None:
 _Sent = tuple[int, str, str, list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
-def _plan_in_worker(between: tuple[str, str | None]) -> tuple[int, list[_Sent]]:
+def _plan_in_worker(
+    between: tuple[str, str | None],
+) -> tuple[int, list[tuple[str, str]], list[_Sent]]:
     tally = ScanTally()
     engine: Engine = _worker["engine"]
     rulebook, ladder, as_of = _worker["rulebook"], _worker["ladder"], _worker["as_of"]
@@ -221,7 +238,7 @@ def _plan_in_worker(between: tuple[str, str | None]) -> tuple[int, list[_Sent]]:
             )
             for p in plan_range(connection, rulebook, ladder, as_of, between, tally)
         ]
-    return tally.holders, planned
+    return tally.holders, tally.failed, planned
 
 
 def _fields(notice: Notice) -> tuple[Any, ...]:

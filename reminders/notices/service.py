@@ -48,6 +48,8 @@ class ScanCounts:
     queued: int = 0
     planned: dict[str, int] = field(default_factory=dict)
     """Notices planned, by kind."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(holder_id, the error) of the holders that could not be planned, left out."""
 
 
 SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
@@ -95,6 +97,7 @@ def queue_due(
                 for notice in result.due:
                     counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
         counts.holders += tally.holders
+        counts.failed += tally.failed
         events.drop_through(connection, seen)
     return counts.queued
 
@@ -106,6 +109,8 @@ class Replanned:
     cancelled: int
     more: bool = False
     """A full batch of events was taken: there may be more waiting."""
+    failed: list[str] = field(default_factory=list)
+    """The holders that could not be planned, left as they were."""
 
 
 def replan_changed(
@@ -125,22 +130,30 @@ def replan_changed(
         ladders = Ladders(ladder)
         queued = 0
         stale: list[int] = []
+        failed: list[str] = []
         for pk, holder in holders.items():
-            evaluations = evaluate(holder.facts, rulebook, as_of)[0]
-            by_body = {e.body: e for e in evaluations}
             level = chosen.get(holder.email, DEFAULT)
+            try:
+                evaluations = evaluate(holder.facts, rulebook, as_of)[0]
+                result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
+            except Exception:
+                # As in a scan: the others go on; the next full scan tries this holder again.
+                log.exception("holder %s: cannot be planned", holder.facts.holder_id)
+                failed.append(holder.facts.holder_id)
+                continue
+            by_body = {e.body: e for e in evaluations}
             stale += [
                 n.id
                 for _, n in pending[pk]
                 if not still_applies(n, by_body)
                 or not wanted(n.kind, n.rung, n.body, ladders[level], level)
             ]
-            result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
             if outbox.record_plan(connection, pk, holder.email, result, now) is not None:
                 queued += 1
         outbox.cancel(connection, stale, now)
         events.drop(connection, up_to, holder_pks)
-        return Replanned(len(holder_pks), queued, len(stale), more=taken >= events.TAKE)
+        more = taken >= events.TAKE
+        return Replanned(len(holder_pks), queued, len(stale), more, failed)
 
 
 @dataclass(frozen=True)
