@@ -8,12 +8,24 @@ re-checked just before sending). Notices share their message's state, or are `sk
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
@@ -179,28 +191,53 @@ def finish(
     """Record one outcome on messages and on their notices still pending; `notices` gives
     some notices a state of their own (expired, cancelled)."""
     ids = [message] if isinstance(message, int) else list(message)
-    values: dict[str, object] = {"state": state, "lease_until": None, "last_error": error}
-    if state == "sent":
-        values["sent_at"] = now
-    if state in ("retry", "sent", "failed"):
-        values["attempts"] = MessageRecord.attempts + 1
-    if next_attempt is not None:
-        values["next_attempt_at"] = next_attempt
-    connection.execute(update(MessageRecord).where(MessageRecord.id.in_(ids)).values(values))
+    statement = _finish_messages(
+        state == "sent", state in ("retry", "sent", "failed"), next_attempt is not None
+    )
+    values = {"ids": ids, "new_state": state, "error": error, "at": now, "retry_at": next_attempt}
+    connection.execute(statement, values)
     by_state: dict[str, list[int]] = {}
     for notice, notice_state in notices:
         by_state.setdefault(notice_state, []).append(notice)
     for notice_state, notice_ids in by_state.items():
         connection.execute(
-            update(NoticeRecord)
-            .where(NoticeRecord.id.in_(notice_ids))
-            .values(state=notice_state, updated_at=now)
+            _NOTICES_BY_ID, {"ids": notice_ids, "new_state": notice_state, "at": now}
         )
-    connection.execute(
-        update(NoticeRecord)
-        .where(NoticeRecord.message_pk.in_(ids), NoticeRecord.state.in_((*PENDING, "sending")))
-        .values(state=state, updated_at=now)
-    )
+    connection.execute(_NOTICES_OF_MESSAGES, {"ids": ids, "new_state": state, "at": now})
+
+
+# The outcome statements are built once: building and caching a fresh UPDATE for every outcome
+# cost SQLAlchemy about 0.4 ms, ten times the database's own work, on delivery's hot path.
+
+
+@functools.cache
+def _finish_messages(sent: bool, attempted: bool, retried: bool) -> Update:
+    m = MessageRecord.__table__.c
+    values: dict[str, Any] = {
+        "state": bindparam("new_state"),
+        "lease_until": None,
+        "last_error": bindparam("error", type_=m.last_error.type),
+    }
+    if sent:
+        values["sent_at"] = bindparam("at", type_=m.sent_at.type)
+    if attempted:
+        values["attempts"] = m.attempts + 1
+    if retried:
+        values["next_attempt_at"] = bindparam("retry_at", type_=m.next_attempt_at.type)
+    return update(MessageRecord).where(m.id.in_(bindparam("ids", expanding=True))).values(values)
+
+
+_n = NoticeRecord.__table__.c
+_NOTICES_BY_ID = (
+    update(NoticeRecord)
+    .where(_n.id.in_(bindparam("ids", expanding=True)))
+    .values(state=bindparam("new_state"), updated_at=bindparam("at", type_=_n.updated_at.type))
+)
+_NOTICES_OF_MESSAGES = (
+    update(NoticeRecord)
+    .where(_n.message_pk.in_(bindparam("ids", expanding=True)), _n.state.in_((*PENDING, "sending")))
+    .values(state=bindparam("new_state"), updated_at=bindparam("at", type_=_n.updated_at.type))
+)
 
 
 def sent_since(connection: Connection, addresses: Sequence[str], since: datetime) -> dict[str, int]:
