@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import css_inline
@@ -34,11 +34,20 @@ class Rendered:
 class Renderer:
     def __init__(self, directory: Path) -> None:
         loader = FileSystemLoader(directory)
+        # auto_reload off: a compiled template is reused without looking at its file's time
+        # again, which a message's ten templates (with their includes) did on every render.
         self._text = ImmutableSandboxedEnvironment(
-            loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+            loader=loader,
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            auto_reload=False,
         )
         self._html = ImmutableSandboxedEnvironment(
-            loader=loader, undefined=StrictUndefined, autoescape=select_autoescape(["html"])
+            loader=loader,
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(["html"]),
+            auto_reload=False,
         )
         for environment in (self._text, self._html):
             environment.filters["ceus"] = ceus
@@ -54,13 +63,14 @@ class Renderer:
         """One message for one person: every notice a section, the most pressing first."""
         if not notices:
             raise ValueError("a message needs at least one notice")
-        views = [asdict(notice) for notice in notices]
-        first = views[0]
-        subject = self._text.get_template(f"{first['kind']}.subject.txt").render(n=first).strip()
-        if len(views) > 1:
-            subject += f" (and {len(views) - 1} more)"
-        texts = [self._text.get_template(f"{v['kind']}.txt").render(n=v).strip() for v in views]
-        htmls = [Markup(self._html.get_template(f"{v['kind']}.html").render(n=v)) for v in views]
+        # The views go in as they are (frozen dataclasses the templates read by attribute):
+        # copying each into nested dicts took a sixth of rendering.
+        first = notices[0]
+        subject = self._text.get_template(f"{first.kind}.subject.txt").render(n=first).strip()
+        if len(notices) > 1:
+            subject += f" (and {len(notices) - 1} more)"
+        texts = [self._text.get_template(f"{v.kind}.txt").render(n=v).strip() for v in notices]
+        htmls = [Markup(self._html.get_template(f"{v.kind}.html").render(n=v)) for v in notices]
         context = {
             "name": name,
             "subject": subject,
