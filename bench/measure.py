@@ -54,6 +54,9 @@ def run_child(command: Sequence[str | Path], env: dict[str, str], cwd: Path) -> 
     return Run(elapsed, max(usage.ru_maxrss, peak[0]) / 1024)
 
 
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def _tree_rss_kb(root: int) -> int:
     """The resident memory of a process and all its descendants now, in KiB (Linux /proc)."""
     children: dict[int, list[int]] = {}
@@ -73,7 +76,7 @@ def _tree_rss_kb(root: int) -> int:
         waiting.extend(children.get(pid, ()))
         try:
             with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                total += int(statm.read().split()[1]) * _PAGE_KB
         except (OSError, IndexError, ValueError):
             continue
     return total

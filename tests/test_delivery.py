@@ -35,7 +35,6 @@ from reminders.mail.smtp import (
     Connections,
     SendError,
     SmtpConfig,
-    send_all,
 )
 from reminders.notices.service import Deliverer, Report, prune, queue_due
 from reminders.resources import templates_dir
@@ -489,7 +488,12 @@ def test_a_connection_is_opened_again_after_its_share_of_messages(
 ) -> None:
     config = SmtpConfig("127.0.0.1", smtp_server.port, connections=1)
     count = 2 * MESSAGES_PER_CONNECTION + 1
-    outcomes = asyncio.run(send_all(config, _envelopes(count)))
+
+    async def one_pass() -> list[SendError | None]:
+        async with Connections(config) as connections:
+            return await connections.send_all(_envelopes(count))
+
+    outcomes = asyncio.run(one_pass())
     assert outcomes == [None] * count
     assert len(smtp_server.inbox.messages) == count
     assert smtp_server.inbox.sessions == 3

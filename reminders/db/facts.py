@@ -56,8 +56,10 @@ class _Days(dict[Any, date]):
         return found
 
 
-class _Reader:
-    """Plain DBAPI queries on the connection's own driver connection (inside its transaction)."""
+class DriverReader:
+    """Plain DBAPI queries on the connection's own driver connection (inside its transaction),
+    written with `?` markers on either database: for hot paths, where SQLAlchemy's compiling
+    and result processing cost more than the query."""
 
     def __init__(self, connection: Connection) -> None:
         dbapi = connection.connection.dbapi_connection
@@ -123,7 +125,7 @@ def stored_holders(
     (the rules' sums_suffice for that day, and the day) has the database add up the CEUs of the
     holders for whom a sum suffices, each sum one CEU dated the day it counts from.
     """
-    reader = _Reader(connection)
+    reader = DriverReader(connection)
     with _few_collections():
         yield from _batches(reader, holder_id, batch, ceus_between, sums, between)
 
@@ -153,7 +155,7 @@ _THRESHOLD = gc.get_threshold()
 
 
 def _batches(
-    reader: _Reader,
+    reader: DriverReader,
     holder_id: str | None,
     batch: int,
     ceus_between: tuple[date, date] | None,
@@ -182,7 +184,7 @@ def _batches(
 
 
 def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHolder]:
-    reader = _Reader(connection)
+    reader = DriverReader(connection)
     found: dict[int, StoredHolder] = {}
     for start in range(0, len(pks), BATCH):
         chunk = pks[start : start + BATCH]
@@ -195,7 +197,7 @@ def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHol
 
 
 def _load(
-    reader: _Reader,
+    reader: DriverReader,
     holders: list[tuple[Any, ...]],
     ceus_between: tuple[date, date] | None,
     sums: tuple[SumsSuffice, date] | None,
@@ -240,7 +242,7 @@ def _load(
 
 
 def _summed(
-    reader: _Reader, facts: dict[int, HolderFacts], sums_suffice: SumsSuffice, as_of: date
+    reader: DriverReader, facts: dict[int, HolderFacts], sums_suffice: SumsSuffice, as_of: date
 ) -> dict[int, list[CeuFact]]:
     """The CEUs of the holders for whom sums suffice, as one CEU per body: the sum of the CEUs
     the body accepts completed from the day the body's sum counts from to `as_of`. Every such
@@ -277,7 +279,7 @@ def _summed(
 
 
 def _ceus(
-    reader: _Reader, pks: list[int], between: tuple[date, date] | None
+    reader: DriverReader, pks: list[int], between: tuple[date, date] | None
 ) -> dict[int, list[CeuFact]]:
     sql = (
         "SELECT holder_pk, completed_on, hours, title, bodies, categories, provider, "

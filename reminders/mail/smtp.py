@@ -131,11 +131,3 @@ class Connections:
         used = min(len(self._clients), len(envelopes))
         await asyncio.gather(*(worker(slot) for slot in range(used)))
         return outcomes
-
-
-async def send_all(
-    config: SmtpConfig, envelopes: Sequence[Envelope], outcome: Outcome | None = None
-) -> list[SendError | None]:
-    """`Connections.send_all` over connections of its own, closed afterwards."""
-    async with Connections(config) as connections:
-        return await connections.send_all(envelopes, outcome)

@@ -16,8 +16,11 @@ holder's rows alone, and only one scan runs at a time.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import multiprocessing
+import operator
 import os
 import traceback
 from collections import deque
@@ -191,10 +194,10 @@ def _in_workers(
     in_flight: deque[Future[tuple[int, list[tuple[str, str]], list[_Sent]]]] = deque()
     waiting = iter(bounds)
     try:
-        for between in waiting:
-            in_flight.append(pool.submit(_plan_in_worker, between))
-            if len(in_flight) >= 2 * workers:
-                break
+        in_flight.extend(
+            pool.submit(_plan_in_worker, between)
+            for between in itertools.islice(waiting, 2 * workers)
+        )
         while in_flight:
             holders, failed, planned = in_flight.popleft().result()
             following = next(waiting, None)
@@ -241,13 +244,5 @@ def _plan_in_worker(
     return tally.holders, tally.failed, planned
 
 
-def _fields(notice: Notice) -> tuple[Any, ...]:
-    return (
-        notice.holder_id,
-        notice.body,
-        notice.kind,
-        notice.rung,
-        notice.cycle_end,
-        notice.due_on,
-        notice.expires_on,
-    )
+# A notice's fields in the order Notice(*fields) takes them.
+_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Notice)))
