@@ -390,11 +390,12 @@ class Daemon:
         await stop.wait()
         log.info("stopping")
         self._stopping = True
-        self.scheduler.shutdown()
+        self.scheduler.stop_starting()
         if listener is not None:
             listener.cancel()
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
+        self.scheduler.shutdown()
         server.should_exit = True
         await asyncio.wait_for(http, timeout=STOP_WITHIN_SECONDS)
         if mail_server is not None:

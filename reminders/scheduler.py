@@ -53,7 +53,14 @@ class Scheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
+    def stop_starting(self) -> None:
+        """Start no job from now on; jobs already running go on, for the caller to wait for.
+        (APScheduler's shutdown cancels running coroutine jobs, which then log a traceback
+        and stop half-way: pause first, shut down once they are done.)"""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
-        """Stop starting jobs; jobs already running are the caller's to wait for."""
+        """Stop the scheduler; a job still running is cancelled."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
