@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+WHEELHOUSE := var/wheelhouse
 
-.PHONY: install run test pytest lint format postgresql chromium constraints clean bench
+.PHONY: install run test pytest lint format postgresql chromium constraints clean bench wheelhouse
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,8 +27,17 @@ run: install
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start.
 test: install postgresql chromium lint pytest
 
-pytest: install
+pytest: install wheelhouse
 	$(BIN)/pytest
+
+# The package's runtime dependencies as wheels, at the pinned versions: the packaging test installs
+# the wheel from here alone, so it proves the declared dependencies suffice without a network.
+$(WHEELHOUSE)/.complete: pyproject.toml constraints.txt
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel --quiet --constraint constraints.txt --wheel-dir $(WHEELHOUSE) .
+	@touch $@
+
+wheelhouse: install $(WHEELHOUSE)/.complete
 
 lint: install
 	$(BIN)/ruff check .

@@ -23,10 +23,9 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__, links
 from reminders.app import App
-from reminders.catcher import Catcher
 from reminders.cli_digests import digest, org, subscription
+from reminders.cli_service import catcher, check, run, web
 from reminders.cliutil import DAY, console, current_app
-from reminders.daemon import Daemon, Intervals
 from reminders.db import migrate, outbox, summary
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.digests.service import due_digests
@@ -34,7 +33,6 @@ from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
 from reminders.imports.runner import Problem as ImportProblem
-from reminders.logs import setup_logging
 from reminders.mail.message import Deadline, build
 from reminders.notices.content import notice_view
 from reminders.notices.scan import ScanTally, Split, scan_plans
@@ -397,62 +395,11 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
         click.echo(path)
 
 
-@cli.command()
-@click.option(
-    "--demo",
-    is_flag=True,
-    help="Catch all mail in an embedded SMTP server (var/mail/, and /mail on the HTTP port) and "
-    "allow running without REMINDERS_SECRET_KEY.",
-)
-@click.option(
-    "--as-of", "as_of", type=DAY, help="Evaluate as of this day instead of today (demos, replays)."
-)
-def run(demo: bool, as_of: datetime | None) -> None:
-    """The daemon: scheduled and event-driven scans, delivery, employer digests, and the HTTP
-    listener (API, unsubscribe and preference pages, calendar feed, /healthz, /metrics)."""
-    app = current_app()
-    if demo and app.settings.smtp_host not in ("localhost", "127.0.0.1"):
-        raise BadInput("--demo catches mail on this machine: REMINDERS_SMTP_HOST must be localhost")
-    if demo or as_of:
-        app = App(app.settings, demo=demo, as_of=as_of.date() if as_of else None)
-        click.get_current_context().call_on_close(app.close)
-    catcher = Catcher(Path("var") / "mail") if demo else None
-    setup_logging()
-    s = app.settings
-    intervals = Intervals(
-        scan_cron=s.scan_cron,
-        scan_seconds=s.scan_interval_seconds,
-        deliver_seconds=s.deliver_interval_seconds,
-        events_seconds=s.events_poll_seconds,
-        digest_seconds=s.digest_interval_seconds,
-    )
-    asyncio.run(Daemon(app, intervals, catcher=catcher).run())
-
-
-@cli.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="The address to listen on.")
-@click.option("--port", type=int, help="The port (default: REMINDERS_HTTP_PORT).")
-def web(host: str, port: int | None) -> None:
-    """Serve the API (/api/v1, docs at /docs), the unsubscribe and preference pages and the
-    calendar feed, without the daemon's jobs: to run more web instances than daemons."""
-    from reminders.web.server import build, serve_until_stopped
-
-    app = current_app()
-    app.ready_engine()
-    setup_logging()
-    asyncio.run(serve_until_stopped(build(app), host, port or app.settings.http_port))
-
-
-@cli.command()
-def check() -> None:
-    """Exit 0 if the database answers and its schema is current (for health checks)."""
-    app = current_app()
-    with app.ready_engine().connect() as connection:
-        connection.exec_driver_sql("SELECT 1")
-    click.echo("ok")
-
-
 cli.add_command(org)
+cli.add_command(run)
+cli.add_command(web)
+cli.add_command(check)
+cli.add_command(catcher)
 cli.add_command(subscription)
 cli.add_command(digest)
 

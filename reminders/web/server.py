@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Callable, Iterator
 
 import uvicorn
@@ -35,15 +36,18 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-async def serve_until_stopped(web: FastAPI, host: str, port: int) -> None:
-    """Serve until SIGTERM or SIGINT, then finish the requests in flight and return."""
+async def serve_until_stopped(
+    web: FastAPI, host: str, port: int, sockets: list[socket.socket] | None = None
+) -> None:
+    """Serve until SIGTERM or SIGINT, then finish the requests in flight and return; on
+    `sockets` if given (bound already), else on `host` and `port`."""
     server = QuietServer(
         uvicorn.Config(web, host=host, port=port, log_level="warning", log_config=None)
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    await server.serve()
+    await server.serve(sockets=sockets)
 
 
 def build(app: App, health: Callable[[], dict[str, object]] | None = None) -> FastAPI:
