@@ -34,6 +34,7 @@ from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
+from reminders.health import MailHealth
 from reminders.notices.scan import Split
 from reminders.notices.service import (
     Deliverer,
@@ -125,6 +126,7 @@ class Daemon:
         self.catcher = catcher
         self.metrics = Metrics()
         self.last_scan: datetime | None = None
+        self.mail_health = MailHealth(app.settings.mail_unhealthy_seconds)
         self.scheduler: Scheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
         self._delivering = asyncio.Lock()
@@ -256,6 +258,7 @@ class Daemon:
         async with self._delivering:
             report = await self._deliverer.deliver_due(self.app.today())
         self.metrics.count(report)
+        self.mail_health.passed(report.sent, report.server_error, self.app.now(), time.monotonic())
         if report.sent or report.retried or report.failed:
             log.info(
                 "delivery: %d sent, %d to retry, %d failed",
@@ -319,10 +322,13 @@ class Daemon:
     # The HTTP listener.
 
     def http_app(self) -> FastAPI:
-        def health() -> dict[str, object]:
-            return {
-                "scheduler": self.scheduler is not None and self.scheduler.running,
+        def health() -> tuple[bool, dict[str, object]]:
+            clock = time.monotonic()
+            scheduler = self.scheduler is not None and self.scheduler.running
+            return scheduler and self.mail_health.healthy(clock), {
+                "scheduler": scheduler,
                 "last_scan": self.last_scan.isoformat() if self.last_scan else None,
+                "mail": self.mail_health.facts(clock),
             }
 
         api = build(self.app, health)

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(default=600, gt=0)
     scan_workers: int = Field(default=0, ge=0, le=64)
     """Processes a full scan of many holders plans in (notices/scan.py); 0: one per core."""
+    mail_unhealthy_seconds: int = Field(default=1800, ge=0)
+    """/healthz turns 503 once the mail server has been unreachable this long (health.py)."""
 
     @field_validator("scan_cron")
     @classmethod

@@ -60,17 +60,18 @@ class SmtpServer:
         self._server: asyncio.base_events.Server | None = None
         self.port = 0
 
-    def start(self) -> SmtpServer:
+    def start(self, port: int = 0) -> SmtpServer:
+        """Listen on `port` of 127.0.0.1 (0: a free one)."""
         self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._serve(), self.loop)
+        future = asyncio.run_coroutine_threadsafe(self._serve(port), self.loop)
         self.port = future.result(timeout=10)
         return self
 
-    async def _serve(self) -> int:
+    async def _serve(self, port: int) -> int:
         self._server = await self.loop.create_server(
             self._session,
             "127.0.0.1",
-            0,
+            port,
             ssl=self._tls,
         )
         return int(self._server.sockets[0].getsockname()[1])

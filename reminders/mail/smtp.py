@@ -19,9 +19,11 @@ from reminders.mail.message import Envelope
 
 
 class SendError(Exception):
-    def __init__(self, message: str, permanent: bool) -> None:
+    def __init__(self, message: str, permanent: bool, server: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.server = server
+        """The mail server could not be reached: nothing is known of the message or address."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
         raise SendError(f"{exc.code} {exc.message}", exc.code >= 500) from exc
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         client.close()
-        raise SendError(f"cannot reach the mail server: {exc}", permanent=False) from exc
+        raise SendError(
+            f"cannot reach the mail server: {exc}", permanent=False, server=True
+        ) from exc
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:

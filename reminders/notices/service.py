@@ -183,6 +183,8 @@ class Report:
     errors: list[str] = field(default_factory=list)
     sent_kinds: dict[str, int] = field(default_factory=dict)
     """Notices that went out, by kind."""
+    server_error: str | None = None
+    """The last failure to reach the mail server in this pass, if any."""
 
 
 def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation]) -> bool:
@@ -519,6 +521,9 @@ class Deliverer:
         # One outcome at a time: the report is shared, and SQLite has one writer anyway.
         with self._report_lock:
             self._record_locked(outgoing, outcomes, report)
+            unreachable = [str(e) for e in outcomes if e is not None and e.server]
+            if unreachable:
+                report.server_error = unreachable[-1]
 
     def _record_locked(
         self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
