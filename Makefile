@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WHEELHOUSE := var/wheelhouse
 
-.PHONY: install run test pytest lint format postgresql chromium constraints clean bench wheelhouse
+.PHONY: install run test pytest lint format postgresql chromium constraints clean bench wheelhouse \
+	docker-test docker-engine
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -24,8 +25,9 @@ run: install
 	$(BIN)/reminders status
 	$(BIN)/reminders run --demo
 
-# Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start.
-test: install postgresql chromium lint pytest
+# Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start; then
+# the Docker image and the compose stack, built and run (docker-test).
+test: install postgresql chromium lint pytest docker-test
 
 pytest: install wheelhouse
 	$(BIN)/pytest
@@ -73,6 +75,19 @@ chromium:
 	@[ -x /usr/bin/chromium ] || { \
 		echo "installing Debian's chromium package for the browser test"; \
 		$(APT_INSTALL) chromium >/dev/null; }
+
+# The image built from the Dockerfile and run, alone and in the compose stack (tests/test_docker.py):
+# installs Debian's docker.io, docker-compose and debootstrap if missing, starts dockerd if none
+# answers (and stops it after), builds python:3.11-slim and postgres:15 from a Debian mirror if no
+# registry answers (docker/base-images.sh), and prints each check as it passes.
+docker-test: install docker-engine
+	$(BIN)/pytest -m docker tests/test_docker.py -v -s -p no:cacheprovider
+
+docker-engine:
+	@command -v dockerd >/dev/null && command -v docker-compose >/dev/null \
+		&& command -v debootstrap >/dev/null || { \
+		echo "installing Debian's docker.io, docker-compose and debootstrap for the image tests"; \
+		$(APT_INSTALL) docker.io docker-compose debootstrap >/dev/null; }
 
 constraints: install
 	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^reminders'; } > constraints.new
