@@ -4,6 +4,7 @@ clock; everything below it is handed the time."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from reminders.notices.ladder import Ladder, load_ladder
 from reminders.notices.service import MailSettings
 from reminders.resources import bodies_dir, config_dir, templates_dir
 from reminders.rules.loader import Rulebook, RulebookError, load_rulebook
+from reminders.rules.pace import Pace
 from reminders.settings import Settings
 
 
@@ -49,7 +51,9 @@ class App:
     @cached_property
     def rulebook(self) -> Rulebook:
         try:
-            return load_rulebook(self.settings.bodies_dir or bodies_dir())
+            rules = load_rulebook(self.settings.bodies_dir or bodies_dir())
+            pace = Pace(self.settings.pace_slack_days, self.settings.pace_grace_days)
+            return replace(rules, pace=pace)
         except RulebookError as exc:
             raise BadInput(str(exc)) from exc
 

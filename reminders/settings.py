@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(default=600, gt=0)
     scan_workers: int = Field(default=0, ge=0, le=64)
     """Processes a full scan of many holders plans in (notices/scan.py); 0: one per core."""
+    pace_slack_days: int = Field(default=30, ge=0, le=365)
+    """How far behind a steady pace a cycle may be before it counts as behind (rules/pace.py)."""
+    pace_grace_days: int = Field(default=90, ge=0, le=365)
+    """No cycle counts as behind in its first days (rules/pace.py)."""
     mail_unhealthy_seconds: int = Field(default=1800, ge=0)
     """/healthz turns 503 once the mail server has been unreachable this long (health.py)."""
 

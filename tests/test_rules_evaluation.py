@@ -41,7 +41,7 @@ CPC = cred("CPC", "2019-03-14")
 CASES = {
     # §4.1: March is odd, so CEUs fall due in odd years, on the membership date.
     # Cycle 2025-04-01 .. 2027-03-31 (730 days); on 2026-11-24, 602 days have passed:
-    # pace 36 x 602/730 = 29.7 > 20 earned: behind. Days left: 6 + 31 + 31 + 28 + 31 = 127.
+    # pace 36 x (602 - 30)/730 = 28.2 > 20 earned: behind. Days left: 6 + 31 + 31 + 28 + 31 = 127.
     "aapc 1: odd membership month, odd years": Case(
         holder([CPC], [ceu("2025-05-14", 10), ceu("2026-06-11", 10)], AAPC=member("2027-03-31")),
         "2026-11-24",
@@ -55,7 +55,7 @@ CASES = {
     ),
     # §4.2 and §4.3: certified 2025-09-20, AAPC states 27 for the pro-rated first cycle. The CEU
     # of 2025-03-12 predates certification and does not count: 2 + 10 = 12 of 27.
-    # Pace from certification: 430 of 499 days, 27 x 0.862 = 23.3 > 12: behind.
+    # Pace from certification: 430 of 499 days, 27 x (430 - 30)/499 = 21.6 > 12: behind.
     "aapc 2+3: stated first-cycle figure wins; CEUs before certification never count": Case(
         holder(
             [cred("CPC", "2025-09-20")],
@@ -66,7 +66,7 @@ CASES = {
         Expect(("2025-09-20", "2027-01-31"), 27, 12, 15, "behind", 68),
     ),
     # §4.4: 30 + the renewal-month 6 complete the ended cycle (36), so the March CEU stays
-    # there; the new cycle has only its own 2: pace 36 x 30/730 = 1.5 <= 2: on track.
+    # there; the new cycle has only its own 2, on its day 30, inside the 90 days of grace: on track.
     # Days left: 2025-05-01 to 2027-05-01 is 730 days, less April's 30 and 1: 699.
     "aapc 4: a renewal-month CEU the ending cycle needs stays in it": Case(
         holder(
@@ -102,7 +102,8 @@ CASES = {
         Expect(("2023-04-01", "2025-03-31"), 36, 20, 16, "lapsed", -106),
     ),
     # Choice late-ceus: 16 CEUs on 2025-04-20 complete the overdue cycle and then do not count
-    # for the new one, which has nothing yet: pace 36 x 30/730 = 1.5 > 0, behind.
+    # for the new one, which has nothing yet. Day 30 of the cycle is inside the 90 days of grace
+    # (interfaces.md): on track, not behind.
     "aapc: late CEUs solve the overdue cycle and count once": Case(
         holder(
             [cred("CPC", "2015-01-10")],
@@ -110,10 +111,10 @@ CASES = {
             AAPC=member("2025-03-31"),
         ),
         "2025-05-01",
-        Expect(("2025-04-01", "2027-03-31"), 36, 0, 36, "behind", 699),
+        Expect(("2025-04-01", "2027-03-31"), 36, 0, 36, "on_track", 699),
     ),
     # §4.8 (the interfaces.md example): CPC + CPMA need 40 with 16 auditing inside; 40 earned
-    # with 4 auditing leaves 12 to earn. Pace 40 x 0.82 = 33 <= 40: on track.
+    # with 4 auditing leaves 12 to earn. Pace 40 x (602 - 30)/730 = 31.3 <= 40: on track.
     "aapc 8: minimums are inside the total": Case(
         holder(
             [CPC, cred("CPMA", "2021-06-02")],
@@ -192,7 +193,8 @@ CASES = {
         Expect(("2025-04-01", "2027-03-31"), 40, 40, 0, "complete", 127, {"ir-cv": (16, 16)}),
     ),
     # §4.11 and §4.3 for a minimum: CPMA earned 2026-01-15, inside the cycle; the auditing CEU of
-    # 2025-10-01 counts toward the total (CPC held) but not toward CPMA's 16.
+    # 2025-10-01 counts toward the total (CPC held) but not toward CPMA's 16. Pace
+    # 40 x (602 - 30)/730 = 31.3 > 16: behind.
     "aapc 11: a credential's minimum counts from its own certification": Case(
         holder(
             [CPC, cred("CPMA", "2026-01-15")],
@@ -275,6 +277,7 @@ CASES = {
         ),
     ),
     # An apprentice credential is its full credential: CPC-A then CPC is one credential, 36.
+    # Pace 36 x (602 - 30)/730 = 28.2 > 10: behind.
     "aapc: CPC-A and CPC count once": Case(
         holder(
             [cred("CPC-A", "2024-01-10"), cred("CPC", "2025-06-01")],
@@ -364,7 +367,7 @@ CASES = {
     ),
     # §4.25: a cycle that begins 2025-03-03 carries the 40% AHIMA-source rule: 8 of 20. 5 CEUs
     # that are both HIIM and from AHIMA: HIIM 5 of 16 (11 short), source 5 of 8 (3 short);
-    # remaining max(20 - 5, 11, 3) = 15.
+    # remaining max(20 - 5, 11, 3) = 15. Pace 20 x (631 - 30)/730 = 16.5 > 5: behind.
     "ahima 25: 40% from AHIMA sources for cycles from 2025": Case(
         holder([cred("CCS-P", "2025-03-03")], [ceu("2025-08-26", 5, "AHIMA", "hiim;ahima-source")]),
         "2026-11-24",
@@ -485,7 +488,7 @@ CASES = {
     ),
     # The AHIMA example of docs/rules.md: RHIA + CCS, 30 + 10 = 40, HIIM 32, AHIMA source 16
     # (the cycle began 2025-06-15). 20 + 10 + 6 = 36 earned, 30 of them HIIM: 4 remain.
-    # Pace 40 x 527/730 = 28.9 <= 36: on track.
+    # Pace 40 x (527 - 30)/730 = 27.2 <= 36: on track.
     "docs: RHIA + CCS": Case(
         holder(
             [cred("RHIA", "2019-06-15"), cred("CCS", "2023-03-01")],

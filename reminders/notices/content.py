@@ -18,7 +18,7 @@ RUNG_WORDS = {
     "dues": "the reminder {rung} days before the membership renews",
 }
 KIND_WORDS = {
-    "shortfall": "your CEUs are behind the pace that finishes them on time (at most one such mail a month)",
+    "shortfall": "your CEUs are more than a month behind the pace that finishes them on time (at most one such mail a month)",
     "lapsed": "the window before revocation has closed",
     "complete": "the cycle's requirements are met (one mail per cycle)",
 }

@@ -34,6 +34,7 @@ from reminders.rules.model import (
     PerCredential,
     Version,
 )
+from reminders.rules.pace import Pace
 
 CENTS = 100
 
@@ -184,7 +185,7 @@ def evaluate(
         rules = rulebook.bodies[code]
         membership = facts.memberships.get(code, NO_MEMBERSHIP)
         held = _distinct(rules, by_body[code])
-        result = _evaluate_body(facts, rules, held, membership, as_of)
+        result = _evaluate_body(facts, rules, held, membership, as_of, rulebook.pace)
         if isinstance(result, str):
             problems.append(Problem(facts.holder_id, code, result))
         else:
@@ -285,6 +286,7 @@ def _evaluate_body(
     held: tuple[CredentialFact, ...],
     membership: MembershipFact,
     as_of: date,
+    pace: Pace,
 ) -> Evaluation | str:
     found = _schedule(body, held, membership)
     if isinstance(found, str):
@@ -319,7 +321,7 @@ def _evaluate_body(
     assessment = _assess(body, held, membership, current, certified, counted, as_of)
     if settled:
         assessment.reasons.append(settled)
-    status = _status(assessment, certified, as_of)
+    status = _status(assessment, certified, as_of, pace)
     return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
 
 
@@ -713,13 +715,12 @@ def _allocate(specs: Sequence[Spec], counted: Sequence[CeuFact]) -> list[Minimum
     ]
 
 
-def _status(assessment: _Assessment, certified: date, as_of: date) -> str:
+def _status(assessment: _Assessment, certified: date, as_of: date, pace: Pace) -> str:
     if assessment.complete:
         return "complete"
     window = assessment.window
     start = max(window.start, certified)
-    elapsed = max(0, (as_of - start).days) / ((window.end - start).days + 1)
-    return "on_track" if assessment.earned >= assessment.required * elapsed else "behind"
+    return pace.status(assessment.earned, assessment.required, start, window.end, as_of)
 
 
 def _result(

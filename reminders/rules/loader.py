@@ -4,7 +4,7 @@ the file and the path inside it."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reminders.rules.model import BodyFile
+from reminders.rules.pace import Pace
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -26,6 +27,8 @@ class Rulebook:
     """Every body's rules, looked up by body code (AAPC, AHIMA)."""
 
     bodies: Mapping[str, BodyFile]
+    pace: Pace = field(default_factory=Pace)
+    """When a cycle counts as behind (REMINDERS_PACE_*); the defaults of interfaces.md."""
 
     def credential_index(self) -> dict[str, str]:
         """Credential code -> body code."""
