@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -208,3 +209,28 @@ def test_a_quiet_week_and_an_empty_team_each_say_so_in_one_line() -> None:
     assert subject.endswith("(no members)")
     assert "Nobody is in Riverside Health yet" in text
     assert "EVERYONE" not in text and "<table" not in html
+
+
+def test_overdue_and_lapsed_stay_listed_with_the_revocation_date_until_solved() -> None:
+    overdue = replace(_line("h-1", "overdue", 500, days_left=-120), deadline=date(2027, 2, 25))
+    lapsed = replace(_line("h-2", "lapsed", 500, days_left=-300), deadline=date(2026, 8, 31))
+    previous = [overdue, lapsed, _line("h-3", "on_track", 2_000)]
+    now = [overdue, lapsed, replace(_line("h-3", "overdue", 2_000), deadline=date(2027, 5, 1))]
+    digest = build_digest("Org", "January 2027", AS_OF, now, previous)
+    assert [(f.line.holder_id, f.reasons) for f in digest.exceptions] == [
+        ("h-2", ("lapsed", "revoked since 2026-09-01")),
+        ("h-1", ("overdue", "revoked after 2027-02-25 unless completed")),
+        ("h-3", ("newly overdue", "revoked after 2027-05-01 unless completed")),
+    ]
+    assert not digest.quiet
+    solved = replace(overdue, status="complete", earned=3_600, remaining=0)
+    after = build_digest("Org", "February 2027", AS_OF, [solved, lapsed], now)
+    assert [f.line.holder_id for f in after.exceptions] == ["h-2"]
+
+
+def test_a_digest_stored_before_the_revocation_date_was_kept_still_loads() -> None:
+    stored = '[["h-1","Name","AAPC",["CPC"],"overdue",3600,500,3100,"2026-08-31",-93]]'
+    [line] = load_lines(stored)
+    assert (line.status, line.deadline) == ("overdue", None)
+    kept = replace(line, deadline=date(2027, 2, 25))
+    assert load_lines(dump_lines([kept])) == [kept]

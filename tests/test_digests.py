@@ -140,6 +140,27 @@ def test_one_digest_per_period_and_the_next_one_tells_what_changed(
     assert "Daniel Kim" not in him
 
 
+def test_someone_still_overdue_is_listed_in_every_digest_until_solved(
+    cli: CommandLine, roster: str, mail_env: SmtpServer
+) -> None:
+    """Priya (h-003) is overdue for AHIMA since 2026-08-29, revoked after 2027-02-25. The HIM
+    team's December digest left her out because she was overdue in November too ("nothing
+    new"), and its subject counted nobody to act on."""
+    cli.use(roster)
+    assert cli("digest", "--as-of", "2026-11-30").code == 0
+    mail_env.inbox.messages.clear()
+    assert cli("digest", "--as-of", "2026-12-07").code == 0
+    him = _by_recipient(mail_env.inbox.messages)["him.director@riverside.example"]
+    text, html, _ = _parts(him)
+    attention = text.split("NEEDS ATTENTION")[1].split("\n\n")[1]
+    assert attention.startswith(
+        "- Priya Raman (h-003), AHIMA CCS, RHIT: overdue; revoked after 2027-02-25 unless completed."
+    ), text
+    assert "newly overdue" not in text
+    assert "revoked after 2027-02-25 unless completed" in html
+    assert "to act on" in him["Subject"] and "nothing new" not in him["Subject"]
+
+
 def test_after_downtime_only_the_newest_period_goes_out(
     cli: CommandLine, roster: str, mail_env: SmtpServer
 ) -> None:

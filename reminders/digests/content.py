@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from reminders.rules.evaluate import CENTS, Evaluation
 
@@ -52,6 +52,9 @@ class Line:
     remaining: int
     cycle_end: date
     days_left: int
+    deadline: date | None = None
+    """The last day before the body revokes the credential if the cycle stays unmet (None in
+    what digests stored before it was kept)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -70,7 +73,7 @@ def line_of(name: str, evaluation: Evaluation) -> Line:
     e = evaluation
     return Line(
         e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
-        e.cycle_end, e.days_left,
+        e.cycle_end, e.days_left, e.deadline,
     )  # fmt: skip
 
 
@@ -89,6 +92,7 @@ def dump_lines(lines: Iterable[Line]) -> str:
                 line.remaining,
                 line.cycle_end.isoformat(),
                 line.days_left,
+                line.deadline.isoformat() if line.deadline else None,
             ]
             for line in lines
         ],
@@ -97,10 +101,15 @@ def dump_lines(lines: Iterable[Line]) -> str:
 
 
 def load_lines(text: str) -> list[Line]:
-    return [
-        Line(h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d)
-        for h, n, b, c, s, r, e, m, end, d in json.loads(text)
-    ]
+    return [_loaded(*row) for row in json.loads(text)]
+
+
+def _loaded(
+    h: str, n: str, b: str, c: list[str], s: str, r: int, e: int, m: int, end: str, d: int,
+    deadline: str | None = None,  # absent from digests stored before it was kept
+) -> Line:  # fmt: skip
+    last = date.fromisoformat(deadline) if deadline else None
+    return Line(h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +151,19 @@ _NEWLY = {"behind": "newly behind", "overdue": "newly overdue", "lapsed": "newly
 
 
 def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tuple[str, ...]:
+    """Why a line needs attention; none if it does not. Overdue and lapsed lines are listed in
+    every digest until they are solved, with the revocation date; "newly" marks what changed
+    since the previous digest (the first has nothing to compare with)."""
     reasons: list[str] = []
-    if line.status in _NEWLY and first:
-        reasons.append(LABELS[line.status])  # nothing to compare with: no "newly"
-    elif line.status in _NEWLY and (before is None or before.status != line.status):
-        reasons.append(_NEWLY[line.status])
+    new = not first and (before is None or before.status != line.status)
+    if line.status in ("overdue", "lapsed"):
+        reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
+        if line.deadline is not None and line.status == "overdue":
+            reasons.append(f"revoked after {line.deadline.isoformat()} unless completed")
+        elif line.deadline is not None:
+            reasons.append(f"revoked since {(line.deadline + timedelta(days=1)).isoformat()}")
+    elif line.status == "behind" and (first or new):
+        reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
     if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
         reasons.append(f"due in {line.days_left} day{'s' if line.days_left != 1 else ''}")
     return tuple(reasons)
