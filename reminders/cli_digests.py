@@ -307,8 +307,8 @@ def _preview(app: App, day: date | None, subscription_id: int | None, out: Path)
         out.mkdir(parents=True, exist_ok=True)
         for item in current:
             lines = list(scope_lines(connection, app.rulebook, item.subscriber, item.as_of))
-            last = store.last_sent(connection, item.subscriber.id)
-            previous = None if last is None else load_lines(last[1])
+            last = store.last_sent(connection, item.subscriber.id, item.period.label, item.as_of)
+            previous = None if last is None else load_lines(last.shown)
             composed = compose(
                 app.renderer,
                 mail,
@@ -319,6 +319,7 @@ def _preview(app: App, day: date | None, subscription_id: int | None, out: Path)
                 lines,
                 previous,
                 now,
+                None if last is None else last.period,
             )
             stem = out / f"digest-{item.subscriber.id}-{item.period.label}"
             files = {

@@ -161,6 +161,33 @@ def test_someone_still_overdue_is_listed_in_every_digest_until_solved(
     assert "to act on" in him["Subject"] and "nothing new" not in him["Subject"]
 
 
+def test_a_preview_compares_with_the_digest_before_its_period_and_says_which(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    """A preview of a past week, after later digests went out, compared itself with the newest
+    one (and so with the future)."""
+    cli.use(roster)
+    for day in ("2026-11-30", "2026-12-07", "2026-12-14"):
+        assert cli("digest", "--as-of", day).code == 0
+    riverside = _ids(roster)[RIVERSIDE]
+    sent = {m["Subject"]: m for m in mail_env.inbox.messages if "Riverside Health:" in m["Subject"]}
+    week50 = next(m for subject, m in sent.items() if "week of 7 December" in subject)
+    text, _, _ = _parts(week50)
+    assert "What changed is counted since the digest of week of 30 November 2026." in text
+    out = tmp_path / "out"
+    result = cli(
+        "digest", "--as-of", "2026-12-07", "--subscription", str(riverside), "--preview", out
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    preview = (out / f"digest-{riverside}-2026-W50.html").read_text()
+    assert "What changed is counted since the digest of week of 30 November 2026." in preview
+    first = cli(
+        "digest", "--as-of", "2026-11-30", "--subscription", str(riverside), "--preview", out
+    )  # fmt: skip
+    assert first.code == 0
+    assert "first digest" in (out / f"digest-{riverside}-2026-W49.html").read_text()
+
+
 def test_after_downtime_only_the_newest_period_goes_out(
     cli: CommandLine, roster: str, mail_env: SmtpServer
 ) -> None:

@@ -104,16 +104,29 @@ def recorded(connection: Connection, keys: Sequence[str]) -> set[str]:
     return set(connection.execute(query).scalars())
 
 
-def last_sent(connection: Connection, subscription: int) -> tuple[int, str] | None:
-    """The newest digest of a subscription that went out: its id and what it showed."""
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    id: int
+    period: str
+    shown: str
+
+
+def last_sent(
+    connection: Connection, subscription: int, before: str, as_of: date
+) -> SentDigest | None:
+    """The newest digest of a subscription that went out before the period `before` (a label)
+    as of `as_of`: what a digest of that period compares with. A preview of a period whose
+    digest, or a later one, has gone out compares with the one before it all the same."""
+    d = DigestRecord
     query = (
-        select(DigestRecord.id, DigestRecord.shown)
-        .where(DigestRecord.subscription_pk == subscription, DigestRecord.state == "sent")
-        .order_by(DigestRecord.id.desc())
+        select(d.id, d.period, d.shown)
+        .where(d.subscription_pk == subscription, d.state == "sent")
+        .where(d.period != before, d.as_of < as_of)
+        .order_by(d.as_of.desc(), d.id.desc())
         .limit(1)
     )
     row = connection.execute(query).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else SentDigest(row[0], row[1], row[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +185,7 @@ class StoredDigest:
     state: str
     shown: str
     previous_shown: str | None
+    previous_period: str | None
 
 
 def of_messages(connection: Connection, messages: Sequence[int]) -> dict[int, StoredDigest]:
@@ -181,9 +195,10 @@ def of_messages(connection: Connection, messages: Sequence[int]) -> dict[int, St
     d = DigestRecord
     before = aliased(DigestRecord)
     previous = select(before.shown).where(before.id == d.previous_pk)
+    previous_period = select(before.period).where(before.id == d.previous_pk)
     query = select(
         d.message_pk, d.id, d.key, d.subscription_pk, d.period, d.as_of, d.expires_on, d.state,
-        d.shown, previous.scalar_subquery(),
+        d.shown, previous.scalar_subquery(), previous_period.scalar_subquery(),
     ).where(d.message_pk.in_(messages))  # fmt: skip
     rows = connection.execute(query).all()
     by_id = {s.id: s for s in subscribers(connection, ids=[row[3] for row in rows])}

@@ -134,6 +134,8 @@ class Digest:
     as_of: date
     first: bool
     """No earlier digest to compare with: everything behind counts as new."""
+    compared_with: str | None
+    """The period of the digest that the changes are counted since (its title), if known."""
     members: int
     counts: tuple[tuple[str, int], ...]
     exceptions: tuple[Flagged, ...]
@@ -190,6 +192,7 @@ def build_digest(
     lines: Iterable[Line],
     previous: Sequence[Line] | None,
     horizon: int = HORIZON_DAYS,
+    compared_with: str | None = None,
 ) -> Digest:
     """The digest of `lines` (the scope's members now); `previous` is what the last digest
     showed, or None for a subscription's first digest."""
@@ -220,6 +223,7 @@ def build_digest(
         period=period,
         as_of=as_of,
         first=first,
+        compared_with=compared_with,
         members=len({line.holder_id for line in ordered}),
         counts=tuple((status, counted[status]) for status in URGENCY),
         exceptions=tuple(exceptions),

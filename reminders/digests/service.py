@@ -105,7 +105,9 @@ def queue_digests(
         connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connection, connection.begin():
             lines = list(scope_lines(connection, rulebook, item.subscriber, item.as_of))
-            previous = store.last_sent(connection, item.subscriber.id)
+            previous = store.last_sent(
+                connection, item.subscriber.id, item.period.label, item.as_of
+            )
             new = store.NewDigest(
                 key=item.key,
                 subscription=item.subscriber.id,
@@ -114,7 +116,7 @@ def queue_digests(
                 as_of=item.as_of,
                 expires_on=item.period.next_day,
                 shown=dump_lines(lines),
-                previous=None if previous is None else previous[0],
+                previous=None if previous is None else previous.id,
             )
             if store.record(connection, new, now) is not None:
                 queued.append(item)

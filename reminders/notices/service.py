@@ -462,6 +462,7 @@ class Deliverer:
             load_lines(digest.shown),
             None if digest.previous_shown is None else load_lines(digest.previous_shown),
             now,
+            digest.previous_period,
         )
         return _Outgoing(
             message.id, composed.envelope, message.attempts, [], ("digest",), digest=True
