@@ -7,6 +7,7 @@ line on stderr, starting with `reminders:`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -216,7 +217,8 @@ def write_preview(
         "dues": body_ladder.dues_before,
     }
     steps = rung.get(kind) or (0,)
-    view = notice_view(kind, str(steps[0]), evaluation, body_ladder, day, evaluation.version)
+    words = functools.partial(app.rulebook.category_words, evaluation.body)
+    view = notice_view(kind, str(steps[0]), evaluation, body_ladder, day, words)
     secret = app.settings.secret_key.get_secret_value() if app.settings.secret_key else "preview"
     now = app.now()
     base = app.settings.base_url

@@ -24,6 +24,17 @@ DIGEST_TABLE_LIMIT = 200
 """Lines per section in a digest's body; a bigger scope's full table is in the CSV."""
 
 
+ALSO = {
+    "deadline": "{n.body} CEUs due {n.cycle_end}",
+    "shortfall": "{n.body} CEUs behind pace",
+    "overdue": "{n.body} CEUs overdue",
+    "lapsed": "{n.body} credential lapsed",
+    "complete": "{n.body} CEUs complete",
+    "dues": "{n.body} membership renews {n.renews_on}",
+}
+"""How a subject names the notices after the first, which has the subject's own words."""
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -68,7 +79,8 @@ class Renderer:
         first = notices[0]
         subject = self._text.get_template(f"{first.kind}.subject.txt").render(n=first).strip()
         if len(notices) > 1:
-            subject += f" (and {len(notices) - 1} more)"
+            # Name what else the mail says: "(and 1 more)" hid a complete cycle or a lapse.
+            subject += f" (also: {', '.join(ALSO[v.kind].format(n=v) for v in notices[1:])})"
         texts = [self._text.get_template(f"{v.kind}.txt").render(n=v).strip() for v in notices]
         htmls = [Markup(self._html.get_template(f"{v.kind}.html").render(n=v)) for v in notices]
         context = {

@@ -6,6 +6,7 @@ title is a string the template prints, escaped in HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,11 +18,43 @@ RUNG_WORDS = {
     "overdue": "the notice {rung} days after the due date",
     "dues": "the reminder {rung} days before the membership renews",
 }
+LATE_WORDS = {
+    # A rung sent after its day (a catch-up after downtime, a holder added late, a send window)
+    # says so, and never claims a timing that is not true.
+    "deadline": "{days} days are left before the due date (the reminder for {rung} days before"
+    " it could not reach you in time)",
+    "overdue": "the due date passed {days} days ago (the notice for {rung} days after it could"
+    " not reach you in time)",
+    "dues": "{days} days are left before the membership renews (the reminder for {rung} days"
+    " before it could not reach you in time)",
+}
 KIND_WORDS = {
-    "shortfall": "your CEUs are more than a month behind the pace that finishes them on time (at most one such mail a month)",
+    "shortfall": "your CEUs are more than a month behind the pace that finishes them on time"
+    " (at most one such mail a month)",
     "lapsed": "the window before revocation has closed",
     "complete": "the cycle's requirements are met (one mail per cycle)",
 }
+
+
+def _reason(kind: str, rung: str, e: Evaluation, as_of: date) -> str:
+    if kind not in RUNG_WORDS:
+        return KIND_WORDS[kind]
+    if kind == "deadline":
+        days = e.days_left
+    elif kind == "overdue":
+        days = -e.days_left
+    else:
+        days = (e.renews_on - as_of).days if e.renews_on is not None else int(rung)
+    on_time = days == int(rung)
+    return (RUNG_WORDS if on_time else LATE_WORDS)[kind].format(rung=rung, days=days)
+
+
+def pace_words(cents: int | None) -> str:
+    """CEUs a month as people plan them: rounded up to a half (12.39 is "12.5")."""
+    if cents is None:
+        return "0"
+    halves = -(-cents // (CENTS // 2))
+    return ceus(halves * (CENTS // 2))
 
 
 def ceus(cents: int) -> str:
@@ -43,6 +76,8 @@ class NoticeView:
     deadline: str
     renews_on: str
     submission_opens: str
+    submission_open: bool
+    """Submission opened on `submission_opens` or before the mail's day: no future tense."""
     days_left: int
     days_to_revocation: int
     required: str
@@ -55,20 +90,26 @@ class NoticeView:
 
 
 def notice_view(
-    kind: str, rung: str, evaluation: Evaluation, ladder: BodyLadder, as_of: date, rule: str
+    kind: str,
+    rung: str,
+    evaluation: Evaluation,
+    ladder: BodyLadder,
+    as_of: date,
+    category_words: Callable[[str], str],
 ) -> NoticeView:
+    """`category_words` names a CEU category for people (Rulebook.category_words)."""
     e = evaluation
-    pace = e.pace_per_month
-    reason = RUNG_WORDS[kind].format(rung=rung) if kind in RUNG_WORDS else KIND_WORDS[kind]
     minimums = tuple(
         {
-            "category": m.category,
+            "category": category_words(m.category),
             "required": ceus(m.required),
             "earned": ceus(m.earned),
             "short": ceus(max(0, m.required - m.earned)) if m.earned < m.required else "",
+            "met": "met" if m.earned >= m.required else "",
         }
         for m in e.minimums
     )
+    opens = e.submission_opens
     return NoticeView(
         kind=kind,
         rung=rung,
@@ -77,14 +118,15 @@ def notice_view(
         cycle_end=day(e.cycle_end),
         deadline=day(e.deadline),
         renews_on=day(e.renews_on),
-        submission_opens=day(e.submission_opens),
+        submission_opens=day(opens),
+        submission_open=opens is not None and opens <= as_of,
         days_left=max(e.days_left, 0),
         days_to_revocation=max((e.deadline - as_of).days, 0),
         required=ceus(e.required),
         earned=ceus(e.earned),
         remaining=ceus(e.remaining),
-        pace_per_month=ceus(pace) if pace is not None else "0",
+        pace_per_month=pace_words(e.pace_per_month),
         minimums=minimums,
-        why=f"{reason}; rules {rule}.",
+        why=f"{_reason(kind, rung, e, as_of)}.",
         ceu_page=ladder.ceu_page,
     )

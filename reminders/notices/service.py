@@ -495,7 +495,8 @@ class Deliverer:
         for record in live:
             e = evaluations[record.body]
             body_ladder = self.ladder.bodies[record.body]
-            views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, e.version))
+            words = functools.partial(self.rulebook.category_words, e.body)
+            views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, words))
             if record.kind == "deadline":
                 summary = f"{record.body} CEUs due ({', '.join(e.credentials)})"
                 uid = f"{holder.facts.holder_id}-{record.body}-{e.cycle_end}@reminders"

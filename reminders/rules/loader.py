@@ -42,6 +42,15 @@ class Rulebook:
     def categories_of(self, body_code: str) -> frozenset[str]:
         return self.bodies[body_code].category_codes()
 
+    def category_words(self, body_code: str, code: str) -> str:
+        """A CEU category as people read it: "HIIM domains", "CEMC specialty"."""
+        if code.startswith("specialty:"):
+            return f"{code.removeprefix('specialty:')} specialty"
+        for category in self.bodies[body_code].categories:
+            if category.code == code:
+                return category.words
+        return code.replace("-", " ")
+
 
 def error_location(loc: Iterable[int | str], data: object) -> str:
     """A pydantic error location as a path a person can find in the YAML file."""

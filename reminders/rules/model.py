@@ -40,6 +40,12 @@ class CredentialSpec(_Strict):
 class CategorySpec(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     description: str
+    label: str | None = None
+    """A short name for people ("HIIM domains"); the code with spaces where it is missing."""
+
+    @property
+    def words(self) -> str:
+        return self.label or self.code.replace("-", " ")
 
 
 class Cycle(_Strict):

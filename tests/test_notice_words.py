@@ -1,0 +1,105 @@
+"""The words of a notice are true on the day it goes out: the rung it names agrees with the days
+left, no future tense about a past date, categories by name, CEUs a month as people plan them,
+met minimums shown as met, and a subject that names everything the mail says."""
+
+from __future__ import annotations
+
+import functools
+
+from reminders.mail.render import Renderer
+from reminders.notices.content import NoticeView, notice_view, pace_words
+from reminders.notices.ladder import load_ladder
+from reminders.resources import config_dir, templates_dir
+from reminders.rules.evaluate import Evaluation
+from tests.rules_helpers import RULES, ceu, cred, d, holder, member, only
+
+LADDER = load_ladder(config_dir() / "notices.yaml")
+# Maria (docs/rules.md): CPC and CPMA, AAPC CEUs due 2027-03-31, 21.5 earned, 10 of 16 auditing.
+MARIA = holder(
+    [cred("CPC", "2019-03-14"), cred("CPMA", "2021-06-02")],
+    [
+        ceu("2025-05-01", 2, categories="auditing"),
+        ceu("2025-09-10", 1.5),
+        ceu("2026-02-19", 8, categories="auditing"),
+        ceu("2026-06-01", 10),
+    ],
+    AAPC=member("2027-03-31"),
+)
+
+
+def view(kind: str, rung: str, evaluation: Evaluation, as_of: str) -> NoticeView:
+    words = functools.partial(RULES.category_words, evaluation.body)
+    ladder = LADDER.bodies[evaluation.body]
+    return notice_view(kind, rung, evaluation, ladder, d(as_of), words)
+
+
+def test_a_rung_on_its_day_names_it_and_a_late_one_says_how_many_days_are_left() -> None:
+    on_time = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
+    assert on_time.why == "the reminder 90 days before the due date."
+    late = view("deadline", "90", only(MARIA, "2027-01-31"), "2027-01-31")
+    assert late.why == (
+        "59 days are left before the due date (the reminder for 90 days before it could not"
+        " reach you in time)."
+    )
+    assert "90 days before the due date." not in late.why
+
+
+def test_a_late_overdue_notice_counts_the_days_since_the_due_date() -> None:
+    overdue = only(MARIA, "2027-04-10")
+    assert overdue.status == "overdue"
+    assert view("overdue", "1", overdue, "2027-04-10").why == (
+        "the due date passed 10 days ago (the notice for 1 days after it could not reach you in"
+        " time)."
+    )
+
+
+def test_categories_by_name_and_met_minimums_marked() -> None:
+    priya = holder(
+        [cred("RHIA", "2019-06-15"), cred("CCS", "2023-03-01")],
+        [
+            ceu("2025-07-01", 20, "AHIMA", "hiim;ahima-source"),
+            ceu("2025-08-01", 10, "AHIMA", "hiim"),
+        ],
+    )
+    v = view("deadline", "90", only(priya, "2027-03-16"), "2027-03-16")
+    assert [(m["category"], m["earned"], m["required"], m["met"]) for m in v.minimums] == [
+        ("HIIM domains", "30", "32", ""),
+        ("from AHIMA sources", "20", "16", "met"),
+    ]
+    rendered = Renderer(templates_dir()).render("Priya", [v], "https://x/u", "https://x/c.ics")
+    assert "of which from AHIMA sources: 20 of 16 (met)" in rendered.text
+    assert "of which HIIM domains: 30 of 32 (2 to go)" in rendered.text
+    for code in ("hiim", "ahima-source", "ahima-20", "rules "):
+        assert code not in rendered.text.lower().replace("hiim domains", "")
+
+
+def test_ceus_a_month_are_rounded_up_to_a_half() -> None:
+    assert [pace_words(c) for c in (1239, 1250, 1251, 1200, 1, None)] == [
+        "12.5", "12.5", "13", "12", "0.5", "0",
+    ]  # fmt: skip
+
+
+def test_submission_that_opened_already_is_not_in_the_future_tense() -> None:
+    # AAPC opens submission a month before the due date: on 2027-02-28 for 2027-03-31.
+    before = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
+    after = view("deadline", "15", only(MARIA, "2027-03-10"), "2027-03-10")
+    assert (before.submission_open, after.submission_open) == (False, True)
+    renderer = Renderer(templates_dir())
+    text = renderer.render("Maria", [before], "https://x/u", "https://x/c.ics").text
+    assert "Submission opens on February 28, 2027." in text
+    text = renderer.render("Maria", [after], "https://x/u", "https://x/c.ics").text
+    assert "Submission opens" not in text
+    assert "Submission is open: send your CEUs to AAPC by March 31, 2027." in text
+
+
+def test_the_subject_names_every_notice_of_the_mail() -> None:
+    due = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
+    done = holder(
+        [cred("CCS", "2025-02-01")], [ceu("2026-01-01", 20, "AHIMA", "hiim;ahima-source")]
+    )
+    complete = view("complete", "0", only(done, "2026-12-31"), "2026-12-31")
+    rendered = Renderer(templates_dir()).render(
+        "Ana", [due, complete], "https://x/u", "https://x/c"
+    )
+    assert rendered.subject.endswith("(also: AHIMA CEUs complete)")
+    assert "more)" not in rendered.subject
