@@ -34,8 +34,8 @@ from reminders.errors import BadInput, ReminderError
 from reminders.imports.kinds import ORDER
 from reminders.imports.runner import ImportFailed, import_files
 from reminders.imports.runner import Problem as ImportProblem
-from reminders.mail.message import Deadline, build
-from reminders.notices.content import notice_view
+from reminders.mail.message import build
+from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.scan import ScanTally, Split, scan_plans
 from reminders.notices.service import Deliverer, ScanCounts, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
@@ -226,14 +226,7 @@ def write_preview(
     calendar = links.calendar_url(base, secret.encode(), holder.email, now)
     rendered = app.renderer.render(holder.full_name, [view], unsubscribe, calendar)
     deadline = (
-        [
-            Deadline(
-                f"{holder.facts.holder_id}-preview@reminders",
-                f"{evaluation.body} CEUs due",
-                evaluation.cycle_end,
-                body_ladder.ceu_page,
-            )
-        ]
+        [ceus_due(holder.facts.holder_id, evaluation, body_ladder.ceu_page)]
         if kind == "deadline"
         else []
     )

@@ -165,6 +165,13 @@ def test_the_calendar_feed_from_a_notice_lists_the_deadlines_with_alarms(
     assert due.decoded("DTSTART") == date(2026, 12, 31)
     assert len(due.walk("VALARM")) == 2
     assert "AAPC membership renewal" in events
+    # The file attached to the mail is the same event: one entry for a coder who opens the
+    # attachment and subscribes to the feed. It says what it is about.
+    attached = next(p for p in mail.walk() if p.get_content_type() == "text/calendar")
+    [event] = Calendar.from_ical(attached.get_content()).walk("VEVENT")
+    assert str(event["UID"]) == str(due["UID"]) == "h-004-AAPC-2026-12-31-ceus@reminders"
+    for described in (event, due):
+        assert str(described["DESCRIPTION"]).startswith("7 of 44 AAPC CEUs still to earn.")
     # The unsubscribe link is not a calendar link, and the other way round.
     unsubscribe = str(mail["List-Unsubscribe"]).split(",")[0].strip("<>")
     token = _path(unsubscribe).removeprefix("/u/")

@@ -19,6 +19,8 @@ class Deadline:
     summary: str
     day: date
     url: str
+    description: str = ""
+    """What the event is about, in a sentence (the CEUs still to earn, the page to check)."""
 
 
 def _text(value: str) -> str:
@@ -77,6 +79,8 @@ def calendar(deadlines: Sequence[Deadline], stamp: datetime, feed: str | None = 
             f"DTEND;VALUE=DATE:{_day(deadline.day + timedelta(days=1))}",
             f"URL:{deadline.url}",
         ]
+        if deadline.description:
+            lines.append(f"DESCRIPTION:{_text(deadline.description)}")
         for days in ALARM_DAYS:
             lines += [
                 "BEGIN:VALARM",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from reminders.mail.ical import Deadline
 from reminders.notices.ladder import BodyLadder
 from reminders.rules.evaluate import CENTS, Evaluation
 
@@ -129,4 +130,22 @@ def notice_view(
         minimums=minimums,
         why=f"{_reason(kind, rung, e, as_of)}.",
         ceu_page=ladder.ceu_page,
+    )
+
+
+def ceus_due(holder_id: str, e: Evaluation, page: str) -> Deadline:
+    """The calendar event of a cycle's due date. The one place its UID is made: the file
+    attached to a deadline mail and the subscribable feed carry the same event, so a coder who
+    opens one and subscribes to the other sees it once."""
+    credentials = ", ".join(e.credentials)
+    if e.status == "complete":
+        about = f"Your {e.body} CEUs are complete: {ceus(e.earned)} of {ceus(e.required)}."
+    else:
+        about = f"{ceus(e.remaining)} of {ceus(e.required)} {e.body} CEUs still to earn."
+    return Deadline(
+        f"{holder_id}-{e.body}-{e.cycle_end}-ceus@reminders",
+        f"{e.body} CEUs due ({credentials})",
+        e.cycle_end,
+        page,
+        f"{about} Your CEU page: {page}" if page else about,
     )

@@ -24,10 +24,10 @@ from reminders.db import events, outbox, preferences
 from reminders.db.facts import StoredHolder, holders_by_pk
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
-from reminders.mail.message import Deadline, Envelope, build
+from reminders.mail.message import Envelope, build
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
-from reminders.notices.content import notice_view
+from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
@@ -498,9 +498,7 @@ class Deliverer:
             words = functools.partial(self.rulebook.category_words, e.body)
             views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, words))
             if record.kind == "deadline":
-                summary = f"{record.body} CEUs due ({', '.join(e.credentials)})"
-                uid = f"{holder.facts.holder_id}-{record.body}-{e.cycle_end}@reminders"
-                deadlines.append(Deadline(uid, summary, e.cycle_end, body_ladder.ceu_page))
+                deadlines.append(ceus_due(holder.facts.holder_id, e, body_ladder.ceu_page))
         base, secret = self.mail.base_url, self.mail.secret
         unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
         calendar = links.calendar_url(base, secret, address, now)

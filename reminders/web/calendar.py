@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from reminders.db.facts import holders_by_pk
 from reminders.db.models import Holder
 from reminders.mail.message import Deadline, calendar
+from reminders.notices.content import ceus_due
 from reminders.notices.ladder import Ladder
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -46,10 +47,7 @@ class CalendarFeed:
                 ref = f"{holder.facts.holder_id}-{e.body}"
                 page = self.ladder.bodies[e.body].ceu_page if e.body in self.ladder.bodies else ""
                 credentials = ", ".join(e.credentials)
-                found.append(
-                    Deadline(f"{ref}-{e.cycle_end}-ceus@reminders",
-                             f"{e.body} CEUs due ({credentials})", e.cycle_end, page)
-                )  # fmt: skip
+                found.append(ceus_due(holder.facts.holder_id, e, page))
                 if e.status == "overdue":
                     found.append(
                         Deadline(f"{ref}-{e.cycle_end}-revocation@reminders",
