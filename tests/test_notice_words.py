@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 
 from reminders.mail.render import Renderer
-from reminders.notices.content import NoticeView, notice_view, pace_words
+from reminders.notices.content import NoticeView, ceus_due, day, notice_view, pace_words
 from reminders.notices.ladder import load_ladder
 from reminders.resources import config_dir, templates_dir
 from reminders.rules.evaluate import Evaluation
@@ -103,3 +103,22 @@ def test_the_subject_names_every_notice_of_the_mail() -> None:
     )
     assert rendered.subject.endswith("(also: AHIMA CEUs complete)")
     assert "more)" not in rendered.subject
+
+
+def test_a_due_date_that_passed_does_not_read_as_one_to_come_in_the_calendar() -> None:
+    page = "https://example.org/ceus"
+    upcoming = ceus_due("h-1", only(MARIA, "2026-12-31"), page)
+    assert upcoming.summary == "AAPC CEUs due (CPC, CPMA)"
+    assert upcoming.description == f"18.5 of 40 AAPC CEUs still to earn. Your CEU page: {page}"
+    overdue = only(MARIA, "2027-04-10")
+    event = ceus_due("h-1", overdue, page)
+    assert event.summary == "AAPC CEUs were due (CPC, CPMA): overdue"
+    assert event.description.startswith(
+        f"Overdue: 18.5 of 40 AAPC CEUs still to earn; AAPC revokes the credential after"
+        f" {day(overdue.deadline)}."
+    )
+    lapsed = only(MARIA, "2028-01-10")
+    assert lapsed.status == "lapsed"
+    event = ceus_due("h-1", lapsed, page)
+    assert event.summary == "AAPC CEUs were due (CPC, CPMA): lapsed"
+    assert event.uid == upcoming.uid == "h-1-AAPC-2027-03-31-ceus@reminders"

@@ -138,13 +138,22 @@ def ceus_due(holder_id: str, e: Evaluation, page: str) -> Deadline:
     attached to a deadline mail and the subscribable feed carry the same event, so a coder who
     opens one and subscribes to the other sees it once."""
     credentials = ", ".join(e.credentials)
+    summary = f"{e.body} CEUs due ({credentials})"
+    to_go = f"{ceus(e.remaining)} of {ceus(e.required)} {e.body} CEUs still to earn"
     if e.status == "complete":
         about = f"Your {e.body} CEUs are complete: {ceus(e.earned)} of {ceus(e.required)}."
+    elif e.status == "overdue":
+        # A date that has passed must not read as one to come.
+        summary = f"{e.body} CEUs were due ({credentials}): overdue"
+        about = f"Overdue: {to_go}; {e.body} revokes the credential after {day(e.deadline)}."
+    elif e.status == "lapsed":
+        summary = f"{e.body} CEUs were due ({credentials}): lapsed"
+        about = f"Lapsed: {e.body} revoked the credential after {day(e.deadline)}."
     else:
-        about = f"{ceus(e.remaining)} of {ceus(e.required)} {e.body} CEUs still to earn."
+        about = f"{to_go}."
     return Deadline(
         f"{holder_id}-{e.body}-{e.cycle_end}-ceus@reminders",
-        f"{e.body} CEUs due ({credentials})",
+        summary,
         e.cycle_end,
         page,
         f"{about} Your CEU page: {page}" if page else about,
