@@ -184,20 +184,21 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
     with app.ready_engine().connect() as connection:
         found = False
 
-        def evaluations() -> Iterator[Evaluation]:
+        def evaluations() -> Iterator[tuple[str, Evaluation]]:
             nonlocal found
             for batch in stored_holders(connection, holder_id, **scan_options(rulebook, day)):
                 for holder in batch:
                     found = True
                     results, trouble = evaluate(holder.facts, rulebook, day)
                     problems.extend(trouble)
-                    yield from results
+                    yield from ((holder.full_name, result) for result in results)
 
         if output == "json":
-            for piece in json_array(evaluations()):
+            for piece in json_array(e for _, e in evaluations()):
                 sys.stdout.write(piece)
         else:
-            table(console(), evaluations(), explain or holder_id is not None)
+            explaining = explain or holder_id is not None
+            table(console(), evaluations(), explaining, rulebook.category_words)
     if holder_id is not None and not found:
         raise BadInput(f"no holder {holder_id!r}")
     for problem in problems:

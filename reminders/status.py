@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -68,16 +68,15 @@ def json_array(evaluations: Iterable[Evaluation]) -> Iterator[str]:
 
 
 COLUMNS = (
-    ("holder", 12, "left"),
-    ("body", 6, "left"),
-    ("credentials", 18, "left"),
-    ("cycle end", 10, "left"),
-    ("required", 8, "right"),
-    ("earned", 8, "right"),
-    ("remaining", 9, "right"),
-    ("days left", 9, "right"),
+    ("holder", 24, "left"),
+    ("body", 5, "left"),
+    ("due", 10, "left"),
+    ("earned", 9, "right"),
+    ("to go", 6, "right"),
+    ("days", 5, "right"),
     ("status", 8, "left"),
 )
+"""79 columns in all: a line fits a terminal of 80."""
 
 
 def _cell(text: str, width: int, align: str) -> str:
@@ -85,28 +84,39 @@ def _cell(text: str, width: int, align: str) -> str:
     return text.ljust(width) if align == "left" else text.rjust(width)
 
 
-def table(console: Console, evaluations: Iterable[Evaluation], explain: bool) -> int:
-    """Print one line per holder and body, as they come; returns how many."""
+def _minimum(words: str, earned: int, required: int) -> str:
+    to_go = f"{number(required - earned)} to go" if earned < required else "met"
+    return f"of which {words}: {number(earned)} of {number(required)} ({to_go})"
+
+
+def table(
+    console: Console,
+    rows: Iterable[tuple[str, Evaluation]],
+    explain: bool,
+    category_words: Callable[[str, str], str],
+) -> int:
+    """Print each holder's name and evaluation per body, as they come, in lines that fit 80
+    columns; the credentials and each minimum go on lines beneath. Returns how many.
+    `category_words(body, code)` names a CEU category for people."""
     console.print(
         "  ".join(_cell(name, width, align) for name, width, align in COLUMNS), style="bold"
     )
     count = 0
-    for e in evaluations:
+    for name, e in rows:
         cells = (
-            e.holder_id, e.body, ", ".join(e.credentials), e.cycle_end.isoformat(),
-            str(number(e.required)), str(number(e.earned)), str(number(e.remaining)),
-            str(e.days_left),
+            f"{e.holder_id} {name}", e.body, e.cycle_end.isoformat(),
+            f"{number(e.earned)}/{number(e.required)}", str(number(e.remaining)), str(e.days_left),
         )  # fmt: skip
         line = "  ".join(
             escape(_cell(cell, width, align))
             for cell, (_, width, align) in zip(cells, COLUMNS[:-1], strict=True)
         )
         console.print(f"{line}  [{STYLES[e.status]}]{e.status}[/]", highlight=False)
-        for minimum in e.minimums:
-            console.print(
-                f"    {minimum.category}: {number(minimum.earned)} of {number(minimum.required)}",
-                highlight=False,
-            )
+        details = [", ".join(e.credentials)] + [
+            _minimum(category_words(e.body, m.category), m.earned, m.required) for m in e.minimums
+        ]
+        for detail in details:
+            console.print(f"    {escape(detail)}", highlight=False, style="dim")
         if explain:
             for reason in e.explanation:
                 console.print(f"    · {escape(reason)}", highlight=False, style="dim")
