@@ -60,8 +60,8 @@ def test_a_monthly_digest_is_due_on_the_first_at_eight_local_time() -> None:
 
 def test_periods_have_stable_labels_and_readable_titles() -> None:
     period = latest_period("weekly", NEW_YORK, _utc(2027, 1, 4, 15, 0))
-    assert (period.label, period.title) == ("2027-W01", "week of 4 January 2027")
-    assert title_of("2026-W49") == "week of 30 November 2026"
+    assert (period.label, period.title) == ("2027-W01", "week of January 4, 2027")
+    assert title_of("2026-W49") == "week of November 30, 2026"
     assert period.next_day == date(2027, 1, 11)
 
 
@@ -93,7 +93,7 @@ def test_the_first_digest_lists_everyone_in_trouble_and_nothing_as_changed() -> 
         _line("h-4", "on_track", 2_000, days_left=30),
         _line("h-5", "on_track", 2_000),
     ]
-    digest = build_digest("Org", "week of 30 November 2026", AS_OF, lines, None)
+    digest = build_digest("Org", "week of November 30, 2026", AS_OF, lines, None)
     assert digest.first and not digest.quiet
     assert [line.holder_id for line in digest.lines] == ["h-3", "h-2", "h-4", "h-5", "h-1"]
     assert [(f.line.holder_id, f.reasons) for f in digest.exceptions] == [
@@ -123,7 +123,7 @@ def test_the_next_digest_tells_what_changed_since_the_previous_one() -> None:
         _line("h-4", "on_track", 2_000),  # unchanged
         _line("h-5", "overdue", 100, days_left=-3),  # joined the team, overdue
     ]
-    digest = build_digest("Org, Team", "week of 7 December 2026", AS_OF, now, previous)
+    digest = build_digest("Org, Team", "week of December 7, 2026", AS_OF, now, previous)
     assert not digest.first
     assert [(f.line.holder_id, f.reasons) for f in digest.exceptions] == [
         ("h-5", ("newly overdue",)),
@@ -142,7 +142,9 @@ def test_a_new_cycle_is_a_change_and_not_a_gain() -> None:
     before = [_line("h-1", "complete", 3_600, cycle_end=date(2026, 11, 29))]
     after = [_line("h-1", "on_track", 0, cycle_end=date(2028, 11, 30))]
     digest = build_digest("Org", "p", AS_OF, after, before)
-    assert [c.what for c in digest.changes] == ["new cycle, due 2028-11-30, complete → on track"]
+    assert [c.what for c in digest.changes] == [
+        "new cycle, due November 30, 2028, complete → on track"
+    ]
 
 
 def test_a_week_without_news_is_quiet() -> None:
@@ -177,7 +179,7 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
 
 
 def _render(lines: list[Line], previous: list[Line] | None) -> tuple[str, str, str]:
-    digest = build_digest("Riverside Health", "week of 30 November 2026", AS_OF, lines, previous)
+    digest = build_digest("Riverside Health", "week of November 30, 2026", AS_OF, lines, previous)
     rendered = Renderer(templates_dir()).render_digest(
         digest, "lead@example.org", "weekly", "https://r.example/u/token"
     )
@@ -187,7 +189,7 @@ def _render(lines: list[Line], previous: list[Line] | None) -> tuple[str, str, s
 def test_the_rendered_digest_puts_the_exceptions_first() -> None:
     lines = [_line("h-1", "on_track", 2_000), _line("h-2", "behind", 500, name="Bea <b>Old")]
     subject, text, html = _render(lines, [_line("h-2", "on_track", 500, name="Bea <b>Old")])
-    assert subject == ("Riverside Health: CEU compliance, week of 30 November 2026: 1 to act on")
+    assert subject == ("Riverside Health: CEU compliance, week of November 30, 2026: 1 to act on")
     assert (
         text.index("NEEDS ATTENTION (1)")
         < text.index("CHANGED SINCE")
@@ -218,9 +220,9 @@ def test_overdue_and_lapsed_stay_listed_with_the_revocation_date_until_solved() 
     now = [overdue, lapsed, replace(_line("h-3", "overdue", 2_000), deadline=date(2027, 5, 1))]
     digest = build_digest("Org", "January 2027", AS_OF, now, previous)
     assert [(f.line.holder_id, f.reasons) for f in digest.exceptions] == [
-        ("h-2", ("lapsed", "revoked since 2026-09-01")),
-        ("h-1", ("overdue", "revoked after 2027-02-25 unless completed")),
-        ("h-3", ("newly overdue", "revoked after 2027-05-01 unless completed")),
+        ("h-2", ("lapsed", "revoked since September 1, 2026")),
+        ("h-1", ("overdue", "revoked after February 25, 2027 unless completed")),
+        ("h-3", ("newly overdue", "revoked after May 1, 2027 unless completed")),
     ]
     assert not digest.quiet
     solved = replace(overdue, status="complete", earned=3_600, remaining=0)

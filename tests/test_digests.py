@@ -90,7 +90,7 @@ def test_each_subscriber_gets_a_digest_of_their_own_people_and_nobody_else(
         assert mail["List-Unsubscribe"].startswith("<https://reminders.example.org/u/")
     riverside, _, table = _parts(mails["coding.manager@riverside.example"])
     assert mails["coding.manager@riverside.example"]["Subject"] == (
-        "Riverside Health: CEU compliance, week of 30 November 2026: 4 to act on"
+        "Riverside Health: CEU compliance, week of November 30, 2026: 4 to act on"
     )
     # Exceptions first, then the full table sorted by urgency.
     assert riverside.index("NEEDS ATTENTION (4)") < riverside.index("EVERYONE, MOST URGENT")
@@ -154,10 +154,11 @@ def test_someone_still_overdue_is_listed_in_every_digest_until_solved(
     text, html, _ = _parts(him)
     attention = text.split("NEEDS ATTENTION")[1].split("\n\n")[1]
     assert attention.startswith(
-        "- Priya Raman (h-003), AHIMA CCS, RHIT: overdue; revoked after 2027-02-25 unless completed."
+        "- Priya Raman (h-003), AHIMA CCS, RHIT: overdue; revoked after February 25, 2027 unless"
+        " completed."
     ), text
     assert "newly overdue" not in text
-    assert "revoked after 2027-02-25 unless completed" in html
+    assert "revoked after February 25, 2027 unless completed" in html
     assert "to act on" in him["Subject"] and "nothing new" not in him["Subject"]
 
 
@@ -171,16 +172,16 @@ def test_a_preview_compares_with_the_digest_before_its_period_and_says_which(
         assert cli("digest", "--as-of", day).code == 0
     riverside = _ids(roster)[RIVERSIDE]
     sent = {m["Subject"]: m for m in mail_env.inbox.messages if "Riverside Health:" in m["Subject"]}
-    week50 = next(m for subject, m in sent.items() if "week of 7 December" in subject)
+    week50 = next(m for subject, m in sent.items() if "week of December 7, 2026" in subject)
     text, _, _ = _parts(week50)
-    assert "What changed is counted since the digest of week of 30 November 2026." in text
+    assert "What changed is counted since the digest of week of November 30, 2026." in text
     out = tmp_path / "out"
     result = cli(
         "digest", "--as-of", "2026-12-07", "--subscription", str(riverside), "--preview", out
     )  # fmt: skip
     assert result.code == 0, result.err
     preview = (out / f"digest-{riverside}-2026-W50.html").read_text()
-    assert "What changed is counted since the digest of week of 30 November 2026." in preview
+    assert "What changed is counted since the digest of week of November 30, 2026." in preview
     first = cli(
         "digest", "--as-of", "2026-11-30", "--subscription", str(riverside), "--preview", out
     )  # fmt: skip

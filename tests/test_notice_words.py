@@ -7,10 +7,11 @@ from __future__ import annotations
 import functools
 
 from reminders.mail.render import Renderer
-from reminders.notices.content import NoticeView, ceus_due, day, notice_view, pace_words
+from reminders.notices.content import NoticeView, ceus_due, notice_view, pace_words
 from reminders.notices.ladder import load_ladder
 from reminders.resources import config_dir, templates_dir
 from reminders.rules.evaluate import Evaluation
+from reminders.words import day
 from tests.rules_helpers import RULES, ceu, cred, d, holder, member, only
 
 LADDER = load_ladder(config_dir() / "notices.yaml")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reminders.rules.evaluate import CENTS, Evaluation
+from reminders.words import day
 
 URGENCY = ("lapsed", "overdue", "behind", "on_track", "complete")
 """Most urgent first: a lapsed credential cannot be coded under at all."""
@@ -161,9 +162,9 @@ def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tupl
     if line.status in ("overdue", "lapsed"):
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
         if line.deadline is not None and line.status == "overdue":
-            reasons.append(f"revoked after {line.deadline.isoformat()} unless completed")
+            reasons.append(f"revoked after {day(line.deadline)} unless completed")
         elif line.deadline is not None:
-            reasons.append(f"revoked since {(line.deadline + timedelta(days=1)).isoformat()}")
+            reasons.append(f"revoked since {day(line.deadline + timedelta(days=1))}")
     elif line.status == "behind" and (first or new):
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
     if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
@@ -176,7 +177,7 @@ def _change(line: Line, before: Line | None) -> str | None:
         return "newly listed"
     parts: list[str] = []
     if before.cycle_end != line.cycle_end:
-        parts.append(f"new cycle, due {line.cycle_end.isoformat()}")
+        parts.append(f"new cycle, due {day(line.cycle_end)}")
     elif line.earned != before.earned:
         gained = line.earned - before.earned
         parts.append(f"{'+' if gained > 0 else ''}{ceus(gained)} CEUs")

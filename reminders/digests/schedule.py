@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from reminders.words import day
+
 SEND_AT = time(8, 0)
 FREQUENCIES = ("weekly", "monthly")
 
@@ -78,6 +80,6 @@ def title_of(label: str) -> str:
     if "-W" in label:
         year, week = label.split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
-        return f"week of {monday.day} {monday:%B %Y}"
+        return f"week of {day(monday)}"
     year, month = label.split("-")
     return f"{date(int(year), int(month), 1):%B %Y}"

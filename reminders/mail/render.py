@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from reminders.digests.content import LABELS, Digest, ceus
 from reminders.notices.content import NoticeView
+from reminders.words import day
 
 DIGEST_TABLE_LIMIT = 200
 """Lines per section in a digest's body; a bigger scope's full table is in the CSV."""
@@ -62,6 +63,7 @@ class Renderer:
         )
         for environment in (self._text, self._html):
             environment.filters["ceus"] = ceus
+            environment.filters["day"] = day
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
 
     def render(

@@ -13,6 +13,7 @@ from datetime import date
 from reminders.mail.ical import Deadline
 from reminders.notices.ladder import BodyLadder
 from reminders.rules.evaluate import CENTS, Evaluation
+from reminders.words import day
 
 RUNG_WORDS = {
     "deadline": "the reminder {rung} days before the due date",
@@ -61,10 +62,6 @@ def pace_words(cents: int | None) -> str:
 def ceus(cents: int) -> str:
     whole, part = divmod(cents, CENTS)
     return str(whole) if not part else f"{whole}.{part:02d}".rstrip("0")
-
-
-def day(value: date | None) -> str:
-    return "" if value is None else f"{value:%B} {value.day}, {value.year}"
 
 
 @dataclass(frozen=True)
