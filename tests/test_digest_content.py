@@ -170,9 +170,10 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
     assert "\r\n" in text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0] == {
-        "holder_id": "h-1", "name": "Zoë Ørsted", "body": "AAPC", "credentials": "CPC",
-        "status": "behind", "required": "36", "earned": "12.5", "remaining": "23.5",
-        "cycle_end": "2027-06-18", "days_left": "200",
+        "holder_id": "h-1", "name": "Zoë Ørsted", "email": "", "teams": "", "body": "AAPC",
+        "credentials": "CPC", "status": "behind", "required": "36", "earned": "12.5",
+        "remaining": "23.5", "unmet_minimums": "", "cycle_end": "2027-06-18",
+        "days_left": "200", "days_overdue": "", "revoked_after": "", "last_ceu_on": "",
     }  # fmt: skip
     assert rows[1]["holder_id"] == "'=HYPERLINK(1)"
     assert rows[1]["name"].startswith("'+")
@@ -234,5 +235,8 @@ def test_a_digest_stored_before_the_revocation_date_was_kept_still_loads() -> No
     stored = '[["h-1","Name","AAPC",["CPC"],"overdue",3600,500,3100,"2026-08-31",-93]]'
     [line] = load_lines(stored)
     assert (line.status, line.deadline) == ("overdue", None)
-    kept = replace(line, deadline=date(2027, 2, 25))
+    kept = replace(
+        line, deadline=date(2027, 2, 25), email="a@example.org", teams=("HIM", "Coding"),
+        unmet=("auditing: 1 of 16",), last_ceu_on=date(2026, 1, 5),
+    )  # fmt: skip
     assert load_lines(dump_lines([kept])) == [kept]

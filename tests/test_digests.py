@@ -95,11 +95,20 @@ def test_each_subscriber_gets_a_digest_of_their_own_people_and_nobody_else(
     # Exceptions first, then the full table sorted by urgency.
     assert riverside.index("NEEDS ATTENTION (4)") < riverside.index("EVERYONE, MOST URGENT")
     assert [row["holder_id"] for row in table] == ["h-003", "h-002", "h-007", "h-001"]
+    # What a lead filters on: team, e-mail, unmet minimums, days overdue (not negative days
+    # left), the revocation date and the last CEU.
     assert table[0] | {"name": ""} == {
-        "holder_id": "h-003", "name": "", "body": "AHIMA", "credentials": "CCS RHIT",
-        "status": "overdue", "required": "30", "earned": "5", "remaining": "25",
-        "cycle_end": "2026-08-29", "days_left": "-93",
+        "holder_id": "h-003", "name": "", "email": "priya.raman@riverside.example",
+        "teams": "HIM", "body": "AHIMA", "credentials": "CCS RHIT", "status": "overdue",
+        "required": "30", "earned": "5", "remaining": "25",
+        "unmet_minimums": "HIIM domains: 0 of 24", "cycle_end": "2026-08-29", "days_left": "",
+        "days_overdue": "93", "revoked_after": "2027-02-25", "last_ceu_on": "2024-10-21",
     }  # fmt: skip
+    # Maria works for both organisations: each sees only its own team of hers.
+    [summit_maria] = [
+        r for r in _parts(mails["compliance@summit.example"])[2] if r["holder_id"] == "h-001"
+    ]
+    assert (table[-1]["teams"], summit_maria["teams"]) == ("Professional Coding", "Outpatient")
     him = mails["him.director@riverside.example"]
     assert him["Subject"].startswith("Riverside Health, HIM: CEU compliance, November 2026")
 

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -56,6 +56,13 @@ class Line:
     deadline: date | None = None
     """The last day before the body revokes the credential if the cycle stays unmet (None in
     what digests stored before it was kept)."""
+    email: str = ""
+    teams: tuple[str, ...] = ()
+    """The member's teams in the subscription's organisation (never another's)."""
+    unmet: tuple[str, ...] = ()
+    """Minimums not yet met, in words: "auditing: 10 of 16"."""
+    last_ceu_on: date | None = None
+    """The newest CEU the body accepts, counted or not: when the member last did something."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -70,11 +77,23 @@ class Line:
         return (_RANK[self.status], self.days_left, -self.remaining, self.name, self.body)
 
 
-def line_of(name: str, evaluation: Evaluation) -> Line:
+def line_of(
+    name: str,
+    evaluation: Evaluation,
+    email: str = "",
+    teams: tuple[str, ...] = (),
+    category_words: Callable[[str], str] = str,
+    last_ceu_on: date | None = None,
+) -> Line:
     e = evaluation
+    unmet = tuple(
+        f"{category_words(m.category)}: {ceus(m.earned)} of {ceus(m.required)}"
+        for m in e.minimums
+        if m.earned < m.required
+    )
     return Line(
         e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
-        e.cycle_end, e.days_left, e.deadline,
+        e.cycle_end, e.days_left, e.deadline, email, teams, unmet, last_ceu_on,
     )  # fmt: skip
 
 
@@ -94,6 +113,10 @@ def dump_lines(lines: Iterable[Line]) -> str:
                 line.cycle_end.isoformat(),
                 line.days_left,
                 line.deadline.isoformat() if line.deadline else None,
+                line.email,
+                list(line.teams),
+                list(line.unmet),
+                line.last_ceu_on.isoformat() if line.last_ceu_on else None,
             ]
             for line in lines
         ],
@@ -107,10 +130,18 @@ def load_lines(text: str) -> list[Line]:
 
 def _loaded(
     h: str, n: str, b: str, c: list[str], s: str, r: int, e: int, m: int, end: str, d: int,
-    deadline: str | None = None,  # absent from digests stored before it was kept
+    # Absent from digests stored before they were kept:
+    deadline: str | None = None, email: str = "", teams: Sequence[str] = (),
+    unmet: Sequence[str] = (), last_ceu_on: str | None = None,
 ) -> Line:  # fmt: skip
-    last = date.fromisoformat(deadline) if deadline else None
-    return Line(h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, last)
+    return Line(
+        h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, _date(deadline), email,
+        tuple(teams), tuple(unmet), _date(last_ceu_on),
+    )  # fmt: skip
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +270,12 @@ def _by_name(line: Line) -> tuple[str, str, str]:
 
 
 CSV_COLUMNS = (
-    "holder_id", "name", "body", "credentials", "status", "required", "earned", "remaining",
-    "cycle_end", "days_left",
+    "holder_id", "name", "email", "teams", "body", "credentials", "status", "required",
+    "earned", "remaining", "unmet_minimums", "cycle_end", "days_left", "days_overdue",
+    "revoked_after", "last_ceu_on",
 )  # fmt: skip
+"""What a compliance lead filters and sorts on. A cycle that has ended shows its days
+overdue, not negative days left; ISO dates, which spreadsheets sort."""
 
 
 def _cell(text: str) -> str:
@@ -256,11 +290,16 @@ def csv_bytes(lines: Iterable[Line]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in lines:
+        ended = line.days_left < 0
         writer.writerow(
             [
-                _cell(line.holder_id), _cell(line.name), line.body, " ".join(line.credentials),
-                line.status, ceus(line.required), ceus(line.earned), ceus(line.remaining),
-                line.cycle_end.isoformat(), line.days_left,
+                _cell(line.holder_id), _cell(line.name), _cell(line.email),
+                _cell("; ".join(line.teams)), line.body, " ".join(line.credentials), line.status,
+                ceus(line.required), ceus(line.earned), ceus(line.remaining),
+                "; ".join(line.unmet), line.cycle_end.isoformat(),
+                "" if ended else line.days_left, -line.days_left if ended else "",
+                line.deadline.isoformat() if line.deadline else "",
+                line.last_ceu_on.isoformat() if line.last_ceu_on else "",
             ]
         )  # fmt: skip
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

@@ -4,6 +4,7 @@ outbox, where the notices' delivery sends them (reminders digest, and the daemon
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from reminders.db import digests as store
+from reminders.db import scope
 from reminders.db.facts import holders_by_pk
 from reminders.digests.content import Line, dump_lines, line_of
 from reminders.digests.schedule import Period, end_of_day, latest_period
@@ -83,9 +85,19 @@ def scope_lines(
 ) -> Iterator[Line]:
     """One line per member of the subscription's scope and certifying body, as of a day."""
     for pks in store.scope_members(connection, subscriber.org_pk, subscriber.team_pk):
+        teams = scope.teams_of(connection, subscriber.org_pk, pks)
         for holder in holders_by_pk(connection, pks).values():
-            for evaluation in evaluate(holder.facts, rulebook, as_of)[0]:
-                yield line_of(holder.full_name, evaluation)
+            for e in evaluate(holder.facts, rulebook, as_of)[0]:
+                accepted = [
+                    c.completed_on
+                    for c in holder.facts.ceus
+                    if e.body in c.bodies and c.completed_on <= as_of
+                ]
+                yield line_of(
+                    holder.full_name, e, holder.email, tuple(teams.get(holder.pk, ())),
+                    functools.partial(rulebook.category_words, e.body),
+                    max(accepted, default=None),
+                )  # fmt: skip
 
 
 def queue_digests(
