@@ -19,14 +19,13 @@ from typing import NoReturn
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__, links
 from reminders.app import App
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_service import catcher, check, run, web
-from reminders.cliutil import DAY, console, current_app
+from reminders.cliutil import DAY, console, current_app, terminal_table, whole
 from reminders.db import migrate, outbox, summary
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.digests.service import due_digests
@@ -148,7 +147,7 @@ def show(limit: int) -> None:
     out.print(", ".join(f"{number} {label}" for label, number in counts.items()))
     if not holders:
         return
-    table = Table("holder", "name", "e-mail", "credentials", "CEUs", "records")
+    table = terminal_table("holder", "name", whole("e-mail"), "credentials", "CEUs", "records")
     for line in holders:
         table.add_row(
             line.holder_id,

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from reminders.app import App
-from reminders.cliutil import DAY, console, current_app
+from reminders.cliutil import DAY, console, current_app, terminal_table, whole
 from reminders.db import apikeys, orgs, outbox
 from reminders.db import digests as store
 from reminders.db.models import NAME_LENGTH
@@ -57,7 +56,7 @@ def org_keys(name: str) -> None:
     org_pk = _org(app, name)
     with app.ready_engine().connect() as connection:
         keys = apikeys.listed(connection, org_pk)
-    table = Table("id", "starts with", "created", "revoked")
+    table = terminal_table("id", "starts with", "created", "revoked")
     for key in keys:
         revoked = key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "-"
         table.add_row(
@@ -103,7 +102,7 @@ def org_list() -> None:
     if not lines:
         click.echo("no organisations yet: import teams.csv to add some")
         return
-    table = Table("organisation", "teams", "members", "subscriptions")
+    table = terminal_table("organisation", "teams", "members", "subscriptions")
     for line in lines:
         table.add_row(line.name, str(line.teams), str(line.members), str(line.subscriptions))
     console().print(table)
@@ -129,14 +128,22 @@ def org_show(name: str) -> None:
         last = orgs.last_digests(connection, [s.id for s in subscribers])
     out = console()
     out.print(f"{name}: {len(teams)} team{'s' if len(teams) != 1 else ''}", highlight=False)
-    table = Table("team", "members")
+    table = terminal_table("team", "members")
     for _, team, members in teams:
         table.add_row(team, str(members))
     out.print(table)
     if not subscribers:
         out.print("no digest subscriptions")
         return
-    subs = Table("id", "scope", "e-mail", "frequency", "time zone", "state", "last digest")
+    subs = terminal_table(
+        "id",
+        whole("scope"),
+        whole("e-mail"),
+        "frequency",
+        whole("time zone"),
+        "state",
+        "last digest",
+    )
     for s in subscribers:
         period, state = last.get(s.id, ("-", ""))
         subs.add_row(
@@ -194,7 +201,9 @@ def subscription_list(org_name: str | None) -> None:
     org_pk = _org(app, org_name) if org_name is not None else None
     with app.ready_engine().connect() as connection:
         subscribers = store.subscribers(connection, org_pk=org_pk)
-    table = Table("id", "scope", "e-mail", "frequency", "time zone", "state")
+    table = terminal_table(
+        "id", whole("scope"), whole("e-mail"), "frequency", whole("time zone"), "state"
+    )
     for s in subscribers:
         table.add_row(
             str(s.id),

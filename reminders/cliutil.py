@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
+from rich import box
 from rich.console import Console
+from rich.table import Column, Table
 
 from reminders.app import App
 
@@ -19,5 +22,21 @@ def current_app() -> App:
 
 
 def console() -> Console:
-    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room.
-    return Console() if sys.stdout.isatty() else Console(width=160)
+    # Rich assumes 80 columns when output is not a terminal; a pipe or a log file has room
+    # (COLUMNS, when set, says how much).
+    if sys.stdout.isatty():
+        return Console()
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() else 160)
+
+
+def whole(name: str) -> Column:
+    """A column whose values are never cut short (e-mail addresses, time zones): on a narrow
+    terminal they fold onto a second line rather than lose their end to an ellipsis."""
+    return Column(name, overflow="fold")
+
+
+def terminal_table(*columns: str | Column) -> Table:
+    """A table for the terminal: a rule under the header and no borders, so that six or seven
+    columns fit 80 characters without cutting the values short."""
+    return Table(*columns, box=box.SIMPLE_HEAD, pad_edge=False)
