@@ -123,3 +123,11 @@ def test_a_due_date_that_passed_does_not_read_as_one_to_come_in_the_calendar() -
     event = ceus_due("h-1", lapsed, page)
     assert event.summary == "AAPC CEUs were due (CPC, CPMA): lapsed"
     assert event.uid == upcoming.uid == "h-1-AAPC-2027-03-31-ceus@reminders"
+
+
+def test_the_calendar_is_offered_as_a_subscription() -> None:
+    due = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
+    feed = "https://reminders.example.org/ics/abc.ics"
+    rendered = Renderer(templates_dir()).render("Maria", [due], "https://x/u", feed)
+    for part in (rendered.text, rendered.html):
+        assert "webcal://reminders.example.org/ics/abc.ics" in part and feed in part

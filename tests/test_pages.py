@@ -154,7 +154,10 @@ def test_the_calendar_feed_from_a_notice_lists_the_deadlines_with_alarms(
     mail = _mail_to(mail_env.inbox.messages, "thomas.becker@summit.example")
     text = mail.get_body(("plain",))
     assert text is not None
-    [url] = [word for word in str(text.get_content()).split() if "/ics/" in word]
+    words = str(text.get_content()).split()
+    [url] = [word for word in words if "/ics/" in word and word.startswith("https://")]
+    # The same feed, offered for calendar apps to subscribe to.
+    assert "webcal://" + url.removeprefix("https://") in words
     feed = site.get(_path(url))
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")

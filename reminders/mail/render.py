@@ -36,6 +36,13 @@ ALSO = {
 """How a subject names the notices after the first, which has the subject's own words."""
 
 
+def webcal(url: str) -> str:
+    """The feed's address for calendar apps: a webcal:// link subscribes (Apple Calendar,
+    Outlook) where an https:// one would download the file once."""
+    scheme, sep, rest = url.partition("://")
+    return f"webcal://{rest}" if sep and scheme in ("http", "https") else url
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -90,6 +97,7 @@ class Renderer:
             "subject": subject,
             "unsubscribe_url": unsubscribe_url,
             "calendar_url": calendar_url,
+            "webcal_url": webcal(calendar_url),
         }
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)
