@@ -596,3 +596,45 @@ def test_pruning_old_messages_never_lets_a_notice_go_out_again(
     keys = _rows(roster, select(NoticeRecord.key, NoticeRecord.state, NoticeRecord.message_pk))
     assert len(keys) == 8 and all(pk is None for _, _, pk in keys)
     assert queue_due(app.engine, app.rulebook, app.ladder, DAY, clock()) == 0
+
+
+def test_a_lapsed_credential_is_mentioned_in_every_mail_while_it_lasts(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    """Ana's AHIMA RHIA lapsed (its 2023-2025 cycle unmet, the 180 inactive days over on
+    2025-12-11); mails about her AAPC CEUs said nothing of it."""
+    cli.use(roster)
+    write_csv(
+        tmp_path / "holders.csv", "holder_id,full_name,email", "h-900,Ana Lima,ana@example.org"
+    )
+    write_csv(
+        tmp_path / "credentials.csv", "holder_id,credential,earned_on",
+        "h-900,CPC,2020-01-10", "h-900,RHIA,2019-06-15",
+    )  # fmt: skip
+    write_csv(tmp_path / "memberships.csv", "holder_id,body,renews_on", "h-900,AAPC,2027-01-31")
+    write_csv(
+        tmp_path / "ceus.csv", "holder_id,completed_on,hours,title,bodies,categories",
+        "h-900,2024-03-01,5,HIM update,AHIMA,hiim",
+    )  # fmt: skip
+    assert cli("import", "all", tmp_path).code == 0
+    status = json.loads(cli("status", "--holder", "h-900", "--as-of", "2026-11-03",
+                            "--format", "json").out)  # fmt: skip
+    assert {o["body"]: o["status"] for o in status} == {"AAPC": "behind", "AHIMA": "lapsed"}
+    assert cli("send", "--as-of", "2026-11-03").code == 0
+    [first] = [m for m in mail_env.inbox.messages if "ana@example.org" in str(m["To"])]
+    # The lapse was eleven months old when she was added: no lapsed notice is due any more,
+    # and her AAPC mail used to be silent about it.
+    assert "AHIMA" not in str(first["Subject"])
+    text = " ".join(first.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
+    assert (
+        "Also, while it lasts: - Your AHIMA credentials (RHIA) lapsed: the CEUs due on June 14,"
+        " 2025 were not met by December 11, 2025. Ask AHIMA how to reinstate them." in text
+    )
+    mail_env.inbox.messages.clear()
+    assert cli("send", "--as-of", "2026-12-17").code == 0  # AAPC's 45-day reminder
+    [later] = [m for m in mail_env.inbox.messages if "ana@example.org" in str(m["To"])]
+    assert str(later["Subject"]).startswith("AAPC CEUs due in 45 days")
+    text = " ".join(later.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
+    assert "Also, while it lasts: - Your AHIMA credentials (RHIA) lapsed" in text
+    html = later.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "Your AHIMA credentials (RHIA) lapsed" in html

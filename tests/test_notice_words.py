@@ -7,7 +7,13 @@ from __future__ import annotations
 import functools
 
 from reminders.mail.render import Renderer
-from reminders.notices.content import NoticeView, ceus_due, notice_view, pace_words
+from reminders.notices.content import (
+    NoticeView,
+    ceus_due,
+    notice_view,
+    pace_words,
+    standing_notes,
+)
 from reminders.notices.ladder import load_ladder
 from reminders.resources import config_dir, templates_dir
 from reminders.rules.evaluate import Evaluation
@@ -131,3 +137,15 @@ def test_the_calendar_is_offered_as_a_subscription() -> None:
     rendered = Renderer(templates_dir()).render("Maria", [due], "https://x/u", feed)
     for part in (rendered.text, rendered.html):
         assert "webcal://reminders.example.org/ics/abc.ics" in part and feed in part
+
+
+def test_standing_notes_name_what_is_overdue_or_lapsed_elsewhere_and_nothing_solved() -> None:
+    overdue = only(MARIA, "2027-04-10")
+    expected = (
+        "Your AAPC CEUs (CPC, CPMA) are overdue since March 31, 2027: 18.5 still to earn before"
+        f" {day(overdue.deadline)}, when AAPC revokes the credential."
+    )
+    assert standing_notes([overdue], {"AHIMA"}) == (expected,)
+    assert standing_notes([overdue], {"AAPC"}) == ()  # the mail's own notice speaks of it
+    on_track = only(MARIA, "2026-12-31")
+    assert standing_notes([on_track], set()) == ()

@@ -79,6 +79,7 @@ class Renderer:
         notices: Sequence[NoticeView],
         unsubscribe_url: str,
         calendar_url: str,
+        notes: Sequence[str] = (),
     ) -> Rendered:
         """One message for one person: every notice a section, the most pressing first."""
         if not notices:
@@ -98,6 +99,7 @@ class Renderer:
             "unsubscribe_url": unsubscribe_url,
             "calendar_url": calendar_url,
             "webcal_url": webcal(calendar_url),
+            "notes": notes,
         }
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)

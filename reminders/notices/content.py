@@ -6,7 +6,7 @@ title is a string the template prints, escaped in HTML.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -155,3 +155,28 @@ def ceus_due(holder_id: str, e: Evaluation, page: str) -> Deadline:
         page,
         f"{about} Your CEU page: {page}" if page else about,
     )
+
+
+def standing_notes(evaluations: Iterable[Evaluation], mentioned: Container[str]) -> tuple[str, ...]:
+    """A line for each credential overdue or lapsed with a body the mail does not otherwise
+    speak of: a lapse gets one notice, and must not be forgotten in every mail after it while
+    it lasts. Computed from the data as it is when the mail goes out, so a solved problem is
+    never mentioned."""
+    notes = []
+    for e in evaluations:
+        if e.body in mentioned:
+            continue
+        credentials = ", ".join(e.credentials)
+        if e.status == "lapsed":
+            notes.append(
+                f"Your {e.body} credentials ({credentials}) lapsed: the CEUs due on"
+                f" {day(e.cycle_end)} were not met by {day(e.deadline)}. Ask {e.body} how to"
+                " reinstate them."
+            )
+        elif e.status == "overdue":
+            notes.append(
+                f"Your {e.body} CEUs ({credentials}) are overdue since {day(e.cycle_end)}:"
+                f" {ceus(e.remaining)} still to earn before {day(e.deadline)}, when {e.body}"
+                " revokes the credential."
+            )
+    return tuple(notes)

@@ -27,7 +27,7 @@ from reminders.digests.mail import compose
 from reminders.mail.message import Envelope, build
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
-from reminders.notices.content import ceus_due, notice_view
+from reminders.notices.content import ceus_due, notice_view, standing_notes
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
@@ -502,7 +502,8 @@ class Deliverer:
         base, secret = self.mail.base_url, self.mail.secret
         unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
         calendar = links.calendar_url(base, secret, address, now)
-        rendered = self.renderer.render(holder.full_name, views, unsubscribe, calendar)
+        notes = standing_notes(evaluations.values(), {record.body for record in live})
+        rendered = self.renderer.render(holder.full_name, views, unsubscribe, calendar, notes)
         return build(
             rendered,
             mail_from=self.mail.mail_from,
