@@ -390,6 +390,19 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
         click.echo(path)
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def gallery(folder: Path) -> None:
+    """Render every kind of notice (each rung, on time and late, each body), combined mails
+    and digests from a built-in roster into FOLDER; open FOLDER/index.html. Uses no database."""
+    from reminders.gallery import Gallery, write
+
+    app = current_app()
+    items = Gallery(app.rulebook, app.ladder, app.renderer).items()
+    paths = write(items, folder)
+    click.echo(f"{len(items)} mails and digests in {paths[0]}")
+
+
 cli.add_command(org)
 cli.add_command(run)
 cli.add_command(web)

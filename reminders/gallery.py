@@ -1,0 +1,190 @@
+"""The gallery: every notice and digest the service writes, rendered from a built-in roster, to
+look through in a browser (`reminders gallery DIR`, then DIR/index.html) and for the tests to
+check what people read. Pure but for writing the files: the roster is facts in code, each
+item is evaluated on a day chosen for it."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from reminders.digests.content import Line, build_digest, csv_bytes, line_of
+from reminders.mail.render import Renderer
+from reminders.notices.content import NoticeView, notice_view, standing_notes
+from reminders.notices.ladder import Ladder
+from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.loader import Rulebook
+
+UNSUBSCRIBE = "https://reminders.example.org/u/gallery"
+CALENDAR = "https://reminders.example.org/ics/gallery.ics"
+
+
+def _ceu(day: str, hours: float, bodies: str, categories: str = "") -> CeuFact:
+    tags = frozenset(c for c in categories.split(";") if c)
+    cents = round(hours * 100)
+    return CeuFact(
+        date.fromisoformat(day), cents, f"Course of {day}", frozenset(bodies.split(";")), tags
+    )
+
+
+def _holder(
+    holder_id: str, credentials: str, ceus: tuple[CeuFact, ...] = (), **members: str
+) -> HolderFacts:
+    held = tuple(
+        CredentialFact(code, date.fromisoformat(day))
+        for code, day in (item.split("@") for item in credentials.split())
+    )
+    memberships = {body: MembershipFact(date.fromisoformat(day)) for body, day in members.items()}
+    return HolderFacts(holder_id, held, memberships, ceus)
+
+
+ROSTER = {
+    # Behind with AAPC, a CPMA auditing minimum short: deadline, overdue, shortfall, dues.
+    "Maria Alvarez": _holder(
+        "g-001", "CPC@2019-03-14 CPMA@2021-06-02",
+        (_ceu("2025-05-01", 2, "AAPC", "auditing"), _ceu("2025-09-10", 1.5, "AAPC"),
+         _ceu("2026-02-19", 8, "AAPC", "auditing"), _ceu("2026-06-01", 10, "AAPC")),
+        AAPC="2027-03-31",
+    ),
+    # AHIMA with both of its minimums, one met: deadline and overdue.
+    "Priya Raman": _holder(
+        "g-002", "RHIA@2019-06-15 CCS@2023-03-01",
+        (_ceu("2025-07-01", 20, "AHIMA", "hiim;ahima-source"), _ceu("2025-08-01", 10, "AHIMA", "hiim")),
+    ),
+    # Complete with AAPC, a specialty minimum met.
+    "Thomas Becker": _holder(
+        "g-003", "CPC@2018-05-02 CEMC@2022-09-01",
+        (_ceu("2025-06-01", 32, "AAPC"), _ceu("2025-10-01", 8, "AAPC", "specialty:CEMC")),
+        AAPC="2027-03-31",
+    ),
+    # Two bodies: AAPC due, AHIMA lapsed long ago (a line in every mail while it lasts).
+    "Ana Lima": _holder(
+        "g-004", "CPC@2020-01-10 RHIA@2019-06-15", (_ceu("2024-03-01", 5, "AHIMA", "hiim"),),
+        AAPC="2027-01-31",
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Item:
+    """One page of the gallery: a mail to a coder or a digest, and what it was made from."""
+
+    name: str
+    title: str
+    subject: str
+    text: str
+    html: str
+    csv: bytes | None = None
+    digest_lines: tuple[Line, ...] = ()
+
+
+class Gallery:
+    def __init__(self, rulebook: Rulebook, ladder: Ladder, renderer: Renderer) -> None:
+        self.rulebook, self.ladder, self.renderer = rulebook, ladder, renderer
+
+    def evaluation(self, person: str, body: str, day: date) -> Evaluation:
+        found = [e for e in evaluate(ROSTER[person], self.rulebook, day)[0] if e.body == body]
+        assert found, f"{person} has no {body} evaluation on {day}"
+        return found[0]
+
+    def view(self, kind: str, rung: int, e: Evaluation, day: date) -> NoticeView:
+        words = functools.partial(self.rulebook.category_words, e.body)
+        return notice_view(kind, str(rung), e, self.ladder.bodies[e.body], day, words)
+
+    def mail(
+        self, name: str, title: str, person: str, day: date, notices: list[tuple[str, int, str]]
+    ) -> Item:
+        evaluations = evaluate(ROSTER[person], self.rulebook, day)[0]
+        by_body = {e.body: e for e in evaluations}
+        views = [self.view(kind, rung, by_body[body], day) for kind, rung, body in notices]
+        notes = standing_notes(evaluations, {body for _, _, body in notices})
+        r = self.renderer.render(person, views, UNSUBSCRIBE, CALENDAR, notes)
+        return Item(name, f"{title} ({day:%Y-%m-%d})", r.subject, r.text, r.html)
+
+    def notices(self) -> Iterator[Item]:
+        for person, body in (("Maria Alvarez", "AAPC"), ("Priya Raman", "AHIMA")):
+            steps = self.ladder.bodies[body]
+            end = self.evaluation(person, body, date(2026, 11, 24)).cycle_end
+            for rung in steps.before:
+                yield self.mail(f"{body}-deadline-{rung}", f"{body} deadline, {rung} days before, on time",
+                                person, end - timedelta(days=rung), [("deadline", rung, body)])  # fmt: skip
+                yield self.mail(f"{body}-deadline-{rung}-late", f"{body} deadline, {rung}-day rung sent 9 days late",
+                                person, end - timedelta(days=rung - 9), [("deadline", rung, body)])  # fmt: skip
+            for rung in steps.after:
+                yield self.mail(f"{body}-overdue-{rung}", f"{body} overdue, {rung} days after",
+                                person, end + timedelta(days=rung), [("overdue", rung, body)])  # fmt: skip
+            yield self.mail(f"{body}-shortfall", f"{body} behind pace", person,
+                            end - timedelta(days=200), [("shortfall", 0, body)])  # fmt: skip
+        yield self.mail("AAPC-dues-30", "AAPC dues, 30 days before the membership renews",
+                        "Maria Alvarez", date(2027, 3, 1), [("dues", 30, "AAPC")])  # fmt: skip
+        yield self.mail("AAPC-complete", "AAPC complete", "Thomas Becker", date(2026, 11, 24),
+                        [("complete", 0, "AAPC")])  # fmt: skip
+        yield self.mail("AHIMA-lapsed", "AHIMA lapsed", "Ana Lima", date(2025, 12, 12),
+                        [("lapsed", 0, "AHIMA")])  # fmt: skip
+        yield self.mail("two-bodies-and-a-lapse", "AAPC deadline with an AHIMA lapse beside it",
+                        "Ana Lima", date(2026, 11, 3), [("deadline", 90, "AAPC")])  # fmt: skip
+        yield self.mail("two-notices", "AAPC deadline and dues in one mail", "Maria Alvarez",
+                        date(2027, 3, 1), [("deadline", 45, "AAPC"), ("dues", 30, "AAPC")])  # fmt: skip
+
+    def lines(self, day: date) -> list[Line]:
+        return [
+            line_of(person, e, f"{facts.holder_id}@example.org", ("Coding",),
+                    functools.partial(self.rulebook.category_words, e.body))
+            for person, facts in ROSTER.items()
+            for e in evaluate(facts, self.rulebook, day)[0]
+        ]  # fmt: skip
+
+    def digest(
+        self, name: str, period: str, day: date, previous: list[Line] | None, compared: str | None
+    ) -> Item:
+        lines = self.lines(day)
+        d = build_digest(
+            "Riverside Health, Coding", period, day, lines, previous, compared_with=compared
+        )
+        frequency = "monthly" if "week" not in period else "weekly"
+        r = self.renderer.render_digest(d, "lead@example.org", frequency, UNSUBSCRIBE)
+        return Item(name, f"Digest: {name.replace('-', ' ')} ({day:%Y-%m-%d})", r.subject, r.text,
+                    r.html, csv_bytes(d.lines), tuple(lines))  # fmt: skip
+
+    def digests(self) -> Iterator[Item]:
+        first = date(2026, 11, 30)
+        yield self.digest("digest-first-weekly", "week of November 30, 2026", first, None, None)
+        before = self.lines(date(2026, 11, 23))
+        yield self.digest("digest-busy-weekly", "week of November 30, 2026", first, before,
+                          "week of November 23, 2026")  # fmt: skip
+        same = self.lines(date(2026, 12, 1))
+        yield self.digest("digest-monthly-still-in-trouble", "December 2026", date(2026, 12, 1), same,
+                          "November 2026")  # fmt: skip
+
+    def items(self) -> list[Item]:
+        return [*self.notices(), *self.digests()]
+
+
+def write(items: list[Item], folder: Path) -> list[Path]:
+    """Each item as .txt and .html (a digest's CSV too), and index.html to look through."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    rows = []
+    for item in items:
+        (folder / f"{item.name}.txt").write_text(f"Subject: {item.subject}\n\n{item.text}")
+        (folder / f"{item.name}.html").write_text(item.html)
+        written += [folder / f"{item.name}.txt", folder / f"{item.name}.html"]
+        if item.csv is not None:
+            (folder / f"{item.name}.csv").write_bytes(item.csv)
+            written.append(folder / f"{item.name}.csv")
+        rows.append(
+            f'<tr><td><a href="{item.name}.html">{html.escape(item.title)}</a></td>'
+            f'<td>{html.escape(item.subject)}</td><td><a href="{item.name}.txt">text</a></td></tr>'
+        )
+    index = folder / "index.html"
+    index.write_text(
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>reminders gallery</title>"
+        "</head><body><h1>Every mail and digest, from the built-in roster</h1><table>"
+        "<tr><th>What</th><th>Subject</th><th></th></tr>" + "".join(rows) + "</table></body></html>"
+    )
+    return [index, *written]
