@@ -1,7 +1,7 @@
 """Whether the daemon's mail goes out, for /healthz: a pure record of delivery passes.
 
 Mail is failing from the first pass in which the mail server could not be reached (a refused
-or dropped connection, a timeout, a TLS or login failure) and nothing was sent, until a pass
+or dropped connection, a timeout, a failed TLS handshake) and nothing was sent, until a pass
 sends something. The daemon reports unhealthy (503) once that has lasted
 REMINDERS_MAIL_UNHEALTHY_SECONDS: a daemon that runs but has reached nobody for half an hour is
 not doing its job, and an operator watching `docker ps` or a monitor should see it. Restarting

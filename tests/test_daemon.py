@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from reminders.settings import load_settings
 from tests.conftest import CommandLine, demo_dir, write_csv
 from tests.pgserver import PostgresServer
 from tests.smtpserver import SmtpServer
+from tests.webserver import until as _until
 
 # The demo roster is dated around this day; the daemon evaluates as of it, whatever the date.
 AS_OF = "2026-11-24"
@@ -58,15 +59,6 @@ def _get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def _until(condition: Callable[[], object], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture

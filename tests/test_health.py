@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +14,7 @@ import pytest
 from reminders.health import MailHealth
 from tests.conftest import CommandLine
 from tests.smtpserver import SmtpServer
-from tests.webserver import free_port, http_get
+from tests.webserver import free_port, http_get, until
 
 NOON = datetime(2026, 11, 24, 12, tzinfo=UTC)
 UNREACHABLE = "cannot reach the mail server: Connection refused"
@@ -56,15 +54,6 @@ def test_zero_means_mail_never_makes_the_daemon_unhealthy() -> None:
     assert health.facts(10**9)["state"] == "failing"
 
 
-def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
-
-
 def _health(port: int) -> tuple[int, dict[str, object]]:
     status, body = http_get(f"http://127.0.0.1:{port}/healthz")
     return status, (json.loads(body) if body else {})
@@ -96,14 +85,14 @@ def test_the_daemon_reports_a_mail_outage_and_its_end(roster: str, cli: CommandL
     )  # fmt: skip
     server = SmtpServer()
     try:
-        _until(lambda: _mail_state(http) == "failing")
-        _until(lambda: _health(http)[0] == 503)
+        until(lambda: _mail_state(http) == "failing", seconds=30)
+        until(lambda: _health(http)[0] == 503, seconds=30)
         status, body = _health(http)
         assert status == 503 and body["status"] == "unhealthy" and body["database"] is True
         mail = body["mail"]
         assert isinstance(mail, dict) and "cannot reach the mail server" in mail["error"]
         server.start(smtp)
-        _until(lambda: _health(http)[0] == 200)
+        until(lambda: _health(http)[0] == 200, seconds=30)
         assert _health(http)[1]["mail"] == {"state": "ok"}
         assert server.inbox.messages
     finally:

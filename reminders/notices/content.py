@@ -12,7 +12,7 @@ from datetime import date
 
 from reminders.mail.ical import Deadline
 from reminders.notices.ladder import BodyLadder
-from reminders.rules.evaluate import CENTS, Evaluation
+from reminders.rules.evaluate import CENTS, Evaluation, ceus
 from reminders.words import day
 
 RUNG_WORDS = {
@@ -57,11 +57,6 @@ def pace_words(cents: int | None) -> str:
         return "0"
     halves = -(-cents // (CENTS // 2))
     return ceus(halves * (CENTS // 2))
-
-
-def ceus(cents: int) -> str:
-    whole, part = divmod(cents, CENTS)
-    return str(whole) if not part else f"{whole}.{part:02d}".rstrip("0")
 
 
 @dataclass(frozen=True)
