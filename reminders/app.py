@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from reminders.db import migrate
 from reminders.db.engine import make_engine
 from reminders.errors import BadInput, ReminderError
+from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import SmtpConfig
 from reminders.notices.ladder import Ladder, load_ladder
-from reminders.notices.service import MailSettings
 from reminders.resources import bodies_dir, config_dir, templates_dir
 from reminders.rules.loader import Rulebook, RulebookError, load_rulebook
 from reminders.rules.pace import Pace

@@ -9,19 +9,32 @@ import functools
 import html
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from reminders.digests.content import Line, build_digest, csv_bytes, line_of
+from reminders.digests.mail import csv_name
+from reminders.mail.ical import Deadline
+from reminders.mail.message import Attachment, build
 from reminders.mail.render import Renderer
-from reminders.notices.content import NoticeView, notice_view, standing_notes
+from reminders.notices.content import (
+    NoticeView,
+    ceus_due,
+    feed_events,
+    notice_view,
+    standing_notes,
+)
 from reminders.notices.ladder import Ladder
+from reminders.notices.preferences import DEFAULT, ladder_for
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
 
 UNSUBSCRIBE = "https://reminders.example.org/u/gallery"
 CALENDAR = "https://reminders.example.org/ics/gallery.ics"
+SENDER = "CEU reminders <reminders@example.org>"
+STAMP = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+"""When the .eml files say they were written: fixed, so the gallery is the same on every run."""
 
 
 def _ceu(day: str, hours: float, bodies: str, categories: str = "") -> CeuFact:
@@ -79,8 +92,15 @@ class Item:
     subject: str
     text: str
     html: str
+    eml: bytes
+    """The whole message as it would go out, attachments and all."""
+    level: str = DEFAULT
     csv: bytes | None = None
     digest_lines: tuple[Line, ...] = ()
+    attached: tuple[Deadline, ...] = ()
+    """The calendar events attached to a coder's mail."""
+    feed: tuple[Deadline, ...] = ()
+    """The same coder's subscribable calendar on the mail's day."""
 
 
 class Gallery:
@@ -97,14 +117,31 @@ class Gallery:
         return notice_view(kind, str(rung), e, self.ladder.bodies[e.body], day, words)
 
     def mail(
-        self, name: str, title: str, person: str, day: date, notices: list[tuple[str, int, str]]
+        self,
+        name: str,
+        title: str,
+        person: str,
+        day: date,
+        notices: list[tuple[str, int, str]],
+        level: str = DEFAULT,
     ) -> Item:
-        evaluations = evaluate(ROSTER[person], self.rulebook, day)[0]
+        facts = ROSTER[person]
+        evaluations = evaluate(facts, self.rulebook, day)[0]
         by_body = {e.body: e for e in evaluations}
         views = [self.view(kind, rung, by_body[body], day) for kind, rung, body in notices]
         notes = standing_notes(evaluations, {body for _, _, body in notices})
-        r = self.renderer.render(person, views, UNSUBSCRIBE, CALENDAR, notes)
-        return Item(name, f"{title} ({day:%Y-%m-%d})", r.subject, r.text, r.html)
+        r = self.renderer.render(person, views, UNSUBSCRIBE, CALENDAR, notes, level)
+        attached = tuple(
+            ceus_due(facts.holder_id, by_body[body], self.ladder.bodies[body].ceu_page)
+            for kind, _, body in notices
+            if kind == "deadline"
+        )
+        address = f"{facts.holder_id}@example.org"
+        envelope = build(r, mail_from=SENDER, to_name=person, to_address=address, keys=[name],
+                         unsubscribe_url=UNSUBSCRIBE, now=STAMP, deadlines=attached)  # fmt: skip
+        feed = tuple(feed_events(facts.holder_id, evaluations, self.ladder))
+        return Item(name, f"{title} ({day:%Y-%m-%d})", r.subject, r.text, r.html, envelope.data,
+                    level, attached=attached, feed=feed)  # fmt: skip
 
     def notices(self) -> Iterator[Item]:
         for person, body in (("Maria Alvarez", "AAPC"), ("Priya Raman", "AHIMA")):
@@ -130,26 +167,50 @@ class Gallery:
                         "Ana Lima", date(2026, 11, 3), [("deadline", 90, "AAPC")])  # fmt: skip
         yield self.mail("two-notices", "AAPC deadline and dues in one mail", "Maria Alvarez",
                         date(2027, 3, 1), [("deadline", 45, "AAPC"), ("dues", 30, "AAPC")])  # fmt: skip
+        yield from self.levels()
 
-    def lines(self, day: date) -> list[Line]:
+    def levels(self) -> Iterator[Item]:
+        """The rungs a coder who chose fewer mails, or only the final ones, still gets."""
+        end = self.evaluation("Maria Alvarez", "AAPC", date(2026, 11, 24)).cycle_end
+        for level in ("fewer", "final"):
+            steps = ladder_for(self.ladder, level).bodies["AAPC"]
+            for kind, rungs, sign in (("deadline", steps.before, -1), ("overdue", steps.after, 1)):
+                for rung in rungs:
+                    yield self.mail(f"level-{level}-AAPC-{kind}-{rung}",
+                                    f"AAPC {kind}, {rung} days, for a coder who chose {level}",
+                                    "Maria Alvarez", end + timedelta(days=sign * rung),
+                                    [(kind, rung, "AAPC")], level)  # fmt: skip
+
+    def lines(self, day: date, people: tuple[str, ...] | None = None) -> list[Line]:
         return [
             line_of(person, e, f"{facts.holder_id}@example.org", ("Coding",),
                     functools.partial(self.rulebook.category_words, e.body))
             for person, facts in ROSTER.items()
+            if people is None or person in people
             for e in evaluate(facts, self.rulebook, day)[0]
         ]  # fmt: skip
 
     def digest(
-        self, name: str, period: str, day: date, previous: list[Line] | None, compared: str | None
+        self,
+        name: str,
+        period: str,
+        day: date,
+        previous: list[Line] | None,
+        compared: str | None,
+        people: tuple[str, ...] | None = None,
+        scope: str = "Riverside Health, Coding",
     ) -> Item:
-        lines = self.lines(day)
-        d = build_digest(
-            "Riverside Health, Coding", period, day, lines, previous, compared_with=compared
-        )
+        lines = self.lines(day, people)
+        d = build_digest(scope, period, day, lines, previous, compared_with=compared)
         frequency = "monthly" if "week" not in period else "weekly"
         r = self.renderer.render_digest(d, "lead@example.org", frequency, UNSUBSCRIBE)
+        table = csv_bytes(d.lines)
+        attachment = Attachment(csv_name(scope, day), 'text/csv; charset="utf-8"', table)
+        envelope = build(r, mail_from=SENDER, to_name="", to_address="lead@example.org",
+                         keys=[name], unsubscribe_url=UNSUBSCRIBE, now=STAMP,
+                         attachments=[attachment])  # fmt: skip
         return Item(name, f"Digest: {name.replace('-', ' ')} ({day:%Y-%m-%d})", r.subject, r.text,
-                    r.html, csv_bytes(d.lines), tuple(lines))  # fmt: skip
+                    r.html, envelope.data, csv=table, digest_lines=tuple(lines))  # fmt: skip
 
     def digests(self) -> Iterator[Item]:
         first = date(2026, 11, 30)
@@ -160,31 +221,79 @@ class Gallery:
         same = self.lines(date(2026, 12, 1))
         yield self.digest("digest-monthly-still-in-trouble", "December 2026", date(2026, 12, 1), same,
                           "November 2026")  # fmt: skip
+        calm = ("Thomas Becker", "Priya Raman")
+        yield self.digest("digest-quiet-weekly", "week of November 30, 2026", first,
+                          self.lines(date(2026, 11, 23), calm), "week of November 23, 2026",
+                          calm, "Riverside Health, Audit")  # fmt: skip
+        yield self.digest("digest-empty-team", "December 2026", date(2026, 12, 1), [],
+                          "November 2026", (), "Riverside Health, New hires")  # fmt: skip
 
     def items(self) -> list[Item]:
         return [*self.notices(), *self.digests()]
 
 
+SCOPE = ("Riverside Health", "Coding", "lead@example.org")
+"""The organisation, team and digest subscriber of the roster's import files."""
+
+
+def roster_files() -> dict[str, str]:
+    """The built-in roster as import CSVs (`reminders import all DIR`): the same people through
+    the database, to compare what a real scan and a real digest make of them."""
+    people = sorted(ROSTER.items(), key=lambda item: item[1].holder_id)
+    rows: dict[str, list[str]] = {
+        "holders": ["holder_id,full_name,email,timezone"],
+        "credentials": ["holder_id,credential,earned_on"],
+        "memberships": ["holder_id,body,member_id,renews_on,cycle_ends_on,required_ceus"],
+        "ceus": ["holder_id,completed_on,hours,title,provider,index_number,bodies,categories"],
+        "teams": ["org,team,holder_id"],
+        "subscriptions": ["org,team,email,frequency,timezone"],
+    }
+    org, team, lead = SCOPE
+    for name, f in people:
+        rows["holders"].append(f"{f.holder_id},{name},{f.holder_id}@example.org,America/New_York")
+        rows["credentials"] += [f"{f.holder_id},{c.code},{c.earned_on}" for c in f.credentials]
+        rows["memberships"] += [
+            f"{f.holder_id},{body},,{m.renews_on or ''},{m.cycle_ends_on or ''},"
+            for body, m in f.memberships.items()
+        ]
+        rows["ceus"] += [
+            f"{f.holder_id},{c.completed_on},{c.cents / 100:g},{c.title},,,"
+            f"{';'.join(sorted(c.bodies))},{';'.join(sorted(c.categories))}"
+            for c in f.ceus
+        ]
+        rows["teams"].append(f"{org},{team},{f.holder_id}")
+    rows["subscriptions"].append(f"{org},{team},{lead},weekly,America/New_York")
+    return {f"{kind}.csv": "\n".join(lines) + "\n" for kind, lines in rows.items()}
+
+
 def write(items: list[Item], folder: Path) -> list[Path]:
-    """Each item as .txt and .html (a digest's CSV too), and index.html to look through."""
+    """Each item as .txt, .html and .eml (a digest's CSV too), and index.html to look through."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     rows = []
     for item in items:
         (folder / f"{item.name}.txt").write_text(f"Subject: {item.subject}\n\n{item.text}")
         (folder / f"{item.name}.html").write_text(item.html)
-        written += [folder / f"{item.name}.txt", folder / f"{item.name}.html"]
+        (folder / f"{item.name}.eml").write_bytes(item.eml)
+        written += [folder / f"{item.name}{suffix}" for suffix in (".txt", ".html", ".eml")]
         if item.csv is not None:
             (folder / f"{item.name}.csv").write_bytes(item.csv)
             written.append(folder / f"{item.name}.csv")
         rows.append(
             f'<tr><td><a href="{item.name}.html">{html.escape(item.title)}</a></td>'
-            f'<td>{html.escape(item.subject)}</td><td><a href="{item.name}.txt">text</a></td></tr>'
+            f'<td>{html.escape(item.subject)}</td><td><a href="{item.name}.txt">text</a> ·'
+            f' <a href="{item.name}.eml">.eml</a></td></tr>'
         )
+    (folder / "roster").mkdir(exist_ok=True)
+    for name, content in roster_files().items():
+        (folder / "roster" / name).write_text(content)
+        written.append(folder / "roster" / name)
     index = folder / "index.html"
     index.write_text(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>reminders gallery</title>"
-        "</head><body><h1>Every mail and digest, from the built-in roster</h1><table>"
+        "</head><body><h1>Every mail and digest, from the built-in roster</h1>"
+        "<p>The roster's people as import files, to try them in a database:"
+        " <code>reminders import all roster</code>.</p><table>"
         "<tr><th>What</th><th>Subject</th><th></th></tr>" + "".join(rows) + "</table></body></html>"
     )
     return [index, *written]

@@ -1,18 +1,25 @@
 """The gallery, whole, and what must hold on every page of it: no raw codes, a rung named only
-on its day, no future tense about a past date, every met minimum marked, every overdue or
-lapsed member in a digest's "Needs attention"; and each page in Chromium at 600 and 390 pixels
-without a page that overflows sideways (screenshots kept in var/test-artifacts/gallery/)."""
+on its day, no future tense about a past date, no negative day counts, every met minimum
+marked, every overdue or lapsed member in a digest's "Needs attention", the coder's choice of
+how much mail named in each mail, a calendar attachment whose events are the feed's own; and
+each page in Chromium at 600 and 390 pixels without a page that overflows sideways or a table
+to scroll on a phone (screenshots kept in var/test-artifacts/gallery/)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
 import re
 from datetime import date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from reminders.app import App
 from reminders.gallery import Gallery, Item
+from reminders.notices.preferences import IN_MAIL, Ladders, wanted
 from reminders.settings import load_settings
 from tests.conftest import CommandLine
 from tests.test_browser import chromium
@@ -57,7 +64,56 @@ def test_the_gallery_covers_every_kind_rung_and_body(items: list[Item]) -> None:
         assert {f"{body}-overdue-{rung}" for rung in after} <= names
         assert f"{body}-shortfall" in names
     assert {"AAPC-dues-30", "AAPC-complete", "AHIMA-lapsed", "two-notices"} <= names
-    assert sum(item.name.startswith("digest-") for item in items) == 3
+    assert {item.level for item in items} == {"all", "fewer", "final"}
+    digests = {item.name for item in items if item.name.startswith("digest-")}
+    assert {"digest-busy-weekly", "digest-quiet-weekly", "digest-empty-team"} <= digests
+    assert any("monthly" in name for name in digests) and len(digests) == 5
+
+
+def test_each_mail_names_the_choice_it_was_sent_under_and_only_its_rungs(
+    items: list[Item],
+) -> None:
+    app = App(load_settings())
+    ladders = Ladders(app.ladder)
+    for item in items:
+        if item.name.startswith("digest-"):
+            continue
+        assert IN_MAIL[item.level] in _words(item)[0], item.name
+        if item.name.startswith("level-"):
+            _, level, body, kind, rung = item.name.split("-")
+            assert level == item.level and wanted(kind, rung, body, ladders[level], level)
+
+
+def test_no_negative_day_counts_in_what_people_read(items: list[Item]) -> None:
+    for item in items:
+        for words in (item.subject, *_words(item)):
+            assert not re.search(r"(?<![\w-])-\d", words), (item.name, words)
+            assert not re.search(r"\bin (0|1) days\b|\b1 days\b", words), (item.name, words)
+
+
+def _parsed(item: Item) -> EmailMessage:
+    message = email.message_from_bytes(item.eml, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_the_eml_is_the_whole_mail_and_its_calendar_is_the_feeds_own(items: list[Item]) -> None:
+    seen = 0
+    for item in items:
+        message = _parsed(item)
+        assert message["Subject"] == item.subject
+        assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
+        calendars = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        assert bool(calendars) == bool(item.attached), item.name
+        if not calendars:
+            continue
+        uids = re.findall(r"^UID:(.+?)\r?$", calendars[0].get_content(), flags=re.MULTILINE)
+        assert uids == [event.uid for event in item.attached], item.name
+        feed = {event.uid: event for event in item.feed}
+        for event in item.attached:
+            seen += 1
+            assert feed[event.uid] == event, item.name  # one event, seen once in a calendar
+    assert seen >= 12
 
 
 def test_no_raw_codes_in_what_people_read(items: list[Item]) -> None:
@@ -101,14 +157,61 @@ def test_every_met_minimum_is_marked_met(items: list[Item]) -> None:
 
 
 def test_everyone_overdue_or_lapsed_needs_attention_in_every_digest(items: list[Item]) -> None:
+    seen = 0
     for item in items:
         if not item.name.startswith("digest-"):
             continue
-        attention = item.text.split("NEEDS ATTENTION")[1].split("EVERYONE, MOST URGENT")[0]
         troubled = [line for line in item.digest_lines if line.status in ("overdue", "lapsed")]
-        assert troubled, item.name
+        if not troubled:
+            continue
+        seen += 1
+        attention = item.text.split("NEEDS ATTENTION")[1].split("EVERYONE, MOST URGENT")[0]
         for line in troubled:
             assert f"{line.name} ({line.holder_id}), {line.body}" in attention, item.name
+    assert seen == 3
+
+
+def test_a_quiet_digest_and_an_empty_team_say_so(items: list[Item]) -> None:
+    by_name = {item.name: item for item in items}
+    quiet = by_name["digest-quiet-weekly"]
+    assert quiet.subject.endswith("(nothing new)")
+    assert "Nothing new since the last digest, and nobody needs attention." in quiet.text
+    assert "NEEDS ATTENTION" not in quiet.text and len(quiet.digest_lines) == 2
+    empty = by_name["digest-empty-team"]
+    assert "Nobody is in Riverside Health, New hires yet" in empty.text
+    assert "EVERYONE" not in empty.text
+
+
+def test_the_gallerys_people_read_the_same_through_the_database(
+    cli: CommandLine, initialised: str, items: list[Item], tmp_path: Path
+) -> None:
+    """The roster's import files, imported into SQLite or PostgreSQL: a real scan evaluates
+    each person as the gallery did, and the real digest of the week lists everyone overdue or
+    lapsed under "Needs attention" and the same table as the gallery's."""
+    assert cli("gallery", tmp_path / "g").code == 0
+    assert cli("import", "all", tmp_path / "g" / "roster").code == 0
+    busy = next(item for item in items if item.name == "digest-busy-weekly")
+    status = json.loads(cli("status", "--as-of", "2026-11-30", "--format", "json").out)
+    assert sorted((s["holder_id"], s["body"], s["status"], s["earned"]) for s in status) == sorted(
+        (line.holder_id, line.body, line.status, line.earned / 100) for line in busy.digest_lines
+    )
+    assert cli("digest", "--preview", tmp_path / "out", "--as-of", "2026-11-30").code == 0
+    [eml] = (tmp_path / "out").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(("plain",))
+    assert isinstance(part, EmailMessage)
+    text = part.get_content()
+    attention = text.split("NEEDS ATTENTION")[1].split("EVERYONE, MOST URGENT")[0]
+    troubled = [line for line in busy.digest_lines if line.status in ("overdue", "lapsed")]
+    assert troubled
+    for line in troubled:
+        assert f"{line.name} ({line.holder_id}), {line.body}" in attention
+    table = busy.text.split("EVERYONE, MOST URGENT")[1].split("--")[0]
+    assert (
+        table.splitlines()[2:]
+        == text.split("EVERYONE, MOST URGENT")[1].split("--")[0].splitlines()[2:]
+    )
 
 
 def test_the_command_writes_the_gallery_with_an_index(cli: CommandLine, tmp_path: Path) -> None:
@@ -116,8 +219,14 @@ def test_the_command_writes_the_gallery_with_an_index(cli: CommandLine, tmp_path
     assert result.code == 0, result.err
     index = (tmp_path / "gallery" / "index.html").read_text()
     pages = re.findall(r'href="([^"]+\.html)"', index)
-    assert len(pages) == 28 and all((tmp_path / "gallery" / page).is_file() for page in pages)
-    assert len(list((tmp_path / "gallery").glob("digest-*.csv"))) == 3
+    assert len(pages) == 36 and all((tmp_path / "gallery" / page).is_file() for page in pages)
+    assert len(list((tmp_path / "gallery").glob("*.eml"))) == 36
+    assert len(list((tmp_path / "gallery").glob("digest-*.csv"))) == 5
+
+
+# On a phone a member's row reflows into lines: no table is wider than its box.
+SCROLLED = """Array.from(document.querySelectorAll('.scroll'))
+    .filter(box => box.scrollWidth > box.clientWidth + 1).length"""
 
 
 def test_no_page_overflows_at_600_and_390_pixels(items: list[Item], tmp_path: Path) -> None:
@@ -131,5 +240,7 @@ def test_no_page_overflows_at_600_and_390_pixels(items: list[Item], tmp_path: Pa
                 page.goto((tmp_path / f"{item.name}.html").as_uri())
                 wide = page.evaluate("document.documentElement.scrollWidth")
                 assert wide <= width, (item.name, width, wide)
+                if width == 390:
+                    assert page.evaluate(SCROLLED) == 0, item.name
                 page.screenshot(path=str(ARTIFACTS / f"{item.name}-{width}.png"), full_page=True)
             page.close()

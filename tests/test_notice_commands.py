@@ -86,7 +86,7 @@ def sample(kind: str) -> NoticeView:
         kind=kind, rung="15", body="AAPC", credentials="CPC, CPMA", cycle_end="March 31, 2027",
         deadline="June 29, 2027", renews_on="March 31, 2027", submission_opens="February 28, 2027",
         submission_open=False, days_left=15, days_to_revocation=90, required="40", earned="30", remaining="10",
-        pace_per_month="20", minimums=({"category": "auditing", "required": "16", "earned": "6", "short": "10", "met": ""},),
+        pace_per_month="20", pace="about 20 CEUs a month", minimums=({"category": "auditing", "required": "16", "earned": "6", "short": "10", "met": ""},),
         why="the reminder 15 days before the due date.",
         ceu_page="https://www.aapc.com/certifications/maintain-your-certification",
     )  # fmt: skip

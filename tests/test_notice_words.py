@@ -55,7 +55,7 @@ def test_a_late_overdue_notice_counts_the_days_since_the_due_date() -> None:
     overdue = only(MARIA, "2027-04-10")
     assert overdue.status == "overdue"
     assert view("overdue", "1", overdue, "2027-04-10").why == (
-        "the due date passed 10 days ago (the notice for 1 days after it could not reach you in"
+        "the due date passed 10 days ago (the notice for 1 day after it could not reach you in"
         " time)."
     )
 
@@ -84,6 +84,29 @@ def test_ceus_a_month_are_rounded_up_to_a_half() -> None:
     assert [pace_words(c) for c in (1239, 1250, 1251, 1200, 1, None)] == [
         "12.5", "12.5", "13", "12", "0.5", "0",
     ]  # fmt: skip
+
+
+def test_with_less_than_a_month_left_the_pace_is_the_whole_remainder_in_the_days_left() -> None:
+    renderer = Renderer(templates_dir())
+    far = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
+    assert far.pace == "about 6.5 CEUs a month"  # 18.5 over 90 days: 6.17 a month, rounded up
+    near = view("deadline", "15", only(MARIA, "2027-03-16"), "2027-03-16")
+    text = renderer.render("Maria", [near], "https://x/u", "https://x/c.ics").text
+    assert "To finish on time: all 18.5 CEUs in the 15 days left." in text
+    assert "a month" not in text.split("To finish on time:")[1].split("\n")[0]
+
+
+def test_a_due_date_today_or_tomorrow_reads_as_such_and_a_day_is_singular() -> None:
+    renderer = Renderer(templates_dir())
+    for as_of, words in (("2027-03-31", "today"), ("2027-03-30", "tomorrow")):
+        v = view("deadline", "15", only(MARIA, as_of), as_of)
+        r = renderer.render("Maria", [v], "https://x/u", "https://x/c.ics")
+        assert f"your CEUs are due on March 31, 2027, {words}." in r.text
+        assert r.subject.startswith(f"AAPC CEUs due {words}:")
+        assert "in 0 days" not in r.text and "in 1 days" not in r.text
+    assert (
+        "in the 1 day left" in view("deadline", "15", only(MARIA, "2027-03-30"), "2027-03-30").pace
+    )
 
 
 def test_submission_that_opened_already_is_not_in_the_future_tense() -> None:

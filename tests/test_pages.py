@@ -45,6 +45,12 @@ def _mail_to(inbox: list[EmailMessage], address: str) -> EmailMessage:
     return mail
 
 
+def _text(mail: EmailMessage) -> str:
+    part = mail.get_body(("plain",))
+    assert isinstance(part, EmailMessage)
+    return " ".join(part.get_content().split())
+
+
 def _level(url: str, address: str) -> str | None:
     found = rows(url, select(Preference.level).where(Preference.email == address))
     return found[0][0] if found else None
@@ -56,6 +62,7 @@ def test_one_click_unsubscribe_works_from_a_real_mails_header_and_a_get_changes_
     assert cli("send", "--as-of", AS_OF).code == 0
     address = "james.okafor@riverside.example"
     mail = _mail_to(mail_env.inbox.messages, address)
+    assert "You get every reminder. Get fewer or stop them: https://" in _text(mail)
     url = str(mail["List-Unsubscribe"]).split(",")[0].strip("<>")
     before = database_rows(roster)
     for _ in range(3):  # a link scanner, or a person who looks twice
@@ -73,6 +80,11 @@ def test_one_click_unsubscribe_works_from_a_real_mails_header_and_a_get_changes_
     assert address not in planned
     planned = cli("plan", "--as-of", "2027-01-16", "--format", "json").out
     assert f'"to": "{address}"' in planned and '"rung": "15"' in planned
+    # The next mail says what they chose, beside the link to change it.
+    mail_env.inbox.messages.clear()
+    assert cli("send", "--as-of", "2027-01-16").code == 0
+    text = _text(_mail_to(mail_env.inbox.messages, address))
+    assert "You chose only the final notices. Change this or stop them: https://" in text
 
 
 def test_the_preference_page_shows_and_saves_the_choice(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reminders.rules.evaluate import CENTS, Evaluation
-from reminders.words import day
+from reminders.words import day, when
 
 URGENCY = ("lapsed", "overdue", "behind", "on_track", "complete")
 """Most urgent first: a lapsed credential cannot be coded under at all."""
@@ -199,7 +199,7 @@ def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tupl
     elif line.status == "behind" and (first or new):
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
     if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
-        reasons.append(f"due in {line.days_left} day{'s' if line.days_left != 1 else ''}")
+        reasons.append(f"due {when(line.days_left)}")
     return tuple(reasons)
 
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from reminders.db.digests import Subscriber
 from reminders.digests.content import Digest, Line, build_digest, csv_bytes
 from reminders.digests.schedule import title_of
 from reminders.links import digest_list, unsubscribe_url
 from reminders.mail.message import Attachment, Envelope, build
+from reminders.mail.policy import MailSettings
 from reminders.mail.render import Rendered, Renderer
-
-if TYPE_CHECKING:
-    from reminders.notices.service import MailSettings
 
 
 def csv_name(scope: str, day: date) -> str:

@@ -19,7 +19,8 @@ from markupsafe import Markup
 
 from reminders.digests.content import LABELS, Digest, ceus
 from reminders.notices.content import NoticeView
-from reminders.words import day
+from reminders.notices.preferences import DEFAULT, IN_MAIL
+from reminders.words import day, when
 
 DIGEST_TABLE_LIMIT = 200
 """Lines per section in a digest's body; a bigger scope's full table is in the CSV."""
@@ -71,7 +72,8 @@ class Renderer:
         for environment in (self._text, self._html):
             environment.filters["ceus"] = ceus
             environment.filters["day"] = day
-        self._inliner = css_inline.CSSInliner(keep_style_tags=False)
+            environment.filters["when"] = when
+        self._inliner = css_inline.CSSInliner(keep_style_tags=False, keep_at_rules=True)
 
     def render(
         self,
@@ -80,8 +82,10 @@ class Renderer:
         unsubscribe_url: str,
         calendar_url: str,
         notes: Sequence[str] = (),
+        level: str = DEFAULT,
     ) -> Rendered:
-        """One message for one person: every notice a section, the most pressing first."""
+        """One message for one person: every notice a section, the most pressing first.
+        `level` is how much mail they chose (notices/preferences.py), which the footer names."""
         if not notices:
             raise ValueError("a message needs at least one notice")
         # The views go in as they are (frozen dataclasses the templates read by attribute):
@@ -100,6 +104,7 @@ class Renderer:
             "calendar_url": calendar_url,
             "webcal_url": webcal(calendar_url),
             "notes": notes,
+            "level_words": IN_MAIL[level],
         }
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)

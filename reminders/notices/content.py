@@ -11,24 +11,28 @@ from dataclasses import dataclass
 from datetime import date
 
 from reminders.mail.ical import Deadline
-from reminders.notices.ladder import BodyLadder
+from reminders.notices.ladder import BodyLadder, Ladder
 from reminders.rules.evaluate import CENTS, Evaluation, ceus
 from reminders.words import day
+from reminders.words import days as plural
+
+MONTH_DAYS = 31
+"""Fewer days left than this: the pace is said as the whole remainder in the days left."""
 
 RUNG_WORDS = {
-    "deadline": "the reminder {rung} days before the due date",
-    "overdue": "the notice {rung} days after the due date",
-    "dues": "the reminder {rung} days before the membership renews",
+    "deadline": "the reminder {rung} before the due date",
+    "overdue": "the notice {rung} after the due date",
+    "dues": "the reminder {rung} before the membership renews",
 }
 LATE_WORDS = {
     # A rung sent after its day (a catch-up after downtime, a holder added late, a send window)
     # says so, and never claims a timing that is not true.
-    "deadline": "{days} days are left before the due date (the reminder for {rung} days before"
-    " it could not reach you in time)",
-    "overdue": "the due date passed {days} days ago (the notice for {rung} days after it could"
+    "deadline": "{left} before the due date (the reminder for {rung} before it could not"
+    " reach you in time)",
+    "overdue": "the due date passed {days} ago (the notice for {rung} after it could not reach"
+    " you in time)",
+    "dues": "{left} before the membership renews (the reminder for {rung} before it could"
     " not reach you in time)",
-    "dues": "{days} days are left before the membership renews (the reminder for {rung} days"
-    " before it could not reach you in time)",
 }
 KIND_WORDS = {
     "shortfall": "your CEUs are more than a month behind the pace that finishes them on time"
@@ -48,7 +52,9 @@ def _reason(kind: str, rung: str, e: Evaluation, as_of: date) -> str:
     else:
         days = (e.renews_on - as_of).days if e.renews_on is not None else int(rung)
     on_time = days == int(rung)
-    return (RUNG_WORDS if on_time else LATE_WORDS)[kind].format(rung=rung, days=days)
+    words = (RUNG_WORDS if on_time else LATE_WORDS)[kind]
+    left = f"{plural(days)} {'is' if days == 1 else 'are'} left"
+    return words.format(rung=plural(int(rung)), days=plural(days), left=left)
 
 
 def pace_words(cents: int | None) -> str:
@@ -57,6 +63,12 @@ def pace_words(cents: int | None) -> str:
         return "0"
     halves = -(-cents // (CENTS // 2))
     return ceus(halves * (CENTS // 2))
+
+
+def _pace(e: Evaluation) -> str:
+    if 0 < e.days_left < MONTH_DAYS:
+        return f"all {ceus(e.remaining)} CEUs in the {plural(e.days_left)} left"
+    return f"about {pace_words(e.pace_per_month)} CEUs a month"
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,9 @@ class NoticeView:
     earned: str
     remaining: str
     pace_per_month: str
+    pace: str
+    """What finishing on time takes, in words: "about 12.5 CEUs a month", or with less than
+    a month left, "all 18.5 CEUs in the 15 days left" (a month's figure would hide the rush)."""
     minimums: tuple[dict[str, str], ...]
     why: str
     ceu_page: str
@@ -119,6 +134,7 @@ def notice_view(
         earned=ceus(e.earned),
         remaining=ceus(e.remaining),
         pace_per_month=pace_words(e.pace_per_month),
+        pace=_pace(e),
         minimums=minimums,
         why=f"{_reason(kind, rung, e, as_of)}.",
         ceu_page=ladder.ceu_page,
@@ -150,6 +166,31 @@ def ceus_due(holder_id: str, e: Evaluation, page: str) -> Deadline:
         page,
         f"{about} Your CEU page: {page}" if page else about,
     )
+
+
+def feed_events(
+    holder_id: str, evaluations: Iterable[Evaluation], ladder: Ladder
+) -> list[Deadline]:
+    """A holder's events in the subscribable feed: each body's CEU due date (the same event as
+    a deadline mail's attachment), the last day before revocation once it is overdue, and the
+    membership's renewal."""
+    found = []
+    for e in evaluations:
+        ref = f"{holder_id}-{e.body}"
+        page = ladder.bodies[e.body].ceu_page if e.body in ladder.bodies else ""
+        credentials = ", ".join(e.credentials)
+        found.append(ceus_due(holder_id, e, page))
+        if e.status == "overdue":
+            found.append(
+                Deadline(f"{ref}-{e.cycle_end}-revocation@reminders",
+                         f"Last day before {e.body} revokes {credentials}", e.deadline, page)
+            )  # fmt: skip
+        if e.renews_on is not None:
+            found.append(
+                Deadline(f"{ref}-{e.renews_on}-dues@reminders",
+                         f"{e.body} membership renewal", e.renews_on, page)
+            )  # fmt: skip
+    return found
 
 
 def standing_notes(evaluations: Iterable[Evaluation], mentioned: Container[str]) -> tuple[str, ...]:

@@ -20,6 +20,33 @@ _KINDS = {
 }
 FEWER_SHORTFALL_FACTOR = 3
 
+CHOICES = {
+    "all": ("Every reminder", "Each step before and after a due date, and progress notes."),
+    "fewer": (
+        "Fewer reminders",
+        (
+            "The first and the last reminder before a due date and after it; progress notes"
+            " at most once a quarter."
+        ),
+    ),
+    "final": (
+        "Only the final notices",
+        (
+            "The last reminder before a due date and the last one after it. These cannot be"
+            " turned off: missing them can cost you your credential."
+        ),
+    ),
+}
+"""Each level as the preferences page offers it: a label and what it means."""
+
+IN_MAIL = {
+    "all": "You get every reminder. Get fewer or stop them",
+    "fewer": "You chose fewer reminders: the first and the last before and after a due date."
+    " Change this or stop them",
+    "final": "You chose only the final notices. Change this or stop them",
+}
+"""What a mail's footer says of the coder's choice, before the link to change it."""
+
 
 def _ends(days: tuple[int, ...]) -> tuple[int, ...]:
     """The first and the final rung (days sorted from the farthest to the nearest)."""

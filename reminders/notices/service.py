@@ -13,7 +13,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, text
@@ -25,6 +25,7 @@ from reminders.db.facts import StoredHolder, holders_by_pk
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.mail.message import Envelope, build
+from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import ceus_due, notice_view, standing_notes
@@ -154,22 +155,6 @@ def replan_changed(
         events.drop(connection, up_to, holder_pks)
         more = taken >= events.TAKE
         return Replanned(len(holder_pks), queued, len(stale), more, failed)
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    mail_from: str
-    base_url: str
-    secret: bytes
-    daily_cap: int
-    max_attempts: int
-    retry_seconds: int
-    timezone: str = "America/New_York"
-    send_window: tuple[time, time] | None = None
-    """Local hours (in the holder's time zone) mail may go out in; None: any time."""
-    unsubscribe_mailto: str | None = None
-    lease_seconds: int = 300
-    """How long a claim lasts: a sender that dies leaves its messages to others after that."""
 
 
 @dataclass
@@ -418,7 +403,7 @@ class Deliverer:
             )
             report.deferred += 1
             return None
-        envelope = self._envelope(holder, live, evaluations, address, as_of, now)
+        envelope = self._envelope(holder, live, evaluations, address, as_of, now, level)
         kinds = tuple(record.kind for record in live)
         return _Outgoing(message.id, envelope, message.attempts, states, kinds)
 
@@ -489,6 +474,7 @@ class Deliverer:
         address: str,
         as_of: date,
         now: datetime,
+        level: str,
     ) -> Envelope:
         views = []
         deadlines = []
@@ -503,7 +489,9 @@ class Deliverer:
         unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
         calendar = links.calendar_url(base, secret, address, now)
         notes = standing_notes(evaluations.values(), {record.body for record in live})
-        rendered = self.renderer.render(holder.full_name, views, unsubscribe, calendar, notes)
+        rendered = self.renderer.render(
+            holder.full_name, views, unsubscribe, calendar, notes, level
+        )
         return build(
             rendered,
             mail_from=self.mail.mail_from,

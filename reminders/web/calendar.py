@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from reminders.db.facts import holders_by_pk
 from reminders.db.models import Holder
 from reminders.mail.message import Deadline, calendar
-from reminders.notices.content import ceus_due
+from reminders.notices.content import feed_events
 from reminders.notices.ladder import Ladder
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -43,21 +43,8 @@ class CalendarFeed:
             holders = holders_by_pk(connection, pks)
         found = []
         for holder in sorted(holders.values(), key=lambda h: h.facts.holder_id):
-            for e in evaluate(holder.facts, self.rulebook, day)[0]:
-                ref = f"{holder.facts.holder_id}-{e.body}"
-                page = self.ladder.bodies[e.body].ceu_page if e.body in self.ladder.bodies else ""
-                credentials = ", ".join(e.credentials)
-                found.append(ceus_due(holder.facts.holder_id, e, page))
-                if e.status == "overdue":
-                    found.append(
-                        Deadline(f"{ref}-{e.cycle_end}-revocation@reminders",
-                                 f"Last day before {e.body} revokes {credentials}", e.deadline, page)
-                    )  # fmt: skip
-                if e.renews_on is not None:
-                    found.append(
-                        Deadline(f"{ref}-{e.renews_on}-dues@reminders",
-                                 f"{e.body} membership renewal", e.renews_on, page)
-                    )  # fmt: skip
+            evaluations = evaluate(holder.facts, self.rulebook, day)[0]
+            found += feed_events(holder.facts.holder_id, evaluations, self.ladder)
         return found
 
     def router(self) -> APIRouter:

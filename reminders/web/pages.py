@@ -20,28 +20,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine
 
 from reminders.db import orgs, preferences
-from reminders.notices.preferences import DEFAULT, LEVELS
+from reminders.notices.preferences import CHOICES, DEFAULT, LEVELS
 from reminders.resources import templates_dir
 from reminders.tokens import BadToken
 from reminders.web.subjects import NotFound, Subject, resolve
-
-CHOICES = {
-    "all": ("Every reminder", "Each step before and after a due date, progress notes and news."),
-    "fewer": (
-        "Fewer reminders",
-        (
-            "The first and the last reminder before a due date and after it; progress notes at "
-            "most once a quarter."
-        ),
-    ),
-    "final": (
-        "Only the final notices",
-        (
-            "The last reminder before a due date and the last one after it. These cannot be "
-            "turned off: missing them can cost you your credential."
-        ),
-    ),
-}
 
 
 class Pages:

@@ -1,0 +1,24 @@
+"""How mail goes out: who sends it, the links it carries, how much a day, how often it is
+retried, when it may arrive and how long a sender's claim on it lasts. Plain values, read by
+the notice and digest senders alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str
+    base_url: str
+    secret: bytes
+    daily_cap: int
+    max_attempts: int
+    retry_seconds: int
+    timezone: str = "America/New_York"
+    send_window: tuple[time, time] | None = None
+    """Local hours (in the holder's time zone) mail may go out in; None: any time."""
+    unsubscribe_mailto: str | None = None
+    lease_seconds: int = 300
+    """How long a claim lasts: a sender that dies leaves its messages to others after that."""
