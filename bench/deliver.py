@@ -29,7 +29,8 @@ from reminders.app import App
 from reminders.db import migrate, outbox
 from reminders.imports.runner import import_files
 from reminders.mail.message import Envelope
-from reminders.notices.service import Deliverer, Report, queue_due
+from reminders.notices.delivery import Deliverer, Report
+from reminders.notices.service import queue_due
 from reminders.settings import load_settings
 
 AS_OF = date(2026, 11, 24)

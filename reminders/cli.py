@@ -35,8 +35,9 @@ from reminders.imports.runner import ImportFailed, import_files
 from reminders.imports.runner import Problem as ImportProblem
 from reminders.mail.message import build
 from reminders.notices.content import ceus_due, notice_view
+from reminders.notices.delivery import Deliverer
 from reminders.notices.scan import ScanTally, Split, scan_plans
-from reminders.notices.service import Deliverer, ScanCounts, queue_due
+from reminders.notices.service import ScanCounts, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.settings import SettingsError, load_settings
 from reminders.status import json_array, json_pieces, table

@@ -19,7 +19,7 @@ from reminders.digests.mail import compose
 from reminders.digests.service import current_digests, queue_digests, scope_lines
 from reminders.errors import BadInput
 from reminders.imports import fields
-from reminders.notices.service import Deliverer
+from reminders.notices.delivery import Deliverer
 
 FREQUENCIES = ("weekly", "monthly")
 ROW_ID = click.IntRange(1, 2**31 - 1)  # what the id columns hold on both databases

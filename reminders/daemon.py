@@ -35,15 +35,9 @@ from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
 from reminders.health import MailHealth
+from reminders.notices.delivery import Deliverer, Report
 from reminders.notices.scan import Split
-from reminders.notices.service import (
-    Deliverer,
-    Report,
-    ScanCounts,
-    prune,
-    queue_due,
-    replan_changed,
-)
+from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
 from reminders.web.server import QuietServer, build
 

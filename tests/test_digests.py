@@ -23,7 +23,7 @@ from sqlalchemy import select
 from reminders.app import App
 from reminders.db.models import DigestRecord, Subscription
 from reminders.digests.service import queue_digests
-from reminders.notices.service import Deliverer
+from reminders.notices.delivery import Deliverer
 from reminders.settings import load_settings
 from tests.conftest import CommandLine, database_state, rows, write_csv
 from tests.smtpserver import SmtpServer

@@ -1,0 +1,424 @@
+"""Delivery: claim queued messages, re-check each against fresh data, send, record.
+
+deliver_due    one pass over the outbox until nothing is due      (reminders send, the daemon)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+
+from reminders import links
+from reminders.db import digests as digest_store
+from reminders.db import outbox, preferences
+from reminders.db.facts import StoredHolder, holders_by_pk
+from reminders.digests.content import load_lines
+from reminders.digests.mail import compose
+from reminders.mail.message import Envelope, build
+from reminders.mail.policy import MailSettings
+from reminders.mail.render import Renderer
+from reminders.mail.smtp import Connections, SendError, SmtpConfig
+from reminders.notices.content import ceus_due, notice_view, standing_notes
+from reminders.notices.ladder import Ladder
+from reminders.notices.preferences import DEFAULT, Ladders, wanted
+from reminders.notices.service import still_applies
+from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.loader import Rulebook
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 100
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+    sent_kinds: dict[str, int] = field(default_factory=dict)
+    """Notices that went out, by kind."""
+    server_error: str | None = None
+    """The last failure to reach the mail server in this pass, if any."""
+
+
+@dataclass
+class _Batch:
+    """What one claim batch needs from the database, read in a few queries."""
+
+    notices: dict[int, list[outbox.StoredNotice]]
+    digests: dict[int, digest_store.StoredDigest]
+    levels: dict[str, str]
+    suppressed: dict[str, str]
+    sent_today: dict[str, int]
+    midnight: datetime
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    message: int
+    envelope: Envelope
+    attempts: int
+    notices: list[tuple[int, str]]
+    kinds: tuple[str, ...] = ()
+    digest: bool = False
+
+
+class _GroupRecorder:
+    """Records delivery outcomes as they come, those that arrive together in one transaction.
+
+    Each connection waits for its outcome to be recorded before it sends its next message, so
+    that a crash repeats at most the messages in flight. Outcomes that arrive while a
+    transaction runs go together in the next one: eight connections cost about one transaction
+    a round instead of eight, and the guarantee is the same.
+    """
+
+    def __init__(self, record: Callable[[list[_Outgoing], list[SendError | None]], None]) -> None:
+        self._record = record
+        self._waiting: list[tuple[_Outgoing, SendError | None, asyncio.Future[None]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: _Outgoing, error: SendError | None) -> None:
+        recorded = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, error, recorded))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        await recorded
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                items, errors = [g[0] for g in group], [g[1] for g in group]
+                await asyncio.to_thread(self._record, items, errors)
+            except Exception as exc:  # noqa: BLE001 (each waiting connection raises it)
+                for *_, recorded in group:
+                    if not recorded.done():
+                        recorded.set_exception(exc)
+            else:
+                for *_, recorded in group:
+                    if not recorded.done():
+                        recorded.set_result(None)
+
+
+async def _record_one(
+    recorder: _GroupRecorder, outgoing: list[_Outgoing], index: int, error: SendError | None
+) -> None:
+    await recorder(outgoing[index], error)
+
+
+class Deliverer:
+    """One delivery pass over the outbox (`deliver_due`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rulebook: Rulebook,
+        ladder: Ladder,
+        renderer: Renderer,
+        smtp: SmtpConfig,
+        mail: MailSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
+        self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
+        self.ladders = Ladders(ladder)
+        self._report_lock = threading.Lock()
+
+    async def deliver_due(self, as_of: date) -> Report:
+        """Deliver until nothing is due. The database work and the rendering run in worker
+        threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
+        responsive however long the queue."""
+        report = Report()
+        recorder = _GroupRecorder(functools.partial(self._record, report=report))
+        async with Connections(self.smtp) as connections:
+            while True:
+                outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
+                if outgoing is None:
+                    return report
+                # Each outcome is recorded the moment it is known, before that connection
+                # sends its next message: a crash then repeats at most the messages in flight.
+                await connections.send_all(
+                    [item.envelope for item in outgoing],
+                    functools.partial(_record_one, recorder, outgoing),
+                )
+
+    def _claim_batch(self, as_of: date, report: Report) -> list[_Outgoing] | None:
+        """Claim a batch and prepare its mail; None once nothing is due."""
+        now = self.clock()
+        connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connection, connection.begin():
+            claimed = outbox.claim(
+                connection, now, timedelta(seconds=self.mail.lease_seconds), CLAIM_BATCH
+            )
+            if not claimed:
+                return None
+            with self._report_lock:
+                return self._prepare(connection, claimed, as_of, now, report)
+
+    def _prepare(
+        self,
+        connection: Connection,
+        claimed: list[outbox.Claimed],
+        as_of: date,
+        now: datetime,
+        report: Report,
+    ) -> list[_Outgoing]:
+        holders = holders_by_pk(connection, [c.holder_pk for c in claimed if c.holder_pk])
+        addresses = sorted({c.to_address for c in claimed})
+        midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
+        batch = _Batch(
+            notices=outbox.notices_of(connection, [c.id for c in claimed]),
+            digests=digest_store.of_messages(
+                connection, [c.id for c in claimed if c.holder_pk is None]
+            ),
+            levels=preferences.levels(connection, addresses),
+            suppressed=outbox.suppressed(connection, addresses),
+            # Messages to the same address in this batch count toward its daily cap too.
+            sent_today=outbox.sent_since(connection, addresses, midnight),
+            midnight=midnight,
+        )
+        ready: list[_Outgoing] = []
+        for message in claimed:
+            try:
+                if message.holder_pk is None:
+                    item = self._prepare_digest(connection, message, as_of, now, batch, report)
+                else:
+                    holder = holders[message.holder_pk]
+                    item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
+            except Exception as exc:  # a bug must not hold up everyone else's mail
+                log.exception("message %s: cannot prepare it", message.id)
+                retry_at = now + timedelta(hours=1)
+                attempts_left = message.attempts + 1 < self.mail.max_attempts
+                state = "retry" if attempts_left else "failed"
+                error = f"cannot prepare the message: {exc!r}"[:500]
+                outbox.finish(
+                    connection, message.id, state, now, error=error, next_attempt=retry_at
+                )
+                digest_store.finish(connection, [message.id], state, now)
+                report.errors.append(f"{message.to_address}: {error}")
+                continue
+            if item is not None:
+                ready.append(item)
+                batch.sent_today[message.to_address] = (
+                    batch.sent_today.get(message.to_address, 0) + 1
+                )
+        return ready
+
+    def _prepare_one(
+        self,
+        connection: Connection,
+        message: outbox.Claimed,
+        holder: StoredHolder,
+        as_of: date,
+        now: datetime,
+        batch: _Batch,
+        report: Report,
+    ) -> _Outgoing | None:
+        records = batch.notices[message.id]
+        address = message.to_address
+        refusal = batch.suppressed.get(address)
+        if refusal is not None:
+            outbox.finish(connection, message.id, "failed", now, error=f"suppressed: {refusal}")
+            report.failed += 1
+            return None
+        evaluations = {e.body: e for e in evaluate(holder.facts, self.rulebook, as_of)[0]}
+        level = batch.levels.get(address, DEFAULT)
+        states: list[tuple[int, str]] = []
+        live: list[outbox.StoredNotice] = []
+        for record in records:
+            if record.state not in ("queued", "retry", "sending"):
+                continue
+            if as_of >= record.expires_on:
+                states.append((record.id, "expired"))
+            elif not still_applies(record, evaluations) or not wanted(
+                record.kind, record.rung, record.body, self.ladders[level], level
+            ):
+                states.append((record.id, "cancelled"))
+            else:
+                live.append(record)
+        if not live:
+            final = "expired" if all(s == "expired" for _, s in states) else "cancelled"
+            outbox.finish(connection, message.id, final, now, notices=states)
+            setattr(report, final, getattr(report, final) + 1)
+            return None
+        opens = self._window_opens(holder, now)
+        if opens is not None:
+            outbox.finish(connection, message.id, "retry", now, next_attempt=opens, notices=states)
+            report.deferred += 1
+            return None
+        if batch.sent_today.get(address, 0) >= self.mail.daily_cap:
+            tomorrow = batch.midnight + timedelta(days=1)
+            outbox.finish(
+                connection, message.id, "retry", now, next_attempt=tomorrow, notices=states
+            )
+            report.deferred += 1
+            return None
+        envelope = self._envelope(holder, live, evaluations, address, as_of, now, level)
+        kinds = tuple(record.kind for record in live)
+        return _Outgoing(message.id, envelope, message.attempts, states, kinds)
+
+    def _prepare_digest(
+        self,
+        connection: Connection,
+        message: outbox.Claimed,
+        as_of: date,
+        now: datetime,
+        batch: _Batch,
+        report: Report,
+    ) -> _Outgoing | None:
+        """A digest goes at its scheduled hour whatever the send window, and does not count
+        against the daily cap of notices: the subscriber asked for it."""
+        digest = batch.digests.get(message.id)
+        address = message.to_address
+        refusal = batch.suppressed.get(address)
+        if digest is None or digest.subscriber.paused:
+            final, error = "cancelled", None  # removed or paused since it was queued
+        elif refusal is not None:
+            final, error = "failed", f"suppressed: {refusal}"
+        elif as_of >= digest.expires_on:
+            final, error = "expired", None  # the next period's digest is due instead
+        else:
+            return self._digest_envelope(message, digest, now)
+        outbox.finish(connection, message.id, final, now, error=error)
+        digest_store.finish(connection, [message.id], final, now)
+        setattr(report, final, getattr(report, final) + 1)
+        return None
+
+    def _digest_envelope(
+        self, message: outbox.Claimed, digest: digest_store.StoredDigest, now: datetime
+    ) -> _Outgoing:
+        composed = compose(
+            self.renderer,
+            self.mail,
+            digest.subscriber,
+            digest.key,
+            digest.period,
+            digest.as_of,
+            load_lines(digest.shown),
+            None if digest.previous_shown is None else load_lines(digest.previous_shown),
+            now,
+            digest.previous_period,
+        )
+        return _Outgoing(
+            message.id, composed.envelope, message.attempts, [], ("digest",), digest=True
+        )
+
+    def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
+        """When the send window opens next in the holder's time zone, if it is closed now."""
+        window = self.mail.send_window
+        if window is None:
+            return None
+        zone = ZoneInfo(holder.timezone or self.mail.timezone)
+        local = now.astimezone(zone)
+        start, end = window
+        if start <= local.time() < end:
+            return None
+        day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+        return datetime.combine(day, start, zone).astimezone(UTC)
+
+    def _envelope(
+        self,
+        holder: StoredHolder,
+        live: list[outbox.StoredNotice],
+        evaluations: dict[str, Evaluation],
+        address: str,
+        as_of: date,
+        now: datetime,
+        level: str,
+    ) -> Envelope:
+        views = []
+        deadlines = []
+        for record in live:
+            e = evaluations[record.body]
+            body_ladder = self.ladder.bodies[record.body]
+            words = functools.partial(self.rulebook.category_words, e.body)
+            views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, words))
+            if record.kind == "deadline":
+                deadlines.append(ceus_due(holder.facts.holder_id, e, body_ladder.ceu_page))
+        base, secret = self.mail.base_url, self.mail.secret
+        unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
+        calendar = links.calendar_url(base, secret, address, now)
+        notes = standing_notes(evaluations.values(), {record.body for record in live})
+        rendered = self.renderer.render(
+            holder.full_name, views, unsubscribe, calendar, notes, level
+        )
+        return build(
+            rendered,
+            mail_from=self.mail.mail_from,
+            to_name=holder.full_name,
+            to_address=address,
+            keys=[record.key for record in live],
+            unsubscribe_url=unsubscribe,
+            unsubscribe_mailto=self.mail.unsubscribe_mailto,
+            now=now,
+            deadlines=deadlines,
+        )
+
+    def _record(
+        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
+    ) -> None:
+        # One outcome at a time: the report is shared, and SQLite has one writer anyway.
+        with self._report_lock:
+            self._record_locked(outgoing, outcomes, report)
+            unreachable = [str(e) for e in outcomes if e is not None and e.server]
+            if unreachable:
+                report.server_error = unreachable[-1]
+
+    def _record_locked(
+        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
+    ) -> None:
+        now = self.clock()
+        with self.engine.begin() as connection:
+            sent = [item for item, error in zip(outgoing, outcomes, strict=True) if error is None]
+            if sent:
+                own = [notice for item in sent for notice in item.notices]
+                outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
+                digests = [item.message for item in sent if item.digest]
+                if digests:
+                    digest_store.finish(connection, digests, "sent", now)
+                report.sent += len(sent)
+                for kind in (kind for item in sent for kind in item.kinds):
+                    report.sent_kinds[kind] = report.sent_kinds.get(kind, 0) + 1
+            for item, error in zip(outgoing, outcomes, strict=True):
+                if error is None:
+                    continue
+                if error.permanent or item.attempts + 1 >= self.mail.max_attempts:
+                    outbox.finish(
+                        connection,
+                        item.message,
+                        "failed",
+                        now,
+                        error=str(error),
+                        notices=item.notices,
+                    )
+                    if item.digest:
+                        digest_store.finish(connection, [item.message], "failed", now)
+                    if error.permanent:
+                        outbox.suppress(connection, item.envelope.recipient, str(error), now)
+                    report.failed += 1
+                    report.errors.append(f"{item.envelope.recipient}: {error}")
+                else:
+                    delay = self.mail.retry_seconds * 2**item.attempts
+                    delay *= random.uniform(0.75, 1.25)  # jitter: retries do not arrive in step
+                    retry_at = now + timedelta(seconds=delay)
+                    outbox.finish(
+                        connection, item.message, "retry", now, error=str(error),
+                        next_attempt=retry_at, notices=item.notices,
+                    )  # fmt: skip
+                    if item.digest:
+                        digest_store.finish(connection, [item.message], "retry", now)
+                    report.retried += 1
+                    report.errors.append(f"{item.envelope.recipient}: {error}")
