@@ -29,7 +29,8 @@ from reminders.app import App
 from reminders.db import migrate, outbox
 from reminders.imports.runner import import_files
 from reminders.mail.message import Envelope
-from reminders.notices.delivery import Deliverer, Report
+from reminders.notices.delivery import Deliverer
+from reminders.notices.outcomes import Report
 from reminders.notices.service import queue_due
 from reminders.settings import load_settings
 

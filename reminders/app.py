@@ -101,6 +101,7 @@ class App:
             send_window=s.window(),
             unsubscribe_mailto=s.unsubscribe_mailto,
             lease_seconds=s.lease_seconds,
+            pause_after=s.mail_pause_after,
         )
 
     def ready_engine(self) -> Engine:

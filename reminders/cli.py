@@ -358,6 +358,8 @@ def send(as_of: datetime | None) -> None:
     )
     for error in report.errors:
         click.echo(f"reminders: warning: {error}", err=True)
+    if report.paused is not None:
+        click.echo(f"reminders: error: {report.paused}", err=True)
     _left_out(counts.failed)
 
 

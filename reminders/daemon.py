@@ -35,7 +35,8 @@ from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
 from reminders.health import MailHealth
-from reminders.notices.delivery import Deliverer, Report
+from reminders.notices.delivery import Deliverer
+from reminders.notices.outcomes import Report
 from reminders.notices.scan import Split
 from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
@@ -95,6 +96,14 @@ class Metrics:
             "reminders_outbox_depth", "Messages waiting to go out", registry=r
         )
         self.digests = Counter("reminders_digests_queued", "Employer digests queued", registry=r)
+        self.server_faults = Counter(
+            "reminders_mail_server_faults",
+            "Messages the mail server, or its configuration, kept from going out (retried)",
+            registry=r,
+        )
+        self.paused = Counter(
+            "reminders_delivery_paused", "Delivery passes stopped by failures in a row", registry=r
+        )
         self.events_waiting = Gauge(
             "reminders_events_waiting", "Change events not yet handled", registry=r
         )
@@ -104,6 +113,9 @@ class Metrics:
             self.outcomes.labels(outcome).inc(getattr(report, outcome))
         for kind, number in report.sent_kinds.items():
             self.sent_kinds.labels(kind).inc(number)
+        self.server_faults.inc(report.server_faults)
+        if report.paused is not None:
+            self.paused.inc()
 
 
 class Daemon:
@@ -262,6 +274,12 @@ class Daemon:
             )
         for error in report.errors:
             log.warning("delivery: %s", error)
+        if report.server_error is not None:
+            log.error(
+                "delivery: the mail server, or its configuration, failed %d time(s): %s",
+                report.server_faults,
+                report.server_error,
+            )
 
     async def housekeeping(self) -> None:
         """Delete messages past the retention period (their notice keys stay)."""

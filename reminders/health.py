@@ -1,14 +1,14 @@
 """Whether the daemon's mail goes out, for /healthz: a pure record of delivery passes.
 
-Mail is failing from the first pass in which the mail server could not be reached (a refused
-or dropped connection, a timeout, a failed TLS handshake) and nothing was sent, until a pass
-sends something. The daemon reports unhealthy (503) once that has lasted
+Mail is failing from the first pass in which the mail server could not be reached or refused
+us (a refused or dropped connection, a timeout, a failed TLS handshake, a refused greeting,
+login or sender, a policy refusal) and nothing was sent, until a pass sends something. The daemon reports unhealthy (503) once that has lasted
 REMINDERS_MAIL_UNHEALTHY_SECONDS: a daemon that runs but has reached nobody for half an hour is
 not doing its job, and an operator watching `docker ps` or a monitor should see it. Restarting
 it will not help, so an orchestrator that restarts on /healthz should look at `mail` first, or
 set the setting to 0 (never unhealthy over mail).
 
-A refusal of one recipient says nothing about the server: it does not count.
+A refusal of one recipient's mailbox says nothing about the server: it does not count.
 """
 
 from __future__ import annotations

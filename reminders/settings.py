@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     """How far behind a steady pace a cycle may be before it counts as behind (rules/pace.py)."""
     pace_grace_days: int = Field(default=90, ge=0, le=365)
     """No cycle counts as behind in its first days (rules/pace.py)."""
+    mail_pause_after: int = Field(default=10, ge=1)
+    """A delivery pass stops after this many failures in a row (notices/outcomes.py)."""
     mail_unhealthy_seconds: int = Field(default=1800, ge=0)
     """/healthz turns 503 once the mail server has been unreachable this long (health.py)."""
 

@@ -36,7 +36,8 @@ from reminders.mail.smtp import (
     SendError,
     SmtpConfig,
 )
-from reminders.notices.delivery import Deliverer, Report
+from reminders.notices.delivery import Deliverer
+from reminders.notices.outcomes import Report
 from reminders.notices.service import prune, queue_due
 from reminders.resources import templates_dir
 from reminders.settings import load_settings

@@ -187,13 +187,14 @@ def finish(
     error: str | None = None,
     next_attempt: datetime | None = None,
     notices: Iterable[tuple[int, str]] = (),
+    charged: bool = True,
 ) -> None:
     """Record one outcome on messages and on their notices still pending; `notices` gives
-    some notices a state of their own (expired, cancelled)."""
+    some notices a state of their own (expired, cancelled). `charged`: a try that counts
+    toward the message's attempts (a fault of the server's says nothing of the message)."""
     ids = [message] if isinstance(message, int) else list(message)
-    statement = _finish_messages(
-        state == "sent", state in ("retry", "sent", "failed"), next_attempt is not None
-    )
+    attempted = charged and state in ("retry", "sent", "failed")
+    statement = _finish_messages(state == "sent", attempted, next_attempt is not None)
     values = {"ids": ids, "new_state": state, "error": error, "at": now, "retry_at": next_attempt}
     connection.execute(statement, values)
     by_state: dict[str, list[int]] = {}

@@ -22,3 +22,5 @@ class MailSettings:
     unsubscribe_mailto: str | None = None
     lease_seconds: int = 300
     """How long a claim lasts: a sender that dies leaves its messages to others after that."""
+    pause_after: int = 10
+    """A pass stops after this many failures in a row with nothing accepted between them."""

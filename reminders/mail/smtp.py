@@ -1,13 +1,16 @@
 """Delivery over SMTP with aiosmtplib: the only module that imports it.
 
 A few connections, each reused for many messages, send in parallel; every failure becomes a
-`SendError` that says whether trying again can help (4xx replies, connection trouble) or not
-(5xx replies).
+`SendError` that says whose fault it is. Only a permanent refusal of the recipient at RCPT TO
+speaks of the address; a refusal at any other stage (connect, greeting, EHLO, AUTH, MAIL FROM)
+or one whose enhanced status code is about policy or the system (5.7.1 "relay access denied")
+is the server's, or our configuration of it, and a refused DATA is about the message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -17,13 +20,49 @@ import aiosmtplib
 
 from reminders.mail.message import Envelope
 
+MAILBOX = "mailbox"
+"""The recipient's address is refused for good (5xx to RCPT TO, about the mailbox)."""
+MESSAGE = "message"
+"""This message could not go now (4xx to RCPT TO or DATA): try it again later."""
+CONTENT = "content"
+"""The server refused this message for what it holds (5xx to DATA): not the address's fault."""
+SERVER = "server"
+"""The server or our configuration of it: unreachable, or a refusal at connect, greeting, EHLO,
+AUTH or MAIL FROM, or a policy refusal (5.7.x) at RCPT TO. Says nothing of the message or the
+address, and every other message would meet it too."""
+
+_ENHANCED = re.compile(r"\s*[245]\.(\d{1,3})\.\d{1,3}\b")
+
+
+def _subject(text: str) -> int | None:
+    """The subject of an enhanced status code (RFC 3463) at the start of a reply's text: 1 for
+    "5.1.1 no such user", 7 for "5.7.1 relay access denied"; None without one."""
+    found = _ENHANCED.match(text)
+    return int(found.group(1)) if found else None
+
 
 class SendError(Exception):
-    def __init__(self, message: str, permanent: bool, server: bool = False) -> None:
+    def __init__(self, message: str, fault: str) -> None:
         super().__init__(message)
-        self.permanent = permanent
-        self.server = server
-        """The mail server could not be reached: nothing is known of the message or address."""
+        self.fault = fault
+
+    @property
+    def permanent(self) -> bool:
+        """The address itself is refused: suppress it."""
+        return self.fault == MAILBOX
+
+    @property
+    def server(self) -> bool:
+        """The server or its configuration failed: nothing is known of the message or address."""
+        return self.fault == SERVER
+
+
+def _refused_recipient(code: int, text: str) -> SendError:
+    if code < 500:
+        return SendError(f"recipient refused for now: {code} {text}", MESSAGE)
+    if _subject(text) in (None, 1, 2):  # addressing (5.1.x) or the mailbox (5.2.x)
+        return SendError(f"recipient refused: {code} {text}", MAILBOX)
+    return SendError(f"the server refused to relay or by policy: {code} {text}", SERVER)
 
 
 @dataclass(frozen=True)
@@ -56,15 +95,24 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
             await client.connect()
         await client.sendmail(envelope.sender, [envelope.recipient], envelope.data)
     except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [refused.code for refused in exc.recipients]
-        raise SendError(f"recipient refused: {exc.recipients[0]}", min(codes) >= 500) from exc
+        refused = exc.recipients[0]
+        raise _refused_recipient(refused.code, refused.message) from exc
+    except aiosmtplib.SMTPRecipientRefused as exc:
+        raise _refused_recipient(exc.code, exc.message) from exc
+    except aiosmtplib.SMTPDataError as exc:
+        fault = CONTENT if exc.code >= 500 else MESSAGE
+        raise SendError(f"message refused: {exc.code} {exc.message}", fault) from exc
+    except aiosmtplib.SMTPSenderRefused as exc:
+        client.close()  # the session may be in any state: the next message starts afresh
+        raise SendError(f"the server refused the sender: {exc.code} {exc.message}", SERVER) from exc
     except aiosmtplib.SMTPResponseException as exc:
-        raise SendError(f"{exc.code} {exc.message}", exc.code >= 500) from exc
+        # The greeting, EHLO, AUTH or STARTTLS: the server's answer to us, not to a message.
+        # Say goodbye properly: the server may keep a dropped session open a while.
+        await _quit(client)
+        raise SendError(f"the mail server refused us: {exc.code} {exc.message}", SERVER) from exc
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         client.close()
-        raise SendError(
-            f"cannot reach the mail server: {exc}", permanent=False, server=True
-        ) from exc
+        raise SendError(f"cannot reach the mail server: {exc}", SERVER) from exc
 
 
 async def _quit(client: aiosmtplib.SMTP) -> None:
@@ -104,11 +152,16 @@ class Connections:
                 await _quit(client)
 
     async def send_all(
-        self, envelopes: Sequence[Envelope], outcome: Outcome | None = None
+        self,
+        envelopes: Sequence[Envelope],
+        outcome: Outcome | None = None,
+        halt: Callable[[], str | None] | None = None,
     ) -> list[SendError | None]:
         """Send every envelope over the connections; the outcome of each, in order (None:
         accepted by the server). `outcome` hears of each as it happens, and the connection
-        waits for it before its next message, so that it can be recorded first."""
+        waits for it before its next message, so that it can be recorded first. Once `halt`
+        gives a reason, the messages not yet sent are not tried: each gets a server fault
+        that says why."""
         outcomes: list[SendError | None] = [None] * len(envelopes)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(envelopes)):
@@ -122,7 +175,10 @@ class Connections:
                     await _quit(client)
                 if not client.is_connected:
                     self._sent[slot] = 0
+                reason = None if halt is None else halt()
                 try:
+                    if reason is not None:
+                        raise SendError(f"not tried: {reason}", SERVER)
                     await _send_one(client, envelopes[index])
                 except SendError as error:
                     outcomes[index] = error

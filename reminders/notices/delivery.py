@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +28,7 @@ from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import ceus_due, notice_view, standing_notes
 from reminders.notices.ladder import Ladder
+from reminders.notices.outcomes import Outcomes, Report
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.service import still_applies
 from reminders.rules.evaluate import Evaluation, evaluate
@@ -37,21 +37,6 @@ from reminders.rules.loader import Rulebook
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 100
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    expired: int = 0
-    cancelled: int = 0
-    deferred: int = 0
-    errors: list[str] = field(default_factory=list)
-    sent_kinds: dict[str, int] = field(default_factory=dict)
-    """Notices that went out, by kind."""
-    server_error: str | None = None
-    """The last failure to reach the mail server in this pass, if any."""
 
 
 @dataclass
@@ -74,6 +59,10 @@ class _Outgoing:
     notices: list[tuple[int, str]]
     kinds: tuple[str, ...] = ()
     digest: bool = False
+
+    @property
+    def recipient(self) -> str:
+        return self.envelope.recipient
 
 
 class _GroupRecorder:
@@ -142,18 +131,21 @@ class Deliverer:
         threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
         responsive however long the queue."""
         report = Report()
-        recorder = _GroupRecorder(functools.partial(self._record, report=report))
+        outcomes = Outcomes(self.mail, report, self.mail.pause_after)
+        recorder = _GroupRecorder(functools.partial(self._record, outcomes=outcomes))
         async with Connections(self.smtp) as connections:
-            while True:
+            while report.paused is None:
                 outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
                 if outgoing is None:
-                    return report
+                    break
                 # Each outcome is recorded the moment it is known, before that connection
                 # sends its next message: a crash then repeats at most the messages in flight.
                 await connections.send_all(
                     [item.envelope for item in outgoing],
                     functools.partial(_record_one, recorder, outgoing),
+                    outcomes.halted,
                 )
+        return report
 
     def _claim_batch(self, as_of: date, report: Report) -> list[_Outgoing] | None:
         """Claim a batch and prepare its mail; None once nothing is due."""
@@ -368,57 +360,8 @@ class Deliverer:
         )
 
     def _record(
-        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
+        self, outgoing: list[_Outgoing], errors: list[SendError | None], outcomes: Outcomes
     ) -> None:
-        # One outcome at a time: the report is shared, and SQLite has one writer anyway.
-        with self._report_lock:
-            self._record_locked(outgoing, outcomes, report)
-            unreachable = [str(e) for e in outcomes if e is not None and e.server]
-            if unreachable:
-                report.server_error = unreachable[-1]
-
-    def _record_locked(
-        self, outgoing: list[_Outgoing], outcomes: list[SendError | None], report: Report
-    ) -> None:
-        now = self.clock()
-        with self.engine.begin() as connection:
-            sent = [item for item, error in zip(outgoing, outcomes, strict=True) if error is None]
-            if sent:
-                own = [notice for item in sent for notice in item.notices]
-                outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
-                digests = [item.message for item in sent if item.digest]
-                if digests:
-                    digest_store.finish(connection, digests, "sent", now)
-                report.sent += len(sent)
-                for kind in (kind for item in sent for kind in item.kinds):
-                    report.sent_kinds[kind] = report.sent_kinds.get(kind, 0) + 1
-            for item, error in zip(outgoing, outcomes, strict=True):
-                if error is None:
-                    continue
-                if error.permanent or item.attempts + 1 >= self.mail.max_attempts:
-                    outbox.finish(
-                        connection,
-                        item.message,
-                        "failed",
-                        now,
-                        error=str(error),
-                        notices=item.notices,
-                    )
-                    if item.digest:
-                        digest_store.finish(connection, [item.message], "failed", now)
-                    if error.permanent:
-                        outbox.suppress(connection, item.envelope.recipient, str(error), now)
-                    report.failed += 1
-                    report.errors.append(f"{item.envelope.recipient}: {error}")
-                else:
-                    delay = self.mail.retry_seconds * 2**item.attempts
-                    delay *= random.uniform(0.75, 1.25)  # jitter: retries do not arrive in step
-                    retry_at = now + timedelta(seconds=delay)
-                    outbox.finish(
-                        connection, item.message, "retry", now, error=str(error),
-                        next_attempt=retry_at, notices=item.notices,
-                    )  # fmt: skip
-                    if item.digest:
-                        digest_store.finish(connection, [item.message], "retry", now)
-                    report.retried += 1
-                    report.errors.append(f"{item.envelope.recipient}: {error}")
+        # One group at a time: the pass's record is shared, and SQLite has one writer anyway.
+        with self._report_lock, self.engine.begin() as connection:
+            outcomes.record(connection, outgoing, errors, self.clock())

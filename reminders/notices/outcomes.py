@@ -1,0 +1,164 @@
+"""What a delivery pass records of each message it tried, and when it stops trying.
+
+Whose fault a failure is decides what happens (mail/smtp.py tells them apart):
+
+mailbox   the address is refused for good: the message fails and the address is suppressed,
+          but only once this pass has seen the server accept a message (or the message has
+          used its attempts). Until then the refusal is held as a retry: a relay that refuses
+          every recipient must not put the whole roster on the suppression list.
+message   this message, not now: retried with backoff, failed once its attempts are used up.
+content   the server refused the message for what it holds: the same, never a suppression.
+server    the server or our configuration: retried later and not counted as an attempt (it
+          says nothing of the message), and reported so that /healthz and the log show it.
+
+A circuit breaker: after `pause_after` failures in a row with no message accepted between them,
+the pass stops; the messages it still holds are released for a later pass, untried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from reminders.db import digests as digest_store
+from reminders.db import outbox
+from reminders.mail.policy import MailSettings
+from reminders.mail.smtp import MAILBOX, SERVER, SendError
+
+log = logging.getLogger("reminders.delivery")
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+    sent_kinds: dict[str, int] = field(default_factory=dict)
+    """Notices that went out, by kind."""
+    server_error: str | None = None
+    """The last fault of the mail server (or of our configuration of it) in this pass."""
+    server_faults: int = 0
+    paused: str | None = None
+    """Why the pass stopped before the outbox was empty (the circuit breaker), if it did."""
+
+
+class Tried(Protocol):
+    """A message that was tried (delivery's _Outgoing)."""
+
+    @property
+    def message(self) -> int: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def notices(self) -> list[tuple[int, str]]: ...
+    @property
+    def kinds(self) -> tuple[str, ...]: ...
+    @property
+    def digest(self) -> bool: ...
+
+
+@dataclass
+class Outcomes:
+    """One delivery pass's record of outcomes; `record` runs in one transaction per group."""
+
+    mail: MailSettings
+    report: Report
+    pause_after: int
+    accepted: bool = False
+    """The server has accepted a message in this pass: it works, and a refusal is real."""
+    in_a_row: int = 0
+    held: list[tuple[Tried, SendError]] = field(default_factory=list)
+
+    def halted(self) -> str | None:
+        return self.report.paused
+
+    def record(
+        self,
+        connection: Connection,
+        tried: Sequence[Tried],
+        errors: Sequence[SendError | None],
+        now: datetime,
+    ) -> None:
+        sent = [item for item, error in zip(tried, errors, strict=True) if error is None]
+        if sent:
+            self._sent(connection, sent, now)
+        for item, error in zip(tried, errors, strict=True):
+            if error is not None:
+                self._failed(connection, item, error, now)
+
+    def _sent(self, connection: Connection, sent: list[Tried], now: datetime) -> None:
+        own = [notice for item in sent for notice in item.notices]
+        outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
+        digests = [item.message for item in sent if item.digest]
+        if digests:
+            digest_store.finish(connection, digests, "sent", now)
+        self.report.sent += len(sent)
+        for kind in (kind for item in sent for kind in item.kinds):
+            self.report.sent_kinds[kind] = self.report.sent_kinds.get(kind, 0) + 1
+        self.accepted, self.in_a_row = True, 0
+        held, self.held = self.held, []
+        for item, error in held:  # the server works: those refusals were about the addresses
+            self.report.retried -= 1
+            self._fail(connection, item, error, now, suppress=True)
+
+    def _failed(self, connection: Connection, item: Tried, error: SendError, now: datetime) -> None:
+        self.in_a_row += 1
+        last_try = item.attempts + 1 >= self.mail.max_attempts
+        if error.fault == SERVER:
+            self.report.server_faults += 1
+            self.report.server_error = str(error)
+            self._retry(connection, item, error, now, charged=False)
+        elif error.fault == MAILBOX and (self.accepted or last_try):
+            self._fail(connection, item, error, now, suppress=True)
+        elif last_try:
+            self._fail(connection, item, error, now, suppress=False)
+        else:
+            if error.fault == MAILBOX:
+                self.held.append((item, error))
+            self._retry(connection, item, error, now, charged=True)
+        if self.in_a_row >= self.pause_after and self.report.paused is None:
+            self.report.paused = (
+                f"{self.in_a_row} failures in a row and none accepted in between, the last:"
+                f" {error}; delivery paused until the next pass"
+            )
+            log.error("delivery: %s", self.report.paused)
+
+    def _fail(
+        self, connection: Connection, item: Tried, error: SendError, now: datetime, suppress: bool
+    ) -> None:
+        outbox.finish(
+            connection, item.message, "failed", now, error=str(error), notices=item.notices
+        )
+        if item.digest:
+            digest_store.finish(connection, [item.message], "failed", now)
+        if suppress:
+            outbox.suppress(connection, item.recipient, str(error), now)
+        self.report.failed += 1
+        self.report.errors.append(f"{item.recipient}: {error}")
+
+    def _retry(
+        self, connection: Connection, item: Tried, error: SendError, now: datetime, charged: bool
+    ) -> None:
+        delay = self.mail.retry_seconds * 2**item.attempts
+        delay *= random.uniform(0.75, 1.25)  # jitter: retries do not arrive in step
+        outbox.finish(
+            connection, item.message, "retry", now, error=str(error),
+            next_attempt=now + timedelta(seconds=delay), notices=item.notices, charged=charged,
+        )  # fmt: skip
+        if item.digest:
+            digest_store.finish(connection, [item.message], "retry", now)
+        self.report.retried += 1
+        if not str(error).startswith("not tried:"):
+            self.report.errors.append(f"{item.recipient}: {error}")
