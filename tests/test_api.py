@@ -4,7 +4,9 @@ h-007) and Summit Billing Partners (h-001, h-004, h-005, h-006)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -319,3 +321,29 @@ def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_two_organisations_creating_one_holder_id_at_once_never_share_it(web: Web) -> None:
+    """Checked apart from the write, the same new id posted by two organisations at the same
+    moment got 201 twice (36 rounds of 40) and one organisation read the other's coder."""
+    rounds = 12
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for n in range(rounds):
+            holder = {"holder_id": f"race-{n}", "full_name": "Same Id", "team": "Coding",
+                      "email": f"race-{n}@example.org"}  # fmt: skip
+            barrier = threading.Barrier(2)
+
+            def post(
+                org: str, body: dict[str, str] = holder, barrier: threading.Barrier = barrier
+            ) -> tuple[str, int]:
+                with httpx.Client(base_url=str(web.client.base_url), timeout=30) as client:
+                    barrier.wait()
+                    headers = {"Authorization": f"Bearer {web.keys[org]}"}
+                    answer = client.post("/api/v1/holders", json=body, headers=headers)
+                    return org, answer.status_code
+
+            results = sorted(pool.map(post, (RIVERSIDE, SUMMIT)), key=lambda r: r[1])
+            assert [code for _, code in results] == [201, 409], (n, results)
+            winner, loser = results[0][0], results[1][0]
+            assert web.call(winner, "GET", f"/holders/race-{n}").status_code == 200
+            assert web.call(loser, "GET", f"/holders/race-{n}").status_code == 404

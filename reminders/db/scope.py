@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, Select, delete, exists, select
+from sqlalchemy import Connection, Select, delete, exists, select, text
 
 from reminders.db.models import CeuRecord, Credential, Holder, Membership, Team, TeamMember
 
@@ -28,6 +28,17 @@ def holder(connection: Connection, org_pk: int, holder_id: str) -> int | None:
         Holder.holder_id == holder_id, Holder.id.in_(members_of(org_pk))
     )
     return connection.execute(query).scalar_one_or_none()
+
+
+def lock_holder_id(connection: Connection, holder_id: str) -> None:
+    """Until the transaction ends, no other transaction creates or takes this holder_id: two
+    organisations creating the same id at the same moment are served one after the other. On
+    PostgreSQL a transaction-scoped advisory lock on the id; SQLite's write transactions
+    (BEGIN IMMEDIATE) are serialised already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"holder:{holder_id}"}
+        )
 
 
 def exists_anywhere(connection: Connection, holder_id: str) -> int | None:

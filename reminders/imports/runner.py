@@ -273,15 +273,19 @@ def import_objects(
     rulebook: Rulebook,
     batches: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
     now: datetime,
+    guard: Callable[[Connection], None] | None = None,
 ) -> list[apply.Counts]:
     """Apply (kind, objects) batches in one transaction, as `import_files` applies files: every
     check, the change events, the wake-up of the daemons. Raises `Rejected` with every problem;
-    then nothing is written."""
+    then nothing is written. `guard` runs first in the same transaction (a check that must hold
+    when the write happens, not a moment before); what it raises rolls everything back."""
     kinds = make_kinds(rulebook)
     problems: list[Problem] = []
     results = []
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin() as transaction:
+        if guard is not None:
+            guard(connection)
         for kind, objects in batches:
             reader = _ObjectReader(kinds[kind], objects, problems.append)
             results.append(_import_file(connection, reader, now, None))

@@ -305,10 +305,13 @@ class Api:
         return pk
 
     def _apply(
-        self, batches: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], at: str = ""
+        self,
+        batches: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+        at: str = "",
+        guard: Callable[[Connection], None] | None = None,
     ) -> None:
         try:
-            import_objects(self.engine, self.rulebook, batches, self.clock())
+            import_objects(self.engine, self.rulebook, batches, self.clock(), guard)
         except Rejected as exc:
             kinds = {kind for kind, _ in batches}
             _invalid(
@@ -371,19 +374,26 @@ class Api:
         def put_holder(org: Auth, holder: HolderIn, response: Response) -> HolderOut:
             """Create a holder in one of the organisation's teams (made if new), or update one
             of its own holders. A holder_id of a record outside the organisation is refused."""
-            with self.engine.connect() as connection:
-                mine = scope.holder(connection, org.pk, holder.holder_id)
-                if mine is None and scope.exists_anywhere(connection, holder.holder_id):
+            found: list[int | None] = []
+
+            def available(connection: Connection) -> None:
+                # In the write's own transaction, with the id locked: checked apart from it,
+                # two organisations creating one id at once both got 201 and shared the holder.
+                scope.lock_holder_id(connection, holder.holder_id)
+                found.append(scope.holder(connection, org.pk, holder.holder_id))
+                if found[0] is None and scope.exists_anywhere(connection, holder.holder_id):
                     raise HTTPException(409, "this holder_id is not available; choose another")
+
             values = _dump(holder)
             team = values.pop("team")
             self._apply(
                 [
                     ("holders", [values]),
                     ("teams", [{"org": org.name, "team": team, "holder_id": holder.holder_id}]),
-                ]
+                ],
+                guard=available,
             )
-            if mine is not None:
+            if found[0] is not None:
                 response.status_code = 200
             return get_holder(org, holder.holder_id)
 
