@@ -86,7 +86,7 @@ def _envelopes(deliverer: Deliverer, app: App) -> list[Envelope]:
     now = deliverer.clock()
     with app.engine.connect() as connection:
         transaction = connection.begin()
-        while claimed := outbox.claim(connection, now, timedelta(hours=1), 1000):
+        while claimed := outbox.claim(connection, now, timedelta(hours=1), 1000, "bench"):
             prepared = deliverer._prepare(connection, claimed, AS_OF, now, Report())
             built.extend(item.envelope for item in prepared)
         transaction.rollback()

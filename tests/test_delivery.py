@@ -332,7 +332,7 @@ def test_a_claim_whose_worker_died_is_taken_again_when_its_lease_runs_out(
     app, deliverer = service(clock)
     queue_due(app.engine, app.rulebook, app.ladder, DAY, clock())
     with app.engine.begin() as connection:  # a worker claims everything, then dies
-        assert len(outbox.claim(connection, clock(), timedelta(minutes=5), 100)) == 7
+        assert len(outbox.claim(connection, clock(), timedelta(minutes=5), 100, "dead")) == 7
     assert _deliver(deliverer).sent == 0
     clock.advance(minutes=6)
     assert _deliver(deliverer).sent == 7

@@ -108,9 +108,12 @@ class Claimed:
     attempts: int
 
 
-def claim(connection: Connection, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
-    """Take up to `limit` messages that are due, for `lease`; a lease that ran out (its worker
-    died) makes the message claimable again. PostgreSQL skips rows another worker has locked."""
+def claim(
+    connection: Connection, now: datetime, lease: timedelta, limit: int, token: str
+) -> list[Claimed]:
+    """Take up to `limit` messages that are due, for `lease`, under `token` (one per claim); a
+    lease that ran out (its worker died) makes the message claimable again. PostgreSQL skips
+    rows another worker has locked."""
     due = and_(
         or_(
             MessageRecord.state.in_(PENDING),
@@ -128,7 +131,7 @@ def claim(connection: Connection, now: datetime, lease: timedelta, limit: int) -
     claimed = connection.execute(
         update(MessageRecord)
         .where(MessageRecord.id.in_(ids), due)
-        .values(state="sending", lease_until=now + lease)
+        .values(state="sending", lease_until=now + lease, claim_token=token)
         .returning(
             MessageRecord.id,
             MessageRecord.holder_pk,
@@ -188,15 +191,26 @@ def finish(
     next_attempt: datetime | None = None,
     notices: Iterable[tuple[int, str]] = (),
     charged: bool = True,
-) -> None:
+    token: str | None = None,
+) -> list[int]:
     """Record one outcome on messages and on their notices still pending; `notices` gives
     some notices a state of their own (expired, cancelled). `charged`: a try that counts
-    toward the message's attempts (a fault of the server's says nothing of the message)."""
+    toward the message's attempts (a fault of the server's says nothing of the message).
+    `token`: only where that claim still holds the message (a fencing token); the messages
+    recorded are returned, the others belong to another claim now and are left alone."""
     ids = [message] if isinstance(message, int) else list(message)
     attempted = charged and state in ("retry", "sent", "failed")
-    statement = _finish_messages(state == "sent", attempted, next_attempt is not None)
+    statement = _finish_messages(
+        state == "sent", attempted, next_attempt is not None, token is not None
+    )
     values = {"ids": ids, "new_state": state, "error": error, "at": now, "retry_at": next_attempt}
-    connection.execute(statement, values)
+    if token is not None:
+        values["token"] = token
+        ids = list(connection.execute(statement, values).scalars())
+        if not ids:
+            return []
+    else:
+        connection.execute(statement, values)
     by_state: dict[str, list[int]] = {}
     for notice, notice_state in notices:
         by_state.setdefault(notice_state, []).append(notice)
@@ -205,6 +219,33 @@ def finish(
             _NOTICES_BY_ID, {"ids": notice_ids, "new_state": notice_state, "at": now}
         )
     connection.execute(_NOTICES_OF_MESSAGES, {"ids": ids, "new_state": state, "at": now})
+    return ids
+
+
+def renew(connection: Connection, ids: Sequence[int], token: str, until: datetime) -> set[int]:
+    """Extend the claim `token` holds on these messages to `until`; the ones it still held."""
+    held = connection.execute(
+        update(MessageRecord)
+        .where(
+            MessageRecord.id.in_(ids),
+            MessageRecord.claim_token == token,
+            MessageRecord.state == "sending",
+        )
+        .values(lease_until=until)
+        .returning(MessageRecord.id)
+    )
+    return set(held.scalars())
+
+
+def release(connection: Connection, token: str, now: datetime) -> int:
+    """Give back what a claim still holds, untried, for any sender to take at once (a pass
+    that stopped half-way); how many."""
+    released = connection.execute(
+        update(MessageRecord)
+        .where(MessageRecord.claim_token == token, MessageRecord.state == "sending")
+        .values(state="retry", lease_until=None, next_attempt_at=now)
+    )
+    return int(released.rowcount or 0)
 
 
 # The outcome statements are built once: building and caching a fresh UPDATE for every outcome
@@ -212,7 +253,7 @@ def finish(
 
 
 @functools.cache
-def _finish_messages(sent: bool, attempted: bool, retried: bool) -> Update:
+def _finish_messages(sent: bool, attempted: bool, retried: bool, fenced: bool) -> Update:
     m = MessageRecord.__table__.c
     values: dict[str, Any] = {
         "state": bindparam("new_state"),
@@ -225,7 +266,10 @@ def _finish_messages(sent: bool, attempted: bool, retried: bool) -> Update:
         values["attempts"] = m.attempts + 1
     if retried:
         values["next_attempt_at"] = bindparam("retry_at", type_=m.next_attempt_at.type)
-    return update(MessageRecord).where(m.id.in_(bindparam("ids", expanding=True))).values(values)
+    statement = update(MessageRecord).where(m.id.in_(bindparam("ids", expanding=True)))
+    if fenced:
+        statement = statement.where(m.claim_token == bindparam("token")).returning(m.id)
+    return statement.values(values)
 
 
 _n = NoticeRecord.__table__.c

@@ -10,6 +10,7 @@ is the server's, or our configuration of it, and a refused DATA is about the mes
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,9 @@ SERVER = "server"
 """The server or our configuration of it: unreachable, or a refusal at connect, greeting, EHLO,
 AUTH or MAIL FROM, or a policy refusal (5.7.x) at RCPT TO. Says nothing of the message or the
 address, and every other message would meet it too."""
+
+LOST = "lost"
+"""Not tried: this sender's claim on the message ran out and another holds it now."""
 
 _ENHANCED = re.compile(r"\s*[245]\.(\d{1,3})\.\d{1,3}\b")
 
@@ -115,6 +119,42 @@ async def _send_one(client: aiosmtplib.SMTP, envelope: Envelope) -> None:
         raise SendError(f"cannot reach the mail server: {exc}", SERVER) from exc
 
 
+async def _attempt(
+    client: aiosmtplib.SMTP,
+    envelope: Envelope,
+    halted: str | None,
+    allow: Callable[[], Awaitable[float | None]] | None,
+) -> SendError | None:
+    """One message's outcome: not tried when the pass is `halted` or the claim is lost (the
+    seconds `allow` gives are None), else sent within the seconds allowed."""
+    try:
+        if halted is not None:
+            raise SendError(f"not tried: {halted}", SERVER)
+        seconds = None if allow is None else await allow()
+        if allow is not None and seconds is None:
+            raise SendError("not tried: another sender holds it now", LOST)
+        await _send_within(client, envelope, seconds)
+    except SendError as error:
+        return error
+    return None
+
+
+async def _send_within(client: aiosmtplib.SMTP, envelope: Envelope, seconds: float | None) -> None:
+    """Send, given up after `seconds` (None: the client's own timeouts only): a send that
+    outlived its claim could go out twice, once from here and once from the next claimant."""
+    if seconds is None:
+        await _send_one(client, envelope)
+        return
+    try:
+        async with asyncio.timeout(max(seconds, 0.001)):
+            await _send_one(client, envelope)
+    except TimeoutError as exc:
+        client.close()
+        raise SendError(
+            "the claim on it would have run out before the server answered", SERVER
+        ) from exc
+
+
 async def _quit(client: aiosmtplib.SMTP) -> None:
     try:
         await client.quit()
@@ -156,12 +196,15 @@ class Connections:
         envelopes: Sequence[Envelope],
         outcome: Outcome | None = None,
         halt: Callable[[], str | None] | None = None,
+        allow: Callable[[int], Awaitable[float | None]] | None = None,
     ) -> list[SendError | None]:
         """Send every envelope over the connections; the outcome of each, in order (None:
         accepted by the server). `outcome` hears of each as it happens, and the connection
         waits for it before its next message, so that it can be recorded first. Once `halt`
         gives a reason, the messages not yet sent are not tried: each gets a server fault
-        that says why."""
+        that says why. `allow` says, just before a message is sent, how many seconds its
+        sending may take (the claim on it must not run out meanwhile), or None: not ours
+        any more, not tried."""
         outcomes: list[SendError | None] = [None] * len(envelopes)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(envelopes)):
@@ -175,13 +218,10 @@ class Connections:
                     await _quit(client)
                 if not client.is_connected:
                     self._sent[slot] = 0
-                reason = None if halt is None else halt()
-                try:
-                    if reason is not None:
-                        raise SendError(f"not tried: {reason}", SERVER)
-                    await _send_one(client, envelopes[index])
-                except SendError as error:
-                    outcomes[index] = error
+                outcomes[index] = await _attempt(
+                    client, envelopes[index], None if halt is None else halt(),
+                    None if allow is None else functools.partial(allow, index),
+                )  # fmt: skip
                 self._sent[slot] += 1
                 if outcome is not None:
                     heard = outcome(index, outcomes[index])

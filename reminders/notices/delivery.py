@@ -6,8 +6,10 @@ deliver_due    one pass over the outbox until nothing is due      (reminders sen
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import ceus_due, notice_view, standing_notes
 from reminders.notices.ladder import Ladder
+from reminders.notices.lease import Lease, release
 from reminders.notices.outcomes import Outcomes, Report
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.service import still_applies
@@ -59,6 +62,8 @@ class _Outgoing:
     notices: list[tuple[int, str]]
     kinds: tuple[str, ...] = ()
     digest: bool = False
+    token: str = ""
+    """The claim the message is held under."""
 
     @property
     def recipient(self) -> str:
@@ -108,6 +113,10 @@ async def _record_one(
     await recorder(outgoing[index], error)
 
 
+async def _allow(lease: Lease, outgoing: list[_Outgoing], index: int) -> float | None:
+    return await lease.allow(outgoing[index].message)
+
+
 class Deliverer:
     """One delivery pass over the outbox (`deliver_due`)."""
 
@@ -125,40 +134,58 @@ class Deliverer:
         self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
         self.ladders = Ladders(ladder)
         self._report_lock = threading.Lock()
+        self._unreleased: set[str] = set()
 
     async def deliver_due(self, as_of: date) -> Report:
         """Deliver until nothing is due. The database work and the rendering run in worker
         threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
         responsive however long the queue."""
         report = Report()
+        # Claims a pass that failed could not give back (the database was down): give them
+        # back now, rather than leave their messages waiting for the lease to run out.
+        for token in sorted(self._unreleased):
+            if await asyncio.to_thread(release, self.engine, token, self.clock()):
+                self._unreleased.discard(token)
         outcomes = Outcomes(self.mail, report, self.mail.pause_after)
         recorder = _GroupRecorder(functools.partial(self._record, outcomes=outcomes))
         async with Connections(self.smtp) as connections:
             while report.paused is None:
-                outgoing = await asyncio.to_thread(self._claim_batch, as_of, report)
-                if outgoing is None:
+                claimed = await asyncio.to_thread(self._claim_batch, as_of, report)
+                if claimed is None:
                     break
-                # Each outcome is recorded the moment it is known, before that connection
-                # sends its next message: a crash then repeats at most the messages in flight.
-                await connections.send_all(
-                    [item.envelope for item in outgoing],
-                    functools.partial(_record_one, recorder, outgoing),
-                    outcomes.halted,
-                )
+                outgoing, lease = claimed
+                try:
+                    # Each outcome is recorded the moment it is known, before that connection
+                    # sends its next message: a crash repeats at most the messages in flight.
+                    await connections.send_all(
+                        [item.envelope for item in outgoing],
+                        functools.partial(_record_one, recorder, outgoing),
+                        outcomes.halted,
+                        functools.partial(_allow, lease, outgoing),
+                    )
+                except BaseException:
+                    if not await asyncio.to_thread(lease.release):
+                        self._unreleased.add(lease.token)
+                    raise
         return report
 
-    def _claim_batch(self, as_of: date, report: Report) -> list[_Outgoing] | None:
+    def _claim_batch(self, as_of: date, report: Report) -> tuple[list[_Outgoing], Lease] | None:
         """Claim a batch and prepare its mail; None once nothing is due."""
         now = self.clock()
+        token = secrets.token_hex(16)
+        length = timedelta(seconds=self.mail.lease_seconds)
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connection, connection.begin():
-            claimed = outbox.claim(
-                connection, now, timedelta(seconds=self.mail.lease_seconds), CLAIM_BATCH
-            )
+            claimed = outbox.claim(connection, now, length, CLAIM_BATCH, token)
             if not claimed:
                 return None
             with self._report_lock:
-                return self._prepare(connection, claimed, as_of, now, report)
+                ready = self._prepare(connection, claimed, as_of, now, report)
+        outgoing = [dataclasses.replace(item, token=token) for item in ready]
+        lease = Lease(
+            self.engine, token, [item.message for item in outgoing], length, self.clock, now
+        )
+        return outgoing, lease
 
     def _prepare(
         self,

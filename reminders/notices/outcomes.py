@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 from reminders.db import digests as digest_store
 from reminders.db import outbox
 from reminders.mail.policy import MailSettings
-from reminders.mail.smtp import MAILBOX, SERVER, SendError
+from reminders.mail.smtp import LOST, MAILBOX, SERVER, SendError
 
 log = logging.getLogger("reminders.delivery")
 
@@ -50,6 +50,8 @@ class Report:
     server_faults: int = 0
     paused: str | None = None
     """Why the pass stopped before the outbox was empty (the circuit breaker), if it did."""
+    lost: int = 0
+    """Messages whose claim another sender took before their outcome was recorded here."""
 
 
 class Tried(Protocol):
@@ -67,6 +69,8 @@ class Tried(Protocol):
     def kinds(self) -> tuple[str, ...]: ...
     @property
     def digest(self) -> bool: ...
+    @property
+    def token(self) -> str: ...
 
 
 @dataclass
@@ -95,17 +99,19 @@ class Outcomes:
         if sent:
             self._sent(connection, sent, now)
         for item, error in zip(tried, errors, strict=True):
-            if error is not None:
+            if error is not None and error.fault != LOST:  # a lost claim is another's to record
                 self._failed(connection, item, error, now)
 
     def _sent(self, connection: Connection, sent: list[Tried], now: datetime) -> None:
-        own = [notice for item in sent for notice in item.notices]
-        outbox.finish(connection, [item.message for item in sent], "sent", now, notices=own)
-        digests = [item.message for item in sent if item.digest]
+        recorded = []
+        for item in sent:
+            if self._finish(connection, item, "sent", now):
+                recorded.append(item)
+        digests = [item.message for item in recorded if item.digest]
         if digests:
             digest_store.finish(connection, digests, "sent", now)
-        self.report.sent += len(sent)
-        for kind in (kind for item in sent for kind in item.kinds):
+        self.report.sent += len(recorded)
+        for kind in (kind for item in recorded for kind in item.kinds):
             self.report.sent_kinds[kind] = self.report.sent_kinds.get(kind, 0) + 1
         self.accepted, self.in_a_row = True, 0
         held, self.held = self.held, []
@@ -135,12 +141,36 @@ class Outcomes:
             )
             log.error("delivery: %s", self.report.paused)
 
+    def _finish(
+        self,
+        connection: Connection,
+        item: Tried,
+        state: str,
+        now: datetime,
+        error: SendError | None = None,
+        next_attempt: datetime | None = None,
+        charged: bool = True,
+    ) -> bool:
+        """Record under the message's claim; False (and logged) if another sender took it."""
+        done = outbox.finish(
+            connection, item.message, state, now, error=None if error is None else str(error),
+            next_attempt=next_attempt, notices=item.notices, charged=charged, token=item.token,
+        )  # fmt: skip
+        if not done:
+            self.report.lost += 1
+            log.warning(
+                "delivery: message %s was claimed by another sender before its outcome (%s)"
+                " was recorded here",
+                item.message,
+                state,
+            )
+        return bool(done)
+
     def _fail(
         self, connection: Connection, item: Tried, error: SendError, now: datetime, suppress: bool
     ) -> None:
-        outbox.finish(
-            connection, item.message, "failed", now, error=str(error), notices=item.notices
-        )
+        if not self._finish(connection, item, "failed", now, error):
+            return
         if item.digest:
             digest_store.finish(connection, [item.message], "failed", now)
         if suppress:
@@ -153,10 +183,9 @@ class Outcomes:
     ) -> None:
         delay = self.mail.retry_seconds * 2**item.attempts
         delay *= random.uniform(0.75, 1.25)  # jitter: retries do not arrive in step
-        outbox.finish(
-            connection, item.message, "retry", now, error=str(error),
-            next_attempt=now + timedelta(seconds=delay), notices=item.notices, charged=charged,
-        )  # fmt: skip
+        retry_at = now + timedelta(seconds=delay)
+        if not self._finish(connection, item, "retry", now, error, retry_at, charged):
+            return
         if item.digest:
             digest_store.finish(connection, [item.message], "retry", now)
         self.report.retried += 1
