@@ -11,17 +11,13 @@ time, and `Auth` is local to `Api.router`.)
 
 import hashlib
 import re
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from fastapi import Path as FastApiPath
+from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from reminders.db import apikeys, events, orgs, outbox, preferences, scope
@@ -36,220 +32,38 @@ from reminders.notices.scan import plan_holder
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 from reminders.status import as_json
+from reminders.web.limits import RateLimiter
+from reminders.web.schemas import (
+    After,
+    CeuBulk,
+    CeuIn,
+    CeuOut,
+    CeuPage,
+    CredentialIn,
+    CredentialOut,
+    HolderIn,
+    HolderOut,
+    HolderPage,
+    Limit,
+    MemberIn,
+    MembershipIn,
+    MembershipOut,
+    NoticeOut,
+    Org,
+    RowId,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    TeamIn,
+    TeamOut,
+    ceu_out,
+    dump,
+    invalid,
+    not_found,
+    ref,
+)
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class Org(BaseModel):
-    pk: int
-    name: str
-
-
-class RateLimiter:
-    """A token bucket per key: `per_minute` requests a minute, in bursts of as many. Kept in
-    each process (several instances each allow the rate)."""
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(per_minute)
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, key: str) -> float:
-        """0 if the request may go ahead now, else the seconds until it may."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
-
-
-# Request and response bodies. Field-level checks beyond the types are the import columns'.
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _one_line(cls, value: Any) -> Any:
-        """No control characters in any text: they are never valid data, and PostgreSQL
-        refuses a NUL outright."""
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and _UNSAFE.search(text) for text in texts):
-            raise ValueError("contains a control character; use one line of text")
-        return value
-
-
-class HolderIn(_In):
-    holder_id: str = Field(min_length=1, max_length=64)
-    full_name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=254)
-    timezone: str | None = Field(default=None, max_length=64)
-    team: str = Field(min_length=1, max_length=200, description="the team the holder joins")
-
-
-class HolderOut(BaseModel):
-    holder_id: str
-    full_name: str
-    email: str
-    timezone: str | None
-    teams: list[str]
-
-
-class HolderPage(BaseModel):
-    items: list[HolderOut]
-    next: str | None = Field(description="pass as `after` for the next page; null at the end")
-
-
-class CredentialIn(_In):
-    credential: str = Field(min_length=1, max_length=16)
-    earned_on: date
-
-
-class CredentialOut(BaseModel):
-    credential: str
-    body: str
-    earned_on: date
-
-
-class MembershipIn(_In):
-    body: str = Field(min_length=1, max_length=16)
-    member_id: str | None = Field(default=None, max_length=64)
-    renews_on: date | None = None
-    cycle_ends_on: date | None = None
-    required_ceus: Decimal | None = Field(default=None, ge=0, le=1000, decimal_places=2)
-
-
-class MembershipOut(BaseModel):
-    body: str
-    member_id: str | None
-    renews_on: date | None
-    cycle_ends_on: date | None
-    required_ceus: float | None
-
-
-class CeuIn(_In):
-    holder_id: str = Field(min_length=1, max_length=64)
-    completed_on: date
-    hours: Decimal = Field(ge=0, le=1000, decimal_places=2)
-    title: str = Field(min_length=1, max_length=500)
-    provider: str | None = Field(default=None, max_length=200)
-    index_number: str | None = Field(default=None, max_length=64)
-    bodies: str | list[str] = Field(description="AAPC, AHIMA or AAPC;AHIMA (or a list)")
-    categories: str | list[str] | None = None
-
-
-class CeuOut(BaseModel):
-    id: int
-    holder_id: str
-    completed_on: date
-    hours: float
-    title: str
-    provider: str | None
-    index_number: str | None
-    bodies: list[str]
-    categories: list[str]
-
-
-class CeuPage(BaseModel):
-    items: list[CeuOut]
-    next: int | None
-
-
-class CeuBulk(BaseModel):
-    items: list[CeuOut]
-
-
-class TeamIn(_In):
-    name: str = Field(min_length=1, max_length=200)
-
-
-class TeamOut(BaseModel):
-    name: str
-    members: int
-
-
-class MemberIn(_In):
-    holder_id: str = Field(min_length=1, max_length=64)
-
-
-class SubscriptionIn(_In):
-    team: str | None = Field(default=None, max_length=200, description="empty: the organisation")
-    email: str = Field(min_length=3, max_length=254)
-    frequency: Literal["weekly", "monthly"]
-    timezone: str | None = Field(default=None, max_length=64)
-
-
-class SubscriptionPatch(_In):
-    paused: bool
-
-
-class SubscriptionOut(BaseModel):
-    id: int
-    team: str | None
-    email: str
-    frequency: str
-    timezone: str | None
-    paused: bool
-
-
-class NoticeOut(BaseModel):
-    holder_id: str
-    body: str
-    kind: str
-    key: str
-    due_on: date
-    to: str
-    rung: str
-    expires_on: date
-
-
-def _invalid(problems: Sequence[tuple[Sequence[str | int], str]]) -> NoReturn:
-    raise HTTPException(
-        422, [{"loc": ["body", *loc], "msg": msg, "type": "value_error"} for loc, msg in problems]
-    )
-
-
-def _not_found(what: str) -> NoReturn:
-    raise HTTPException(404, f"no {what}")
-
-
-def _ref(value: str, what: str) -> str:
-    """A name or id from the path: one that no record can have is simply not found."""
-    if not value or len(value) > 200 or _UNSAFE.search(value):
-        _not_found(what)
-    return value
-
-
-def _dump(model: BaseModel) -> dict[str, Any]:
-    return {
-        name: (
-            value.isoformat() if isinstance(value, date) else
-            format(value, "f") if isinstance(value, Decimal) else value
-        )
-        for name, value in model.model_dump().items()
-    }  # fmt: skip
-
-
-def _ceu_out(row: scope.CeuRow) -> CeuOut:
-    return CeuOut(
-        id=row.id, holder_id=row.holder_id, completed_on=row.completed_on, hours=float(row.hours),
-        title=row.title, provider=row.provider, index_number=row.index_number,
-        bodies=[b for b in row.bodies.split(";") if b],
-        categories=[c for c in row.categories.split(";") if c],
-    )  # fmt: skip
-
-
-Limit = Annotated[int, Query(ge=1, le=1000, description="items per page")]
-INT_MAX = 2**31 - 1  # the row ids' column type on both databases
-RowId = Annotated[int, FastApiPath(ge=1, le=INT_MAX)]
-After = Annotated[int, Query(ge=0, le=INT_MAX, description="the `next` of the previous page")]
 
 
 class Api:
@@ -293,15 +107,15 @@ class Api:
         return Org(pk=org_pk, name=name)
 
     def _holder(self, connection: Connection, org: Org, holder_id: str) -> int:
-        pk = scope.holder(connection, org.pk, _ref(holder_id, "holder"))
+        pk = scope.holder(connection, org.pk, ref(holder_id, "holder"))
         if pk is None:
-            _not_found(f"holder {holder_id!r}")
+            not_found(f"holder {holder_id!r}")
         return pk
 
     def _team(self, connection: Connection, org: Org, team: str) -> int:
-        pk = orgs.team(connection, org.pk, _ref(team, "team"))
+        pk = orgs.team(connection, org.pk, ref(team, "team"))
         if pk is None:
-            _not_found(f"team {team!r}")
+            not_found(f"team {team!r}")
         return pk
 
     def _apply(
@@ -314,7 +128,7 @@ class Api:
             import_objects(self.engine, self.rulebook, batches, self.clock(), guard)
         except Rejected as exc:
             kinds = {kind for kind, _ in batches}
-            _invalid(
+            invalid(
                 [
                     (
                         ([p.line] if len(batches[0][1]) > 1 or at == "items" else [])
@@ -361,7 +175,7 @@ class Api:
         ) -> HolderPage:
             """The organisation's holders (or one team's), in holder_id order."""
             if _UNSAFE.search(after):
-                _invalid([(["after"], "is not a holder_id")])
+                invalid([(["after"], "is not a holder_id")])
             with self.engine.connect() as connection:
                 team_pk = None if team is None else self._team(connection, org, team)
                 rows = scope.holders_page(connection, org.pk, team_pk, after, limit)
@@ -384,7 +198,7 @@ class Api:
                 if found[0] is None and scope.exists_anywhere(connection, holder.holder_id):
                     raise HTTPException(409, "this holder_id is not available; choose another")
 
-            values = _dump(holder)
+            values = dump(holder)
             team = values.pop("team")
             self._apply(
                 [
@@ -454,7 +268,7 @@ class Api:
         def put_credential(org: Auth, holder_id: str, credential: CredentialIn) -> CredentialOut:
             with self.engine.connect() as connection:
                 self._holder(connection, org, holder_id)
-            self._apply([("credentials", [{"holder_id": holder_id, **_dump(credential)}])])
+            self._apply([("credentials", [{"holder_id": holder_id, **dump(credential)}])])
             found = [
                 c for c in list_credentials(org, holder_id) if c.credential == credential.credential
             ]
@@ -467,11 +281,11 @@ class Api:
                 gone = connection.execute(
                     delete(Credential).where(
                         Credential.holder_pk == pk,
-                        Credential.code == _ref(credential, "credential"),
+                        Credential.code == ref(credential, "credential"),
                     )
                 ).rowcount
                 if not gone:
-                    _not_found(f"credential {credential!r}")
+                    not_found(f"credential {credential!r}")
                 events.record(connection, [pk], "api", self.clock())
             return Response(status_code=204)
 
@@ -494,7 +308,7 @@ class Api:
         def put_membership(org: Auth, holder_id: str, membership: MembershipIn) -> MembershipOut:
             with self.engine.connect() as connection:
                 self._holder(connection, org, holder_id)
-            self._apply([("memberships", [{"holder_id": holder_id, **_dump(membership)}])])
+            self._apply([("memberships", [{"holder_id": holder_id, **dump(membership)}])])
             return next(m for m in list_memberships(org, holder_id) if m.body == membership.body)
 
         @api.delete("/holders/{holder_id}/memberships/{body}", status_code=204)
@@ -503,11 +317,11 @@ class Api:
                 pk = self._holder(connection, org, holder_id)
                 gone = connection.execute(
                     delete(Membership).where(
-                        Membership.holder_pk == pk, Membership.body == _ref(body, "membership")
+                        Membership.holder_pk == pk, Membership.body == ref(body, "membership")
                     )
                 ).rowcount
                 if not gone:
-                    _not_found(f"membership with {body!r}")
+                    not_found(f"membership with {body!r}")
                 events.record(connection, [pk], "api", self.clock())
             return Response(status_code=204)
 
@@ -518,7 +332,7 @@ class Api:
             with self.engine.connect() as connection:
                 pk = self._holder(connection, org, holder_id)
                 rows = scope.ceus_page(connection, pk, after, limit)
-            items = [_ceu_out(row) for row in rows]
+            items = [ceu_out(row) for row in rows]
             return CeuPage(items=items, next=items[-1].id if len(items) == limit else None)
 
         def store_ceus(org: Auth, ceus: list[CeuIn], at: str) -> list[CeuOut]:
@@ -534,15 +348,15 @@ class Api:
                 if pks[c.holder_id] is None
             ]
             if missing:
-                _invalid(missing)  # type: ignore[arg-type]
-            self._apply([("ceus", [_dump(c) for c in ceus])], at)
+                invalid(missing)  # type: ignore[arg-type]
+            self._apply([("ceus", [dump(c) for c in ceus])], at)
             stored: list[CeuOut] = []
             with self.engine.connect() as connection:
                 for c in ceus:
                     pk = pks[c.holder_id]
                     assert pk is not None
                     key = ceu_natural_key(c.index_number or None, c.completed_on, c.title.strip())
-                    stored += [_ceu_out(row) for row in scope.ceus_by_key(connection, pk, [key])]
+                    stored += [ceu_out(row) for row in scope.ceus_by_key(connection, pk, [key])]
             return stored
 
         @api.post("/ceus", response_model=CeuOut, status_code=201)
@@ -562,15 +376,15 @@ class Api:
             with self.engine.connect() as connection:
                 row = scope.ceu(connection, org.pk, ceu_id)
             if row is None:
-                _not_found(f"CEU record {ceu_id}")
-            return _ceu_out(row)
+                not_found(f"CEU record {ceu_id}")
+            return ceu_out(row)
 
         @api.delete("/ceus/{ceu_id}", status_code=204)
         def delete_ceu(org: Auth, ceu_id: RowId) -> Response:
             with self.engine.begin() as connection:
                 row = scope.ceu(connection, org.pk, ceu_id)
                 if row is None:
-                    _not_found(f"CEU record {ceu_id}")
+                    not_found(f"CEU record {ceu_id}")
                 holder_pk = connection.execute(
                     select(CeuRecord.holder_pk).where(CeuRecord.id == ceu_id)
                 ).scalar_one()
@@ -612,7 +426,7 @@ class Api:
                 team_pk = self._team(connection, org, team)
                 pk = scope.holder(connection, org.pk, member.holder_id)
                 if pk is None:
-                    _invalid([(["holder_id"], f"no holder {member.holder_id!r}")])
+                    invalid([(["holder_id"], f"no holder {member.holder_id!r}")])
                 already = connection.execute(
                     select(TeamMember.holder_pk).where(
                         TeamMember.team_pk == team_pk, TeamMember.holder_pk == pk
@@ -633,7 +447,7 @@ class Api:
                     )
                 ).rowcount
                 if not gone:
-                    _not_found(f"holder {holder_id!r} in team {team!r}")
+                    not_found(f"holder {holder_id!r} in team {team!r}")
             return Response(status_code=204)
 
         @api.get("/teams/{team}/status")
@@ -659,7 +473,7 @@ class Api:
         def own_subscription(connection: Connection, org: Org, subscription: int) -> None:
             found = digest_store.subscribers(connection, subscription, org_pk=org.pk)
             if not found:
-                _not_found(f"subscription {subscription}")
+                not_found(f"subscription {subscription}")
 
         @api.get("/subscriptions", response_model=list[SubscriptionOut])
         def list_subscriptions(org: Auth) -> list[SubscriptionOut]:
@@ -670,7 +484,7 @@ class Api:
 
         @api.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
         def post_subscription(org: Auth, subscription: SubscriptionIn) -> SubscriptionOut:
-            values = _dump(subscription)
+            values = dump(subscription)
             self._apply([("subscriptions", [{"org": org.name, **values}])])
             with self.engine.connect() as connection:
                 found = [

@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
-from reminders.web.api import Api, RateLimiter
+from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
+from reminders.web.limits import RateLimiter
 from reminders.web.pages import Pages
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
