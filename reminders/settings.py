@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(default=1.0, gt=0)
     digest_interval_seconds: float = Field(default=60.0, gt=0)
     api_rate_per_minute: int = Field(default=600, gt=0)
+    api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""
     scan_workers: int = Field(default=0, ge=0, le=64)
     """Processes a full scan of many holders plans in (notices/scan.py); 0: one per core."""
     pace_slack_days: int = Field(default=30, ge=0, le=365)

@@ -11,15 +11,19 @@ import socket
 from collections.abc import Callable, Iterator
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
+from reminders.db import apikeys
 from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
-from reminders.web.limits import RateLimiter
+from reminders.web.limits import RateLimiter, RequestGuard
 from reminders.web.pages import Pages
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
@@ -51,6 +55,9 @@ async def serve_until_stopped(
     await server.serve(sockets=sockets)
 
 
+FAILED_KEYS_PER_MINUTE = 30
+"""API requests a minute one client address may make without a valid key."""
+
 Health = Callable[[], tuple[bool, dict[str, object]]]
 """The daemon's own part of /healthz: whether it is healthy, and the facts to show."""
 
@@ -67,6 +74,27 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     )
     engine, secret = app.engine, app.mail().secret
     limiter = RateLimiter(app.settings.api_rate_per_minute)
+
+    def key_valid(key: str) -> bool:
+        with engine.connect() as connection:
+            return apikeys.organisation_of(connection, key) is not None
+
+    web.add_middleware(
+        RequestGuard,
+        max_body=app.settings.api_max_body_bytes,
+        key_valid=key_valid,
+        limiter=RateLimiter(FAILED_KEYS_PER_MINUTE),
+    )
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # The default echoes each wrong value back ("input"): a 300 MB body came back whole.
+        # Where and what is enough to fix it.
+        problems = [
+            {k: error[k] for k in ("loc", "msg", "type") if k in error} for error in exc.errors()
+        ]
+        return JSONResponse({"detail": jsonable_encoder(problems)}, status_code=422)
+
     web.include_router(Api(engine, app.rulebook, app.ladder, app.now, app.today, limiter).router())
     web.include_router(Pages(engine, secret, app.now).router())
     feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)

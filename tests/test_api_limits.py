@@ -1,0 +1,142 @@
+"""What the API takes from a client before it does any work, over real HTTP on both databases:
+a body larger than allowed is refused (413) before it is read whole, a request without a valid
+key is refused (401) before a byte of its body is read, an address that keeps trying keys is
+slowed down (429), a 422 never echoes the input, and the rate limiter's table stays bounded."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from reminders.app import App
+from reminders.settings import load_settings
+from reminders.web.limits import RateLimiter
+from reminders.web.server import FAILED_KEYS_PER_MINUTE, build
+from tests.conftest import SECRET, CommandLine
+from tests.webserver import serving
+
+MAX_BODY = 100_000
+
+
+@pytest.fixture
+def site(
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str]]:
+    """The application on a real port with a 100 kB body limit; its address and a key."""
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REMINDERS_API_MAX_BODY_BYTES", str(MAX_BODY))
+    cli.use(roster)
+    made = cli("org", "create", "Riverside Health")
+    key = made.out.splitlines()[-1]
+    app = App(load_settings(), as_of=date(2026, 11, 24))
+    with serving(build(app)) as base:
+        yield base, key
+    app.close()
+
+
+def _raw(base: str, head: str, chunks: Iterator[bytes]) -> tuple[bytes, int]:
+    """Send `head` then the chunks (HTTP/1.1 chunked) until the server answers; the answer and
+    how many chunks went before it."""
+    url = urlsplit(base)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sent = 0
+        sock.settimeout(0.05)
+        for chunk in chunks:
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                answer = b""
+            if answer:
+                return answer, sent
+            try:
+                sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            except OSError:
+                break
+            sent += 1
+        sock.settimeout(10)
+        return sock.recv(65536), sent
+
+
+def _chunks(count: int, size: int = 10_000) -> Iterator[bytes]:
+    yield b'[{"holder_id": "h-001", "title": "'
+    for _ in range(count):
+        yield b"x" * size
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_sent(site: tuple[str, str]) -> None:
+    base, key = site
+    head = (
+        "POST /api/v1/ceus/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: 300000000\r\n\r\n"
+    )
+    answer, _ = _raw(base, head, iter([b"[" * 1000] * 3))
+    assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_request_without_a_valid_key_is_refused_before_its_body_is_read(
+    site: tuple[str, str],
+) -> None:
+    """300 MB without a key once took the process to 1 GB before it answered 401."""
+    base, _ = site
+    for authorization in ("", "Authorization: Bearer rk_not-a-key\r\n"):
+        head = (
+            "POST /api/v1/ceus/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"{authorization}Transfer-Encoding: chunked\r\n\r\n"
+        )
+        answer, sent = _raw(base, head, _chunks(3000))
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+        assert sent < 100  # answered long before the 30 MB were sent
+
+
+def test_a_body_that_grows_too_large_is_refused_once_it_does(site: tuple[str, str]) -> None:
+    base, key = site
+    head = (
+        "POST /api/v1/ceus/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {key}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    answer, sent = _raw(base, head, _chunks(3000))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 100
+
+
+def test_a_422_names_the_field_and_does_not_echo_the_input(site: tuple[str, str]) -> None:
+    base, key = site
+    ceu = {"holder_id": "h-001", "completed_on": "2026-01-01", "hours": "x" * 20_000,
+           "title": "y" * 20_000, "bodies": "AAPC"}  # fmt: skip
+    answer = httpx.post(f"{base}/api/v1/ceus", json=ceu, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 422
+    assert len(answer.content) < 2_000 and "xxxxx" not in answer.text
+    assert any(problem["loc"][-1] == "hours" for problem in answer.json()["detail"])
+
+
+def test_an_address_trying_keys_is_slowed_down(site: tuple[str, str]) -> None:
+    base, _ = site
+    codes = []
+    with httpx.Client(base_url=base) as client:
+        for _ in range(FAILED_KEYS_PER_MINUTE + 5):
+            headers = {"Authorization": f"Bearer rk_{uuid.uuid4().hex}"}
+            codes.append(client.get("/api/v1/teams", headers=headers).status_code)
+    assert set(codes[:FAILED_KEYS_PER_MINUTE]) == {401}
+    assert codes[-1] == 429
+
+
+def test_the_rate_limiters_table_is_bounded() -> None:
+    """80,000 random keys once grew the process by 30 MB: each kept a bucket for ever."""
+    now = [0.0]
+    limiter = RateLimiter(60, clock=lambda: now[0], size=1_000)
+    for n in range(20_000):
+        limiter.wait(f"key-{n}")
+    assert len(limiter) == 1_000
+    # A bucket in use is kept: its owner is still limited.
+    for _ in range(60):
+        limiter.wait("busy")
+        limiter.wait(f"other-{time.monotonic()}")
+    assert limiter.wait("busy") > 0
