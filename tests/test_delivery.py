@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,24 @@ def test_no_header_is_built_from_a_value_with_a_line_break() -> None:
             build(rendered, **{**arguments, field: value})  # type: ignore[arg-type]
     with pytest.raises(HeaderInjection):
         build(Rendered("Hi\r\nBcc: v@example.org", "t", "h"), **arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name", ["=?utf-8?q?=0D=0ABcc:victim@example.org?=", "Jörg Müller", 'Ann "Lee", CPC']
+)
+def test_a_display_name_reads_as_given_and_never_as_an_encoded_word(name: str) -> None:
+    """A name shaped like an encoded word reached the To header verbatim, for a client to
+    decode into a line break and a Bcc."""
+    envelope = build(
+        Rendered("Subject", "text", "<p>html</p>"), mail_from="R <r@example.org>", to_name=name,
+        to_address="ann@example.org", keys=["k"], unsubscribe_url="https://x.example/u/t",
+        now=START,
+    )  # fmt: skip
+    raw = envelope.data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert "=?utf-8?q?" not in raw
+    parsed = message_from_bytes(envelope.data, policy=policy.default)
+    assert parsed["To"].addresses[0].display_name == name
+    assert parsed["Bcc"] is None
 
 
 def test_a_temporary_failure_is_retried_later_and_nothing_is_lost(

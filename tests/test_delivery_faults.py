@@ -177,3 +177,21 @@ def test_a_refused_recipient_is_the_mailboxs_fault_only_when_its_code_says_so(
     code: int, text: str, fault: str
 ) -> None:
     assert _refused_recipient(code, text).fault == fault
+
+
+def test_an_internationalised_domain_is_stored_and_sent_in_ascii(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, tmp_path: Path
+) -> None:
+    """`user@bücher.example` was stored as written and sat in retry for ever
+    (UnicodeEncodeError); it is the IDNA form that can be sent."""
+    cli.use(roster)
+    holders = write_csv(
+        tmp_path / "holders.csv",
+        "holder_id,full_name,email",
+        "h-001,Maria Alvarez,maria@bücher.example",
+    )
+    assert cli("import", "holders", holders).code == 0
+    result = cli("send", "--as-of", "2026-11-24")
+    assert "sent 7, 0 to retry, 0 failed" in result.out, result.out + result.err
+    sent = {m["To"].addresses[0].addr_spec for m in mail_env.inbox.messages}
+    assert "maria@xn--bcher-kva.example" in sent

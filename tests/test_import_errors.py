@@ -32,6 +32,9 @@ CASES = {
     "invalid e-mail": Case("holders", csv(HOLDERS, "h-1,Ann Lee,ann.lee@,"), (
         (2, "email", "'ann.lee@' is not a valid e-mail address"),
     )),
+    "address that needs SMTPUTF8": Case("holders", csv(HOLDERS, "h-1,Jörg,jörg@a.example,"), (
+        (2, "email", "'jörg@a.example' is not a valid e-mail address: Internationalized characters"),
+    )),
     "unknown time zone": Case("holders", csv(HOLDERS, "h-1,Ann Lee,ann@example.org,US/Mars"), (
         (2, "timezone", "'US/Mars' is not an IANA time zone"),
     )),

@@ -88,9 +88,14 @@ def email(value: str) -> str:
     if not value:
         raise FieldError("is required")
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        # Stored as it can be sent: an internationalised domain in its ASCII form (IDNA), and
+        # no address whose local part needs SMTPUTF8, which most servers do not offer: such an
+        # address sat in retry for ever, and its owner never heard a thing.
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise FieldError(f"{value!r} is not a valid e-mail address: {exc}") from None
+    assert found.ascii_email is not None  # always set without SMTPUTF8
+    return str(found.ascii_email)
 
 
 def timezone(value: str) -> str | None:

@@ -46,6 +46,15 @@ def _check_address(address: str) -> None:
     Address(addr_spec=address)
 
 
+def _mailbox(name: str, address: str) -> str:
+    """`Name <address>`. A name that is not plain ASCII, or that holds something shaped like
+    an encoded word (`=?utf-8?q?=0D=0ABcc:…?=`, which some clients decode even in quotes), is
+    always encoded (RFC 2047), so what a client shows is the name as given."""
+    if name.isascii() and "=?" not in name:
+        return formataddr((name, address))
+    return f"{Header(name, 'utf-8').encode()} <{address}>"
+
+
 def message_id(keys: Sequence[str], domain: str) -> str:
     """The same notices always make the same Message-ID, across retries and restarts."""
     digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:40]
@@ -142,8 +151,8 @@ def build(
         content_type, body = _multipart("mixed", f"mix-{seed}", [alternative, *extras])
     subject = _header(rendered.subject)
     headers = {
-        "From": formataddr((_header(sender_name), _header(sender)), charset="utf-8"),
-        "To": formataddr((_header(to_name), to_address), charset="utf-8"),
+        "From": _mailbox(_header(sender_name), _header(sender)),
+        "To": _mailbox(_header(to_name), to_address),
         "Subject": subject if subject.isascii() else Header(subject, "utf-8").encode(),
         "Date": format_datetime(now),
         "Message-ID": ident,
