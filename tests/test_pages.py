@@ -3,6 +3,8 @@ application, from links taken out of real mails where it matters; on both databa
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -16,7 +18,7 @@ from reminders import links
 from reminders.app import App
 from reminders.db.models import Preference, Subscription
 from reminders.settings import load_settings
-from reminders.tokens import sign
+from reminders.tokens import OPAQUE, sign, sign_readable
 from reminders.web.server import build
 from tests.conftest import SECRET, CommandLine, database_rows, rows
 from tests.smtpserver import SmtpServer
@@ -109,10 +111,12 @@ def test_tampered_expired_and_other_address_links_are_refused_and_change_nothing
     roster: str, site: httpx.Client
 ) -> None:
     now = datetime.now(UTC)
-    good = sign(KEY, "maria.alvarez@riverside.example", links.NOTICES, now + timedelta(days=1))
-    mac = good.split(".")[1]
-    other = sign(KEY, "linda.nguyen@summit.example", links.NOTICES, now + timedelta(days=1))
+    old = sign_readable(KEY, "maria.alvarez@riverside.example", links.NOTICES, now + timedelta(1))
+    mac = old.split(".")[1]
+    other = sign_readable(KEY, "linda.nguyen@summit.example", links.NOTICES, now + timedelta(1))
     tampered = f"{other.split('.')[0]}.{mac}"  # someone else's address under Maria's signature
+    good = sign(KEY, "maria.alvarez@riverside.example", links.NOTICES, now + timedelta(days=1))
+    flipped = good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:]  # one bit of the seal
     expired = sign(KEY, "maria.alvarez@riverside.example", links.NOTICES, now - timedelta(1))
     forged = sign(b"another-secret-entirely-0123456789abcdef", "maria.alvarez@riverside.example",
                   links.NOTICES, now + timedelta(days=1))  # fmt: skip
@@ -125,6 +129,7 @@ def test_tampered_expired_and_other_address_links_are_refused_and_change_nothing
     before = database_rows(roster)
     cases = {
         tampered: (400, "signature does not match"),
+        flipped: (400, "signature does not match"),
         expired: (400, "has expired"),
         forged: (400, "signature does not match"),
         "not-a-token": (400, "This link does not work"),
@@ -139,6 +144,28 @@ def test_tampered_expired_and_other_address_links_are_refused_and_change_nothing
                 True,
             ), (token, path)
     assert database_rows(roster) == before
+
+
+def test_a_link_shows_nothing_of_whom_it_is_for_and_links_already_mailed_still_work(
+    cli: CommandLine, roster: str, mail_env: SmtpServer, site: httpx.Client
+) -> None:
+    """Base64-decoding the first part of a link gave {"a":"maria.alvarez@…","l":"notices"}."""
+    assert cli("send", "--as-of", AS_OF).code == 0
+    address = "maria.alvarez@riverside.example"
+    mail = _mail_to(mail_env.inbox.messages, address)
+    tokens = [str(mail["List-Unsubscribe"]).split(",")[0].strip("<>").rsplit("/", 1)[1]]
+    tokens += sorted(set(re.findall(r"/ics/([^\s\"<>]+)\.ics", _text(mail))))
+    assert len(tokens) == 2  # the unsubscribe link and the calendar's (webcal:// and https://)
+    for token in tokens:
+        assert token.startswith(OPAQUE)
+        for part in token[len(OPAQUE) :].split("."):
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+            assert b"maria" not in decoded and b"notices" not in decoded and b'"a"' not in decoded
+    assert site.get(f"/u/{tokens[0]}").status_code == 200
+    # A link of the first kind, mailed before, keeps working until it expires.
+    old = sign_readable(KEY, address, links.NOTICES, datetime.now(UTC) + timedelta(days=30))
+    page = site.get(f"/p/{old}")
+    assert page.status_code == 200 and 'name="level"' in page.text
 
 
 def test_a_digest_subscriber_leaves_a_digest_from_its_link(
