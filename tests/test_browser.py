@@ -53,6 +53,8 @@ def test_a_coder_unsubscribes_and_then_chooses_fewer_reminders_in_a_real_browser
     try:
         with serving(build(app)) as base, chromium() as browser:
             page = browser.new_page(java_script_enabled=False)  # the pages need none
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
             page.goto(base + path)
             expect(page.get_by_role("heading", level=1)).to_contain_text(address)
             assert rows(roster, select(Preference.level)) == []  # opening it changed nothing
@@ -65,6 +67,8 @@ def test_a_coder_unsubscribes_and_then_chooses_fewer_reminders_in_a_real_browser
             page.get_by_role("button", name="Save").click()
             expect(page.get_by_role("status")).to_have_text("Saved: fewer reminders.")
             expect(page.get_by_label("Fewer reminders")).to_be_checked()
+            # The pages' own stylesheet is allowed by their Content-Security-Policy.
+            assert not [text for text in console if "Content Security Policy" in text], console
             page.close()
     finally:
         app.close()

@@ -161,7 +161,15 @@ def test_a_link_shows_nothing_of_whom_it_is_for_and_links_already_mailed_still_w
         for part in token[len(OPAQUE) :].split("."):
             decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
             assert b"maria" not in decoded and b"notices" not in decoded and b'"a"' not in decoded
-    assert site.get(f"/u/{tokens[0]}").status_code == 200
+    page = site.get(f"/u/{tokens[0]}")
+    assert page.status_code == 200
+    # The token is in the address: no Referer carries it away, no cache keeps the page, no
+    # other site frames it, and it runs no script.
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none'
+    assert site.get(f"/ics/{tokens[1]}.ics").headers["cache-control"] == "no-store"
     # A link of the first kind, mailed before, keeps working until it expires.
     old = sign_readable(KEY, address, links.NOTICES, datetime.now(UTC) + timedelta(days=30))
     page = site.get(f"/p/{old}")

@@ -23,6 +23,7 @@ from reminders.app import App
 from reminders.db import apikeys
 from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
+from reminders.web.headers import SecurityHeaders
 from reminders.web.limits import RateLimiter, RequestGuard
 from reminders.web.pages import Pages
 
@@ -85,6 +86,7 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         key_valid=key_valid,
         limiter=RateLimiter(FAILED_KEYS_PER_MINUTE),
     )
+    web.add_middleware(SecurityHeaders)  # the outermost: on the guard's own answers too
 
     @web.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
