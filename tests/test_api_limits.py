@@ -9,7 +9,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 
 from reminders.app import App
 from reminders.settings import load_settings
+from reminders.tokens import sign
 from reminders.web.limits import RateLimiter
 from reminders.web.server import FAILED_KEYS_PER_MINUTE, build
 from tests.conftest import SECRET, CommandLine
@@ -140,3 +141,25 @@ def test_the_rate_limiters_table_is_bounded() -> None:
         limiter.wait("busy")
         limiter.wait(f"other-{time.monotonic()}")
     assert limiter.wait("busy") > 0
+
+
+def test_a_database_that_is_down_gets_503_with_retry_after_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It was a 500 and a plain-text traceback in the middle of the JSON log."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("REMINDERS_DATABASE_URL", f"postgresql://nobody@127.0.0.1:{closed}/none")
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    app = App(load_settings(), as_of=date(2026, 11, 24))
+    token = sign(SECRET.encode(), "ann@example.org", "notices", datetime.now(UTC) + timedelta(1))
+    with serving(build(app)) as base, httpx.Client(base_url=base, timeout=30) as client:
+        api = client.get("/api/v1/teams", headers={"Authorization": "Bearer rk_anything"})
+        page = client.get(f"/u/{token}")
+    app.close()
+    assert api.status_code == 503 and api.headers["retry-after"] == "5"
+    assert "database is not available" in api.json()["detail"]
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "briefly unavailable" in page.text
+    assert not [record for record in caplog.records if record.exc_info]

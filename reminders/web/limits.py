@@ -13,6 +13,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -63,6 +67,18 @@ async def _reply(
     head.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
+
+
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE = "the database is not available just now; try again in a few seconds"
+
+
+def unavailable_response(path: str) -> Response:
+    """503 for a database that is down or locked: JSON for the API, a line of text elsewhere."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if path.startswith("/api/"):
+        return JSONResponse({"detail": UNAVAILABLE}, 503, headers)
+    return PlainTextResponse(f"The service is briefly unavailable: {UNAVAILABLE}.\n", 503, headers)
 
 
 def bearer(headers: dict[bytes, bytes]) -> str | None:
@@ -120,8 +136,12 @@ class RequestGuard:
         """An API request with a key that works goes on; any other is answered 401 (or 429 for
         an address that keeps failing) before a byte of its body is read."""
         key = bearer(dict(scope["headers"]))
-        if key is not None and await asyncio.to_thread(self.key_valid, key):
-            return True
+        try:
+            if key is not None and await asyncio.to_thread(self.key_valid, key):
+                return True
+        except (OperationalError, PoolTimeout):
+            await _reply(send, 503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return False
         client = scope.get("client") or ("unknown", 0)
         wait = self.limiter.wait(f"address:{client[0]}")
         if wait:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -16,7 +17,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from reminders import __version__
 from reminders.app import App
@@ -24,7 +26,7 @@ from reminders.db import apikeys
 from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
 from reminders.web.headers import SecurityHeaders
-from reminders.web.limits import RateLimiter, RequestGuard
+from reminders.web.limits import RateLimiter, RequestGuard, unavailable_response
 from reminders.web.pages import Pages
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
@@ -55,6 +57,8 @@ async def serve_until_stopped(
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
     await server.serve(sockets=sockets)
 
+
+log = logging.getLogger("reminders.web")
 
 FAILED_KEYS_PER_MINUTE = 30
 """API requests a minute one client address may make without a valid key."""
@@ -87,6 +91,15 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         limiter=RateLimiter(FAILED_KEYS_PER_MINUTE),
     )
     web.add_middleware(SecurityHeaders)  # the outermost: on the guard's own answers too
+
+    @web.exception_handler(OperationalError)
+    @web.exception_handler(PoolTimeout)
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The database is down, or locked past its busy timeout: a moment's trouble, not a
+        # bug. Say so (503, Retry-After) instead of a 500 with a traceback.
+        log.warning("%s %s: the database is not available: %s", request.method,
+                    request.url.path, str(exc).splitlines()[0])  # fmt: skip
+        return unavailable_response(request.url.path)
 
     @web.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
