@@ -347,3 +347,18 @@ def test_two_organisations_creating_one_holder_id_at_once_never_share_it(web: We
             winner, loser = results[0][0], results[1][0]
             assert web.call(winner, "GET", f"/holders/race-{n}").status_code == 200
             assert web.call(loser, "GET", f"/holders/race-{n}").status_code == 404
+
+
+def test_the_api_takes_names_and_ids_by_the_import_columns_rules(web: Web) -> None:
+    """Team names with U+2028 or U+0085 were accepted by /teams and refused by subscriptions;
+    ids such as `a/b` or `..` were created and then unreachable."""
+    for name in ("Coding\u2028Team", "Coding\x85Team", "HIM/Coding"):
+        answer = web.call(RIVERSIDE, "POST", "/teams", json={"name": name})
+        assert answer.status_code == 422, (name, answer.text)
+    for holder_id in ("a/b", "..", "."):
+        holder = {"holder_id": holder_id, "full_name": "Ann", "email": "ann@example.org",
+                  "team": "Coding"}  # fmt: skip
+        answer = web.call(RIVERSIDE, "POST", "/holders", json=holder)
+        assert answer.status_code == 422, (holder_id, answer.text)
+        assert answer.json()["detail"][0]["loc"][-1] == "holder_id"
+    assert web.call(RIVERSIDE, "POST", "/teams", json={"name": "Coding Team"}).status_code == 201

@@ -35,6 +35,23 @@ CASES = {
     "address that needs SMTPUTF8": Case("holders", csv(HOLDERS, "h-1,Jörg,jörg@a.example,"), (
         (2, "email", "'jörg@a.example' is not a valid e-mail address: Internationalized characters"),
     )),
+    "a holder_id that cannot be in a web address": Case("holders", csv(HOLDERS, "a/b,Ann,a@example.org,", "..,Bo,b@example.org,"), (
+        (2, "holder_id", "'a/b' may hold only letters, digits"),
+        (3, "holder_id", "'..' may hold only letters, digits"),
+    )),
+    "a date in year 9999": Case("credentials", csv("holder_id,credential,earned_on", "h-001,CPC,9999-01-01"), (
+        (2, "earned_on", "9999-01-01 is after 2100"),
+    )),
+    "full-width digits": Case("ceus", csv(CEUS, "h-001,２０２６-01-05,１２,Course,,,AAPC,"), (
+        (2, "completed_on", "'２０２６-01-05' is not a date in the form YYYY-MM-DD"),
+        (2, "hours", "'１２' is not a number of CEUs"),
+    )),
+    "a line separator in a name": Case("holders", csv(HOLDERS, "h-1,Ann\u2028Lee,a@example.org,"), (
+        (2, "full_name", "contains a control character ('\\u2028')"),
+    )),
+    "a team name with a slash": Case("teams", csv("org,team,holder_id", "Riverside Health,HIM/Coding,h-001"), (
+        (2, "team", "'HIM/Coding' contains '/'"),
+    )),
     "unknown time zone": Case("holders", csv(HOLDERS, "h-1,Ann Lee,ann@example.org,US/Mars"), (
         (2, "timezone", "'US/Mars' is not an IANA time zone"),
     )),

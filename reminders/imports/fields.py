@@ -20,23 +20,53 @@ class FieldError(ValueError):
     """The cell's value is not acceptable; the message says why, for a person to fix it."""
 
 
-# C0 and C1 controls (CR, LF and TAB among them) and the Unicode line and paragraph separators.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CEUS = re.compile(r"(\d{1,4})(?:\.(\d{1,2}))?")
+# C0 and C1 controls (CR, LF, TAB and NEL among them) and the Unicode line and paragraph
+# separators: the one rule for text in CSV cells, API bodies and command arguments.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# ASCII digits only: "１２" (full-width) is a number to Python, not to a person or a spreadsheet.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CEUS = re.compile(r"([0-9]{1,4})(?:\.([0-9]{1,2}))?")
+# An id is part of web addresses (/api/v1/holders/{id}): no "/", no "." or ".." alone.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
 MAX_CEUS_CENTS = 999_99
+LATEST_YEAR = 2100
+"""Dates after this year are typing mistakes (9999 made a credential silently never count)."""
 
 
 def text(value: str, max_length: int) -> str:
     value = value.strip()
     if not value:
         raise FieldError("is required")
-    found = _CONTROL.search(value)
+    found = CONTROL.search(value)
     if found:
         raise FieldError(f"contains a control character ({found.group()!r}); use one line of text")
     if len(value) > max_length:
         raise FieldError(f"is {len(value)} characters long; at most {max_length} are allowed")
     return value
+
+
+def identifier(value: str, max_length: int) -> str:
+    """A holder_id: letters, digits and . _ @ + -, starting with a letter or digit."""
+    value = text(value, max_length)
+    if not _IDENTIFIER.fullmatch(value):
+        raise FieldError(
+            f"{value!r} may hold only letters, digits and . _ @ + - (starting with a letter or"
+            " digit): it is part of web addresses"
+        )
+    return value
+
+
+def name(value: str, max_length: int) -> str:
+    """An organisation's or team's name: one line of text without "/" (a part of web
+    addresses: /api/v1/teams/{name})."""
+    value = text(value, max_length)
+    if "/" in value:
+        raise FieldError(f"{value!r} contains '/'; names are parts of web addresses")
+    return value
+
+
+def optional_name(value: str, max_length: int) -> str | None:
+    return name(value, max_length) if value.strip() else None
 
 
 def optional_text(value: str, max_length: int) -> str | None:
@@ -54,6 +84,8 @@ def iso_date(value: str) -> date:
         raise FieldError(f"{value} is not a day of the calendar") from None
     if parsed.year < 1900:
         raise FieldError(f"{value} is before 1900")
+    if parsed.year > LATEST_YEAR:
+        raise FieldError(f"{value} is after {LATEST_YEAR}")
     return parsed
 
 

@@ -94,7 +94,7 @@ def _optional_text(max_length: int) -> Callable[[str], str | None]:
 
 
 def _holder_ref() -> Column:
-    return Column("holder_id", True, _text(models.ID_LENGTH))
+    return Column("holder_id", True, partial(fields.identifier, max_length=models.ID_LENGTH))
 
 
 def _identity(cells: Sequence[Any]) -> Row:
@@ -265,8 +265,8 @@ def _teams() -> Kind:
     return Kind(
         name="teams",
         columns=(
-            Column("org", True, _text(models.NAME_LENGTH)),
-            Column("team", True, _text(models.NAME_LENGTH)),
+            Column("org", True, partial(fields.name, max_length=models.NAME_LENGTH)),
+            Column("team", True, partial(fields.name, max_length=models.NAME_LENGTH)),
             _holder_ref(),
         ),
         staged=(
@@ -288,8 +288,8 @@ def _subscriptions() -> Kind:
     return Kind(
         name="subscriptions",
         columns=(
-            Column("org", True, _text(models.NAME_LENGTH)),
-            Column("team", False, _optional_text(models.NAME_LENGTH)),
+            Column("org", True, partial(fields.name, max_length=models.NAME_LENGTH)),
+            Column("team", False, partial(fields.optional_name, max_length=models.NAME_LENGTH)),
             Column("email", True, fields.email),
             Column("frequency", True, fields.choice(FREQUENCIES, "frequency")),
             Column("timezone", False, fields.timezone),

@@ -75,7 +75,7 @@ def release(engine: Engine, token: str, now: datetime) -> bool:
         with engine.begin() as connection:
             released = outbox.release(connection, token, now)
     except Exception:  # noqa: BLE001 - the pass is failing already; its own error is raised
-        log.warning("delivery: could not release claimed messages yet; the next pass will")
+        log.info("delivery: could not release claimed messages yet; the next pass will")
         return False
     if released:
         log.info("delivery: %d claimed messages released for the next pass", released)

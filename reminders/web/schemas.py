@@ -7,7 +7,6 @@ write goes through the same checks as a CSV row.
 time.)
 """
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -18,8 +17,10 @@ from fastapi import Path as FastApiPath
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reminders.db import scope
+from reminders.imports.fields import CONTROL, FieldError
+from reminders.imports.fields import name as name_rule
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_UNSAFE = CONTROL  # the import columns' rule: one for CSV, API and command line
 
 
 class Org(BaseModel):
@@ -123,6 +124,14 @@ class CeuBulk(BaseModel):
 
 class TeamIn(_In):
     name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _a_name(cls, value: str) -> str:
+        try:
+            return name_rule(value, 200)
+        except FieldError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class TeamOut(BaseModel):
