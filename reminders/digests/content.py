@@ -278,9 +278,14 @@ CSV_COLUMNS = (
 overdue, not negative days left; ISO dates, which spreadsheets sort."""
 
 
+# What a spreadsheet may read as the start of a formula, the full-width forms too (some read
+# "＝1+1" as a formula after normalising it).
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
 def _cell(text: str) -> str:
     """Text from an HR system must not run as a spreadsheet formula (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return f"'{text}" if text[:1] in _FORMULA_STARTS else text
 
 
 def csv_bytes(lines: Iterable[Line]) -> bytes:
