@@ -32,7 +32,8 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/reminders/bin:$PATH \
-    REMINDERS_DATABASE_URL=sqlite:////data/reminders.db
+    REMINDERS_DATABASE_URL=sqlite:////data/reminders.db \
+    REMINDERS_HTTP_HOST=0.0.0.0
 COPY docker/ca-certificates/ /usr/local/share/ca-certificates/
 # /data belongs to the service user before it is declared a volume: a new named volume mounted
 # there takes that owner, so `init` can create the database without a chown.

@@ -51,17 +51,19 @@ def run(demo: bool, as_of: datetime | None) -> None:
 
 
 @click.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="The address to listen on.")
+@click.option("--host", help="The address to listen on (default: REMINDERS_HTTP_HOST).")
 @click.option("--port", type=int, help="The port (default: REMINDERS_HTTP_PORT).")
-def web(host: str, port: int | None) -> None:
+def web(host: str | None, port: int | None) -> None:
     """Serve the API (/api/v1, docs at /docs), the unsubscribe and preference pages and the
     calendar feed, without the daemon's jobs: to run more web instances than daemons."""
-    from reminders.web.server import build, serve_until_stopped
+    from reminders.web.server import build, listen, serve_until_stopped
 
     app = current_app()
     app.ready_engine()
+    host, port = host or app.settings.http_host, port or app.settings.http_port
+    bound = listen(host, port)
     setup_logging()
-    asyncio.run(serve_until_stopped(build(app), host, port or app.settings.http_port))
+    asyncio.run(serve_until_stopped(build(app), host, port, sockets=[bound]))
 
 
 @click.command()

@@ -40,7 +40,13 @@ from reminders.notices.outcomes import Report
 from reminders.notices.scan import Split
 from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
-from reminders.web.server import QuietServer, build
+from reminders.web.server import (
+    GRACEFUL_SECONDS,
+    KEEP_ALIVE_SECONDS,
+    QuietServer,
+    build,
+    listen,
+)
 
 log = logging.getLogger("reminders.daemon")
 
@@ -123,12 +129,10 @@ class Daemon:
         self,
         app: App,
         intervals: Intervals,
-        host: str = "0.0.0.0",
         catcher: Catcher | None = None,
     ) -> None:
         self.app = app
         self.intervals = intervals
-        self.host = host
         self.catcher = catcher
         self.metrics = Metrics()
         self.last_scan: datetime | None = None
@@ -361,12 +365,15 @@ class Daemon:
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        settings = self.app.settings
+        # The port is taken before anything starts or is announced: one in use is one line.
+        listening = listen(settings.http_host, settings.http_port)
         config = uvicorn.Config(
-            self.http_app(), host=self.host, port=self.app.settings.http_port,
-            log_level="warning", lifespan="off",
+            self.http_app(), log_level="warning", lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )  # fmt: skip
         server = QuietServer(config)
-        http = asyncio.create_task(server.serve())
+        http = asyncio.create_task(server.serve(sockets=[listening]))
         mail_server = None
         if self.catcher is not None:
             settings = self.app.settings
@@ -404,7 +411,7 @@ class Daemon:
         listener = None
         if self.app.engine.dialect.name == "postgresql":
             listener = asyncio.create_task(self.listen(self._guarded("changes now", self.changes)))
-        log.info("reminders is running; HTTP on port %d", self.app.settings.http_port)
+        log.info("reminders is running; HTTP on %s port %d", settings.http_host, settings.http_port)
         await stop.wait()
         log.info("stopping")
         self._stopping = True

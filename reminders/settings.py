@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     base_url: str = "http://localhost:8080"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    http_host: str = Field(default="127.0.0.1", min_length=1)
+    """The address the HTTP port listens on: this machine only unless set (the image sets
+    0.0.0.0; in front of the world, put a reverse proxy)."""
     scan_interval_seconds: int | None = Field(default=None, gt=0)
     timezone: str = "America/New_York"
     bodies_dir: Path | None = None

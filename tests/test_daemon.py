@@ -489,3 +489,22 @@ def test_a_full_scan_settles_the_changes_made_before_it_and_no_later_ones(
         assert (result.holders, result.queued, result.more) == (1, 1, False)
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("command", [["run", "--demo"], ["web"]])
+def test_a_port_in_use_is_one_line_and_status_1(command: list[str], roster: str) -> None:
+    """It logged "running", then died with tracebacks."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "REMINDERS_DATABASE_URL": roster, "REMINDERS_HTTP_PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "reminders", *command], env=env, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f"reminders: cannot listen on 127.0.0.1 port {port} (REMINDERS_HTTP_HOST,"
+        " REMINDERS_HTTP_PORT): Address already in use"
+    ]

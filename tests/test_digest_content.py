@@ -163,7 +163,7 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
     lines = [
         _line("h-1", "behind", 1_250, name="Zoë Ørsted"),
         _line("=HYPERLINK(1)", "on_track", 0, name="+cmd|' /C calc'!A0"),
-        _line("h-3", "on_track", 0, name="\uff1dHYPERLINK(\"x\")"),  # a full-width "="
+        _line("h-3", "on_track", 0, name='\uff1dHYPERLINK("x")'),  # a full-width "="
     ]
     data = csv_bytes(lines)
     assert data.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8

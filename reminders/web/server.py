@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from reminders import __version__
 from reminders.app import App
 from reminders.db import apikeys
+from reminders.errors import ReminderError
 from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
 from reminders.web.headers import SecurityHeaders
@@ -44,13 +46,40 @@ class QuietServer(uvicorn.Server):
         yield
 
 
+KEEP_ALIVE_SECONDS = 5
+"""An idle kept-alive connection is closed after this. (uvicorn has no timeout for request
+headers that arrive slowly: in front of the world, run behind a reverse proxy that has one.)"""
+GRACEFUL_SECONDS = 10
+"""On SIGTERM, requests in flight get this long to finish."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now: a port in use is a one-line error (ReminderError),
+    before anything has started or announced itself."""
+    try:
+        return socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        raise ReminderError(
+            f"cannot listen on {host} port {port} (REMINDERS_HTTP_HOST, REMINDERS_HTTP_PORT):"
+            f" {os.strerror(exc.errno) if exc.errno else exc}"
+        ) from exc
+
+
 async def serve_until_stopped(
     web: FastAPI, host: str, port: int, sockets: list[socket.socket] | None = None
 ) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and return; on
     `sockets` if given (bound already), else on `host` and `port`."""
     server = QuietServer(
-        uvicorn.Config(web, host=host, port=port, log_level="warning", log_config=None)
+        uvicorn.Config(
+            web,
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
