@@ -406,6 +406,16 @@ def gallery(folder: Path) -> None:
     click.echo(f"{len(items)} mails and digests in {paths[0]}")
 
 
+@cli.command()
+@click.argument("address")
+def fingerprint(address: str) -> None:
+    """Print the fingerprint that stands for ADDRESS in the daemon's log (which does not carry
+    addresses in clear), to search the log for one person's mail."""
+    from reminders.logs import fingerprint as of
+
+    click.echo(of(address))
+
+
 cli.add_command(org)
 cli.add_command(run)
 cli.add_command(web)

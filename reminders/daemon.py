@@ -35,6 +35,7 @@ from reminders.catcher import Catcher
 from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
 from reminders.health import MailHealth
+from reminders.logs import fingerprint
 from reminders.notices.delivery import Deliverer
 from reminders.notices.outcomes import Report
 from reminders.notices.scan import Split
@@ -276,8 +277,10 @@ class Daemon:
                 report.retried,
                 report.failed,
             )
-        for error in report.errors:
-            log.warning("delivery: %s", error)
+        for address, what in report.failures:
+            # Logs travel further than the database: an address appears as its fingerprint
+            # (`reminders fingerprint ADDRESS` prints one, to search the log for it).
+            log.warning("delivery: %s: %s", fingerprint(address), what)
         if report.server_error is not None:
             log.error(
                 "delivery: the mail server, or its configuration, failed %d time(s): %s",

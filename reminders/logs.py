@@ -3,6 +3,7 @@ readable text when it is."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -33,3 +34,10 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("apscheduler", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fingerprint(address: str) -> str:
+    """An e-mail address as logs show it: not in clear, yet the same address always gives the
+    same fingerprint (`reminders fingerprint ADDRESS` prints it, to search a log for one)."""
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:12]
+    return f"address#{digest}"

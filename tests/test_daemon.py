@@ -509,3 +509,35 @@ def test_a_port_in_use_is_one_line_and_status_1(command: list[str], roster: str)
         " REMINDERS_HTTP_PORT): Address already in use"
     )
     assert result.stderr.splitlines() == [expected]
+
+
+def test_the_log_names_a_refused_address_by_its_fingerprint_only(
+    roster: str, mail_env: SmtpServer, cli: CommandLine, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    refused = "maria@bounce.example.org"
+    holders = write_csv(
+        tmp_path / "holders.csv", "holder_id,full_name,email", f"h-001,Maria,{refused}"
+    )
+    assert cli("import", "holders", holders).code == 0
+    env = {
+        **os.environ, "REMINDERS_HTTP_PORT": str(_port()), "REMINDERS_SCAN_INTERVAL_SECONDS": "3600",
+        "REMINDERS_DELIVER_INTERVAL_SECONDS": "1",
+    }  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF], env=env,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _until(lambda: len(mail_env.inbox.messages) >= NOTICES - 1)
+        time.sleep(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.stderr is not None
+    with process.stderr:
+        log = process.stderr.read().decode()
+    assert refused not in log
+    print_ = cli("fingerprint", refused)
+    assert print_.code == 0 and print_.out.strip().startswith("address#")
+    assert f"delivery: {print_.out.strip()}: recipient refused" in log

@@ -227,7 +227,7 @@ class Deliverer:
                     connection, message.id, state, now, error=error, next_attempt=retry_at
                 )
                 digest_store.finish(connection, [message.id], state, now)
-                report.errors.append(f"{message.to_address}: {error}")
+                report.problem(message.to_address, error)
                 continue
             if item is not None:
                 ready.append(item)

@@ -43,6 +43,9 @@ class Report:
     cancelled: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    """What went wrong, each "address: what", for the person at the command line."""
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """The same as (address, what), for a log that must not carry addresses in clear."""
     sent_kinds: dict[str, int] = field(default_factory=dict)
     """Notices that went out, by kind."""
     server_error: str | None = None
@@ -52,6 +55,10 @@ class Report:
     """Why the pass stopped before the outbox was empty (the circuit breaker), if it did."""
     lost: int = 0
     """Messages whose claim another sender took before their outcome was recorded here."""
+
+    def problem(self, address: str, what: object) -> None:
+        self.errors.append(f"{address}: {what}")
+        self.failures.append((address, str(what)))
 
 
 class Tried(Protocol):
@@ -176,7 +183,7 @@ class Outcomes:
         if suppress:
             outbox.suppress(connection, item.recipient, str(error), now)
         self.report.failed += 1
-        self.report.errors.append(f"{item.recipient}: {error}")
+        self.report.problem(item.recipient, error)
 
     def _retry(
         self, connection: Connection, item: Tried, error: SendError, now: datetime, charged: bool
@@ -190,4 +197,4 @@ class Outcomes:
             digest_store.finish(connection, [item.message], "retry", now)
         self.report.retried += 1
         if not str(error).startswith("not tried:"):
-            self.report.errors.append(f"{item.recipient}: {error}")
+            self.report.problem(item.recipient, error)
