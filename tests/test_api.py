@@ -362,3 +362,18 @@ def test_the_api_takes_names_and_ids_by_the_import_columns_rules(web: Web) -> No
         assert answer.status_code == 422, (holder_id, answer.text)
         assert answer.json()["detail"][0]["loc"][-1] == "holder_id"
     assert web.call(RIVERSIDE, "POST", "/teams", json={"name": "Coding Team"}).status_code == 201
+
+
+def test_an_update_keeps_what_it_does_not_mention(web: Web) -> None:
+    """A POST /holders that left out `timezone` reset it to null."""
+    holder = {"holder_id": "h-tz", "full_name": "Rosa Díaz", "email": "rosa@riverside.example",
+              "timezone": "America/Chicago", "team": "Inpatient"}  # fmt: skip
+    assert web.call(RIVERSIDE, "POST", "/holders", json=holder).status_code == 201
+    renamed = {k: v for k, v in holder.items() if k != "timezone"} | {"full_name": "Rosa Diaz"}
+    updated = web.call(RIVERSIDE, "POST", "/holders", json=renamed)
+    assert updated.status_code == 200
+    assert (updated.json()["full_name"], updated.json()["timezone"]) == (
+        "Rosa Diaz", "America/Chicago",
+    )  # fmt: skip
+    cleared = web.call(RIVERSIDE, "POST", "/holders", json=renamed | {"timezone": None})
+    assert cleared.json()["timezone"] is None  # said explicitly: cleared

@@ -197,6 +197,10 @@ class Api:
                 found.append(scope.holder(connection, org.pk, holder.holder_id))
                 if found[0] is None and scope.exists_anywhere(connection, holder.holder_id):
                     raise HTTPException(409, "this holder_id is not available; choose another")
+                if found[0] is not None and "timezone" not in holder.model_fields_set:
+                    # An update that does not mention the time zone keeps it (it reset it).
+                    [stored] = scope.holder_rows(connection, [found[0]])
+                    values["timezone"] = stored.timezone
 
             values = dump(holder)
             team = values.pop("team")
