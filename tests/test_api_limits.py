@@ -6,7 +6,6 @@ slowed down (429), a 422 never echoes the input, and the rate limiter's table st
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -14,13 +13,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from reminders.app import App
+from reminders.db.engine import make_engine
+from reminders.db.models import RateLimit
 from reminders.settings import load_settings
 from reminders.tokens import sign
-from reminders.web.limits import RateLimiter
+from reminders.web.limits import SharedRateLimiter
 from reminders.web.server import FAILED_KEYS_PER_MINUTE, build
-from tests.conftest import SECRET, CommandLine
+from tests.conftest import SECRET, CommandLine, rows
 from tests.webserver import serving
 
 MAX_BODY = 100_000
@@ -129,18 +131,36 @@ def test_an_address_trying_keys_is_slowed_down(site: tuple[str, str]) -> None:
     assert codes[-1] == 429
 
 
-def test_the_rate_limiters_table_is_bounded() -> None:
+def test_two_web_instances_share_one_limit(
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit was kept in each process: every instance allowed the whole rate."""
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REMINDERS_API_RATE_PER_MINUTE", "6")
+    cli.use(roster)
+    key = cli("org", "create", "Riverside Health").out.splitlines()[-1]
+    first, second = App(load_settings()), App(load_settings())
+    headers = {"Authorization": f"Bearer {key}"}
+    with serving(build(first)) as one, serving(build(second)) as two:
+        codes = [httpx.get(f"{base}/api/v1/teams", headers=headers).status_code
+                 for base in [one, two] * 4]  # fmt: skip
+    first.close()
+    second.close()
+    assert codes[:6] == [200] * 6 and codes[6:] == [429, 429]
+
+
+def test_the_rate_limits_table_keeps_only_recent_buckets(initialised: str) -> None:
     """80,000 random keys once grew the process by 30 MB: each kept a bucket for ever."""
-    now = [0.0]
-    limiter = RateLimiter(60, clock=lambda: now[0], size=1_000)
-    for n in range(20_000):
-        limiter.wait(f"key-{n}")
-    assert len(limiter) == 1_000
-    # A bucket in use is kept: its owner is still limited.
-    for _ in range(60):
-        limiter.wait("busy")
-        limiter.wait(f"other-{time.monotonic()}")
-    assert limiter.wait("busy") > 0
+    engine = make_engine(initialised)
+    now = [1_000_000.0]
+    limiter = SharedRateLimiter(engine, 60, clock=lambda: now[0])
+    limiter.PRUNE_EVERY = 50
+    for n in range(49):
+        assert limiter.wait(f"address:10.0.0.{n}") == 0
+    now[0] += 2 * 3600  # two hours later: those buckets are idle
+    limiter.wait("address:10.0.1.1")  # the 50th call prunes
+    assert rows(initialised, select(RateLimit.key)) == [("address:10.0.1.1",)]
+    engine.dispose()
 
 
 def test_a_database_that_is_down_gets_503_with_retry_after_and_no_traceback(

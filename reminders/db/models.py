@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -309,3 +310,16 @@ class ApiKey(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateLimit(Base):
+    """A token bucket of the API's rate limits (web/limits.py), kept in the database so that
+    several web instances enforce one limit. `stamp` is seconds since the epoch."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    stamp: Mapped[float] = mapped_column(Float, index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    """Whether the request that last touched the bucket was let through."""

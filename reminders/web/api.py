@@ -32,7 +32,7 @@ from reminders.notices.scan import plan_holder
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 from reminders.status import as_json
-from reminders.web.limits import RateLimiter
+from reminders.web.limits import SharedRateLimiter
 from reminders.web.schemas import (
     After,
     CeuBulk,
@@ -74,7 +74,7 @@ class Api:
         ladder: Ladder,
         clock: Callable[[], datetime],
         today: Callable[[], date],
-        limiter: RateLimiter,
+        limiter: SharedRateLimiter,
     ) -> None:
         self.engine, self.rulebook, self.clock, self.today = engine, rulebook, clock, today
         self.ladders = Ladders(ladder)

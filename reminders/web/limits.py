@@ -1,18 +1,17 @@
 """Limits on what the HTTP application takes from a client, applied before a request reaches
 it: a body bounded in size (413 before it is read whole), an API key checked before the body is
 read at all (401), and token buckets that limit each key, and each client address that fails
-to authenticate, in a table of bounded size."""
+to authenticate, kept in the database (shared by every instance, pruned when idle)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -22,39 +21,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-BUCKETS = 10_000
-"""Buckets kept at most; the least recently used go first (a full bucket again next time)."""
-
-
-class RateLimiter:
-    """A token bucket per key: `per_minute` requests a minute, in bursts of as many. Kept in
-    each process (several instances each allow the rate), at most BUCKETS of them."""
-
-    def __init__(
-        self, per_minute: int, clock: Callable[[], float] = time.monotonic, size: int = BUCKETS
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(per_minute)
-        self.clock = clock
-        self.size = size
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def wait(self, key: str) -> float:
-        """0 if the request may go ahead now, else the seconds until it may."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            waited = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            self._buckets[key] = (tokens - 1 if tokens >= 1 else tokens, now)
-            while len(self._buckets) > self.size:
-                self._buckets.popitem(last=False)
-            return waited
-
-    def __len__(self) -> int:
-        return len(self._buckets)
 
 
 async def _reply(
@@ -81,6 +47,57 @@ def unavailable_response(path: str) -> Response:
     return PlainTextResponse(f"The service is briefly unavailable: {UNAVAILABLE}.\n", 503, headers)
 
 
+class SharedRateLimiter:
+    """The same token buckets, kept in the database (`rate_limits`): several web instances,
+    and the daemon's own listener, enforce one limit between them. One statement per request,
+    an upsert that refills and takes a token atomically on SQLite and PostgreSQL alike. Buckets
+    idle for an hour are deleted now and then, so the table stays as small as the clients."""
+
+    PRUNE_EVERY = 1000
+    IDLE_SECONDS = 3600.0
+
+    def __init__(
+        self, engine: Engine, per_minute: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.engine, self.clock = engine, clock
+        self.rate = per_minute / 60.0
+        self.burst = float(per_minute)
+        self._calls = 0
+
+    def wait(self, key: str) -> float:
+        """0 if the request may go ahead now, else the seconds until it may."""
+        now = self.clock()
+        values = {"key": key[:80], "now": now, "rate": self.rate, "burst": self.burst}
+        connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connection, connection.begin():
+            tokens, allowed = connection.execute(_TAKE, values).one()
+            self._calls += 1
+            if self._calls % self.PRUNE_EVERY == 0:
+                connection.execute(_PRUNE, {"before": now - self.IDLE_SECONDS})
+        return 0.0 if allowed else (1 - tokens) / self.rate
+
+
+# Refill by the time since the bucket's stamp (up to the burst), then take a token if there is
+# one. Plain SQL both databases run: INSERT … ON CONFLICT … RETURNING.
+_REFILLED = "(rate_limits.tokens + (:now - rate_limits.stamp) * :rate)"
+_TAKE = text(
+    f"""
+    INSERT INTO rate_limits (key, tokens, stamp, allowed)
+    VALUES (:key, :burst - 1, :now, true)
+    ON CONFLICT (key) DO UPDATE SET
+        tokens = CASE
+            WHEN {_REFILLED} >= :burst THEN :burst - 1
+            WHEN {_REFILLED} >= 1 THEN {_REFILLED} - 1
+            ELSE {_REFILLED}
+        END,
+        allowed = {_REFILLED} >= 1,
+        stamp = :now
+    RETURNING tokens, allowed
+    """
+)
+_PRUNE = text("DELETE FROM rate_limits WHERE stamp < :before")
+
+
 def bearer(headers: dict[bytes, bytes]) -> str | None:
     """The key of `Authorization: Bearer <key>`, or None."""
     scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -97,7 +114,7 @@ class RequestGuard:
         app: Asgi,
         max_body: int,
         key_valid: Callable[[str], bool],
-        limiter: RateLimiter,
+        limiter: SharedRateLimiter,
         api_prefix: str = "/api/",
     ) -> None:
         self.app, self.max_body, self.key_valid = app, max_body, key_valid
@@ -143,7 +160,10 @@ class RequestGuard:
             await _reply(send, 503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
             return False
         client = scope.get("client") or ("unknown", 0)
-        wait = self.limiter.wait(f"address:{client[0]}")
+        try:
+            wait = await asyncio.to_thread(self.limiter.wait, f"address:{client[0]}")
+        except (OperationalError, PoolTimeout):
+            wait = 0.0  # the database is down: the request is answered 401 anyway
         if wait:
             retry = {"Retry-After": str(int(wait) + 1)}
             await _reply(send, 429, "too many requests without a valid key", retry)

@@ -28,7 +28,7 @@ from reminders.errors import ReminderError
 from reminders.web.api import Api
 from reminders.web.calendar import CalendarFeed
 from reminders.web.headers import SecurityHeaders
-from reminders.web.limits import RateLimiter, RequestGuard, unavailable_response
+from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
 from reminders.web.pages import Pages
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
@@ -107,7 +107,8 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         redoc_url=None,
     )
     engine, secret = app.engine, app.mail().secret
-    limiter = RateLimiter(app.settings.api_rate_per_minute)
+    # In the database: every web instance (and the daemon's own listener) shares the limits.
+    limiter = SharedRateLimiter(engine, app.settings.api_rate_per_minute)
 
     def key_valid(key: str) -> bool:
         with engine.connect() as connection:
@@ -117,7 +118,7 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         RequestGuard,
         max_body=app.settings.api_max_body_bytes,
         key_valid=key_valid,
-        limiter=RateLimiter(FAILED_KEYS_PER_MINUTE),
+        limiter=SharedRateLimiter(engine, FAILED_KEYS_PER_MINUTE),
     )
     web.add_middleware(SecurityHeaders)  # the outermost: on the guard's own answers too
 
