@@ -39,6 +39,11 @@ CASES = {
         (2, "holder_id", "'a/b' may hold only letters, digits"),
         (3, "holder_id", "'..' may hold only letters, digits"),
     )),
+    "a name that carries a message": Case("holders", csv(HOLDERS, "h-1,Win at http://x.example,a@example.org,", "h-2,Ann <b>Lee</b>,b@example.org,", "h-3,Agent 007,c@example.org,"), (
+        (2, "full_name", "'Win at http://x.example' is not a person's name"),
+        (3, "full_name", "'Ann <b>Lee</b>' is not a person's name"),
+        (4, "full_name", "'Agent 007' is not a person's name"),
+    )),
     "a date in year 9999": Case("credentials", csv("holder_id,credential,earned_on", "h-001,CPC,9999-01-01"), (
         (2, "earned_on", "9999-01-01 is after 2100"),
     )),

@@ -198,7 +198,7 @@ def test_progress_follows_the_bytes_read(roster: str, tmp_path: Path) -> None:
     from reminders.resources import bodies_dir
     from reminders.rules.loader import load_rulebook
 
-    rows = [f"h-{n:04},Holder {n},holder{n}@example.org," for n in range(20_000)]
+    rows = [f"h-{n:04},Holder Number,holder{n}@example.org," for n in range(20_000)]
     path = write_csv(tmp_path / "holders.csv", "holder_id,full_name,email,timezone", *rows)
     seen: list[tuple[str, int, int]] = []
     engine = make_engine(roster)
@@ -251,3 +251,15 @@ def test_an_import_into_an_emptied_and_analysed_table_plans_no_scan_per_row(
     assert len(plans) == 1
     assert "ceu_records" not in plans[0].split("\n", 1)[-1], plans[0]  # read nowhere below
     assert _rows(roster, select(func.count()).select_from(CeuRecord)) == [(20,)]
+
+
+def test_names_of_every_script_and_punctuation_people_use_are_taken(
+    cli: CommandLine, initialised: str, tmp_path: Path
+) -> None:
+    names = ["Zoë O’Brien-Ørsted", "José María de la Cruz", "Nguyễn Thị Minh Khai",
+             "محمد عبد الله", "山田 太郎", "Mary-Kate Smith, Jr.", "Ana (Ani) Lima"]  # fmt: skip
+    rows = [f'h-{n},"{name}",p{n}@example.org,' for n, name in enumerate(names)]
+    path = write_csv(tmp_path / "holders.csv", "holder_id,full_name,email,timezone", *rows)
+    result = cli("import", "holders", path)
+    assert result.code == 0, result.err
+    assert f"{len(names)} added" in result.out

@@ -7,6 +7,7 @@ Pure functions, called once per cell on the import's hot path, so they avoid wor
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from datetime import date
 from functools import lru_cache
@@ -53,6 +54,24 @@ def identifier(value: str, max_length: int) -> str:
             f"{value!r} may hold only letters, digits and . _ @ + - (starting with a letter or"
             " digit): it is part of web addresses"
         )
+    return value
+
+
+PERSON_NAME_LENGTH = 100
+_NAME_MARKS = frozenset(" .,'’-()")
+
+
+def person_name(value: str, max_length: int = PERSON_NAME_LENGTH) -> str:
+    """A person's name, as every mail to them opens with it: letters of any script, with
+    spaces and . , ' ’ - ( ) between them, up to 100 characters. No digits, links or markup:
+    an API client's only free text in a mail must not be able to carry a message of its own."""
+    value = text(value, max_length)
+    for character in value:
+        if character not in _NAME_MARKS and unicodedata.category(character)[0] not in "LM":
+            raise FieldError(
+                f"{value!r} is not a person's name: use letters, spaces and . , ' - ( ) only"
+                f" (not {character!r})"
+            )
     return value
 
 

@@ -110,7 +110,7 @@ def _holders() -> Kind:
         name="holders",
         columns=(
             _holder_ref(),
-            Column("full_name", True, _text(models.NAME_LENGTH)),
+            Column("full_name", True, fields.person_name),
             Column("email", True, fields.email),
             Column("timezone", False, fields.timezone),
         ),

@@ -44,7 +44,7 @@ class _In(BaseModel):
 
 class HolderIn(_In):
     holder_id: str = Field(min_length=1, max_length=64)
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: str = Field(min_length=1, max_length=100)
     email: str = Field(min_length=3, max_length=254)
     timezone: str | None = Field(default=None, max_length=64)
     team: str = Field(min_length=1, max_length=200, description="the team the holder joins")
