@@ -45,6 +45,7 @@ from reminders.web.server import (
     GRACEFUL_SECONDS,
     KEEP_ALIVE_SECONDS,
     QuietServer,
+    admin,
     build,
     listen,
 )
@@ -353,15 +354,43 @@ class Daemon:
         api = build(self.app, health)
         if self.catcher is not None:
             self.catcher.routes(api)
+        if self.app.settings.admin_port is None:
+            self._metrics_on(api)
+        return api
 
-        @api.get("/metrics", include_in_schema=False)
+    def admin_app(self, public: FastAPI) -> FastAPI:
+        """The admin port (REMINDERS_ADMIN_PORT): /metrics and the API's documentation."""
+        web = admin(public)
+        self._metrics_on(web)
+        return web
+
+    def _metrics_on(self, web: FastAPI) -> None:
+        @web.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
             await asyncio.to_thread(self._gauges)
             return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-        return api
-
     # The lifecycle.
+
+    def _serve_http(self) -> list[tuple[QuietServer, asyncio.Task[None]]]:
+        """Start the HTTP port (and the admin port, if set). The ports are taken before
+        anything starts or is announced: one in use is one line."""
+        settings = self.app.settings
+        public = self.http_app()
+        servers = [(public, listen(settings.http_host, settings.http_port))]
+        if settings.admin_port is not None:
+            bound = listen(settings.http_host, settings.admin_port)
+            servers.append((self.admin_app(public), bound))
+        running = []
+        for web, bound in servers:
+            server = QuietServer(
+                uvicorn.Config(
+                    web, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                    timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                )
+            )  # fmt: skip
+            running.append((server, asyncio.create_task(server.serve(sockets=[bound]))))
+        return running
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -369,14 +398,7 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         settings = self.app.settings
-        # The port is taken before anything starts or is announced: one in use is one line.
-        listening = listen(settings.http_host, settings.http_port)
-        config = uvicorn.Config(
-            self.http_app(), log_level="warning", lifespan="off",
-            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        )  # fmt: skip
-        server = QuietServer(config)
-        http = asyncio.create_task(server.serve(sockets=[listening]))
+        running = self._serve_http()
         mail_server = None
         if self.catcher is not None:
             settings = self.app.settings
@@ -424,8 +446,10 @@ class Daemon:
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
         self.scheduler.shutdown()
-        server.should_exit = True
-        await asyncio.wait_for(http, timeout=STOP_WITHIN_SECONDS)
+        for server, _ in running:
+            server.should_exit = True
+        for _, task in running:
+            await asyncio.wait_for(task, timeout=STOP_WITHIN_SECONDS)
         if mail_server is not None:
             mail_server.close()
         log.info("stopped")

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     base_url: str = "http://localhost:8080"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    admin_port: int | None = Field(default=None, ge=1, le=65535)
+    """When set, /metrics, /docs and /openapi.json are served on this port (of
+    REMINDERS_HTTP_HOST) and not on the HTTP port beside the links in every mail: publish only
+    the HTTP port to the world."""
     http_host: str = Field(default="127.0.0.1", min_length=1)
     """The address the HTTP port listens on: this machine only unless set (the image sets
     0.0.0.0; in front of the world, put a reverse proxy)."""

@@ -62,6 +62,14 @@ def _get(url: str) -> tuple[int, str]:
             return error.code, error.read().decode()
 
 
+def _answering(url: str) -> bool:
+    """The server is up (it may refuse connections while it starts)."""
+    try:
+        return _get(url)[0] == 200
+    except urllib.error.URLError:
+        return False
+
+
 @pytest.fixture
 def daemon(
     roster: str, mail_env: SmtpServer, cli: CommandLine
@@ -541,3 +549,30 @@ def test_the_log_names_a_refused_address_by_its_fingerprint_only(
     print_ = cli("fingerprint", refused)
     assert print_.code == 0 and print_.out.strip().startswith("address#")
     assert f"delivery: {print_.out.strip()}: recipient refused" in log
+
+
+def test_metrics_and_docs_move_to_the_admin_port_when_there_is_one(
+    roster: str, mail_env: SmtpServer
+) -> None:
+    """They sat on the public port, beside the links in every mail."""
+    public, admin = _port(), _port()
+    env = {
+        **os.environ, "REMINDERS_DATABASE_URL": roster, "REMINDERS_HTTP_PORT": str(public),
+        "REMINDERS_ADMIN_PORT": str(admin), "REMINDERS_SCAN_INTERVAL_SECONDS": "3600",
+    }  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reminders", "run", "--as-of", AS_OF], env=env,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _until(lambda: _answering(f"http://127.0.0.1:{public}/healthz"))
+        for path in ("/metrics", "/docs", "/openapi.json"):
+            assert _get(f"http://127.0.0.1:{public}{path}")[0] == 404, path
+        status, metrics = _get(f"http://127.0.0.1:{admin}/metrics")
+        assert status == 200 and "reminders_scans_total" in metrics
+        status, schema = _get(f"http://127.0.0.1:{admin}/openapi.json")
+        assert status == 200 and "/api/v1/holders" in json.loads(schema)["paths"]
+        assert _get(f"http://127.0.0.1:{admin}/docs")[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

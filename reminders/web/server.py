@@ -16,6 +16,8 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -50,6 +52,7 @@ KEEP_ALIVE_SECONDS = 5
 """An idle kept-alive connection is closed after this. (uvicorn has no timeout for request
 headers that arrive slowly: in front of the world, run behind a reverse proxy that has one.)"""
 GRACEFUL_SECONDS = 10
+
 """On SIGTERM, requests in flight get this long to finish."""
 
 
@@ -98,12 +101,15 @@ Health = Callable[[], tuple[bool, dict[str, object]]]
 
 def build(app: App, health: Health | None = None) -> FastAPI:
     """The application over `app`'s database and settings; `health` adds the daemon's own
-    facts to /healthz."""
+    facts to /healthz. With REMINDERS_ADMIN_PORT set, the API's documentation is left to the
+    admin application (`admin`)."""
+    documented = app.settings.admin_port is None
     web = FastAPI(
         title="reminders",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url="/docs" if documented else None,
+        openapi_url="/openapi.json" if documented else None,
         redoc_url=None,
     )
     engine, secret = app.engine, app.mail().secret
@@ -160,5 +166,24 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         healthy = healthy and database
         response.status_code = 200 if healthy else 503
         return {"status": "ok" if healthy else "unhealthy", "database": database, **extra}
+
+    return web
+
+
+def admin(public: FastAPI) -> FastAPI:
+    """The admin port's application: the public application's API documentation, to which
+    the daemon adds /metrics. Nothing on it is reachable from the public port."""
+    web = FastAPI(title="reminders admin", docs_url=None, redoc_url=None, openapi_url=None)
+    schema = get_openapi(
+        title="reminders", version=__version__, description=DESCRIPTION, routes=public.routes
+    )
+
+    @web.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(schema)
+
+    @web.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="reminders API")
 
     return web
