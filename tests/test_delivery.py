@@ -24,11 +24,12 @@ from pathlib import Path
 import pytest
 import trustme
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from reminders.app import App
 from reminders.db import outbox
-from reminders.db.models import MessageRecord, NoticeRecord, Suppression
+from reminders.db.engine import make_engine
+from reminders.db.models import Holder, MessageRecord, NoticeRecord, Suppression
 from reminders.mail.message import Envelope, HeaderInjection, build
 from reminders.mail.render import Rendered, Renderer
 from reminders.mail.smtp import (
@@ -183,7 +184,15 @@ def test_data_is_printed_never_run_as_template_or_markup(
     write_csv(
         tmp_path / "holders.csv", "holder_id,full_name,email", f"h-001,{hostile},m@example.org"
     )
-    assert cli("import", "holders", tmp_path / "holders.csv").code == 0
+    # Such a name is refused now; one stored before that rule must still print as text.
+    assert cli("import", "holders", tmp_path / "holders.csv").code == 2
+    engine = make_engine(roster)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Holder).where(Holder.holder_id == "h-001")
+            .values(full_name=hostile, email="m@example.org")
+        )  # fmt: skip
+    engine.dispose()
     assert cli("send", "--as-of", AS_OF).code == 0
     [mail] = [m for m in mail_env.inbox.messages if "m@example.org" in str(m["To"])]
     text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -2,8 +2,8 @@
 
 A claim lasts REMINDERS_LEASE_SECONDS; a batch can take longer to send (a slow server, many
 messages on one connection). Before each message, the claim is renewed for the messages not
-yet sent once half of it has gone, and the message may take only the time the claim has left
-(less a margin to record its outcome): a send never outlives the claim, so no other sender can
+yet sent once a quarter of it has gone, and the message may take only the time the claim has
+left (less a margin to record its outcome): a send never outlives the claim, so no other sender can
 take a message while it is on the wire. A message whose claim another sender holds by then is
 not tried. Outcomes are recorded under the claim's token (outbox.finish), so a sender that
 stalled past its claim never records over the next claimant's.
@@ -36,7 +36,7 @@ class Lease:
         self.engine, self.token, self.length, self.clock = engine, token, length, clock
         self.unsent = set(messages)
         self.until = claimed_at + length
-        self.margin = min(length / 4, timedelta(seconds=5))
+        self.margin = min(length / 10, timedelta(seconds=5))
         """Kept back from each send: the time to record its outcome under the claim."""
         self._lock = asyncio.Lock()
 
@@ -46,7 +46,10 @@ class Lease:
             if message not in self.unsent:
                 return None
             now = self.clock()
-            if self.until - now < self.length / 2:
+            # Renewed once a quarter of the claim has gone: each message then has at least
+            # three quarters of a claim to be sent in (a send cut short by its claim is
+            # retried, and may arrive twice if the server had in fact taken it).
+            if self.until - now < self.length * 3 / 4:
                 until = now + self.length
                 held = await asyncio.to_thread(self._renew, until)
                 lost = self.unsent - held
