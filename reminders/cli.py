@@ -26,7 +26,7 @@ from reminders.app import App
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_service import catcher, check, run, web
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
-from reminders.db import migrate, outbox, summary
+from reminders.db import migrate, outbox, preferences, summary
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.digests.service import due_digests
 from reminders.errors import BadInput, ReminderError
@@ -36,6 +36,7 @@ from reminders.imports.runner import Problem as ImportProblem
 from reminders.mail.message import build
 from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.delivery import Deliverer
+from reminders.notices.preferences import DEFAULT, ladder_for
 from reminders.notices.scan import ScanTally, Split, scan_plans
 from reminders.notices.service import ScanCounts, queue_due
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
@@ -209,9 +210,16 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
 
 
 def write_preview(
-    app: App, holder: StoredHolder, evaluation: Evaluation, kind: str, day: date, out: Path
+    app: App,
+    holder: StoredHolder,
+    evaluation: Evaluation,
+    kind: str,
+    day: date,
+    out: Path,
+    level: str = DEFAULT,
 ) -> list[Path]:
-    body_ladder = app.ladder.bodies[evaluation.body]
+    """The first rung of KIND that a coder at `level` gets, as .eml and .html."""
+    body_ladder = ladder_for(app.ladder, level).bodies[evaluation.body]
     rung = {
         "deadline": body_ladder.before,
         "overdue": body_ladder.after,
@@ -225,7 +233,7 @@ def write_preview(
     base = app.settings.base_url
     unsubscribe = links.unsubscribe_url(base, secret.encode(), holder.email, links.NOTICES, now)
     calendar = links.calendar_url(base, secret.encode(), holder.email, now)
-    rendered = app.renderer.render(holder.full_name, [view], unsubscribe, calendar)
+    rendered = app.renderer.render(holder.full_name, [view], unsubscribe, calendar, level=level)
     deadline = (
         [ceus_due(holder.facts.holder_id, evaluation, body_ladder.ceu_page)]
         if kind == "deadline"
@@ -381,6 +389,8 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
     day = as_of.date() if as_of else app.today()
     with app.ready_engine().connect() as connection:
         found = [h for batch in stored_holders(connection, holder_id) for h in batch]
+        # The mail as this coder would get it: at the level they chose.
+        level = preferences.level_of(connection, found[0].email) if found else DEFAULT
     if not found:
         raise BadInput(f"no holder {holder_id!r}")
     holder = found[0]
@@ -388,7 +398,7 @@ def preview(kind: str, holder_id: str, body: str | None, as_of: datetime | None,
     chosen = [e for e in evaluations if body is None or e.body == body]
     if not chosen:
         raise BadInput(f"holder {holder_id!r} has no evaluation with {body or 'any body'} on {day}")
-    files = write_preview(app, holder, chosen[0], kind, day, out)
+    files = write_preview(app, holder, chosen[0], kind, day, out, level)
     for path in files:
         click.echo(path)
 

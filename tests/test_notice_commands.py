@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 import yaml
 
+from reminders.db import preferences
+from reminders.db.engine import make_engine
 from reminders.mail.render import Renderer
 from reminders.notices.content import NoticeView
 from reminders.notices.planning import KINDS
@@ -128,3 +131,25 @@ def test_plan_names_a_holder_it_cannot_plan_and_lists_everyone_else(
     listed = json.loads(result.out)
     assert listed == [n for n in sound if n["holder_id"] not in named]
     assert any(n["holder_id"] for n in listed)  # AHIMA-only holders are still planned
+
+
+def test_preview_shows_the_mail_at_the_level_the_coder_chose(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """A preview rendered every mail at the "all" level, whatever the coder had chosen."""
+    cli.use(roster)
+    engine = make_engine(roster)
+    with engine.begin() as connection:
+        preferences.choose(
+            connection, "maria.alvarez@riverside.example", "final", datetime.now(UTC)
+        )
+    engine.dispose()
+    result = cli(
+        "preview", "deadline", "--holder", "h-001", "--as-of", "2027-03-16", "--out", tmp_path
+    )
+    assert result.code == 0, result.err
+    eml = Path(result.out.splitlines()[0])
+    mail = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    text = " ".join(mail.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
+    assert "You chose only the final notices." in text
+    assert "Why this mail: the reminder 15 days before the due date." in text
