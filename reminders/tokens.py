@@ -11,6 +11,7 @@ working at once (web/subjects.py).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -44,27 +45,29 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _key(secret: bytes) -> bytes:
-    """The encryption key: derived, so that it is never the signing key itself."""
-    return hashlib.sha256(b"reminders link tokens v2\x00" + secret).digest()
+@functools.lru_cache(maxsize=4)
+def _cipher(secret: bytes) -> AESGCM:
+    """The cipher under a key derived from the secret, never the signing key itself; made once
+    (every mail makes two links)."""
+    return AESGCM(hashlib.sha256(b"reminders link tokens v2\x00" + secret).digest())
+
+
+def _payload(address: str, list_name: str, expires: datetime) -> bytes:
+    grant = {"a": address, "l": list_name, "e": int(expires.timestamp())}
+    return json.dumps(grant, separators=(",", ":")).encode()
 
 
 def sign(secret: bytes, address: str, list_name: str, expires: datetime) -> str:
     """An opaque token for `address` and `list_name`, valid until `expires`."""
-    payload = json.dumps(
-        {"a": address, "l": list_name, "e": int(expires.timestamp())}, separators=(",", ":")
-    ).encode()
     nonce = os.urandom(12)
-    sealed = AESGCM(_key(secret)).encrypt(nonce, payload, OPAQUE.encode())
+    sealed = _cipher(secret).encrypt(nonce, _payload(address, list_name, expires), OPAQUE.encode())
     return OPAQUE + _b64(nonce + sealed)
 
 
 def sign_readable(secret: bytes, address: str, list_name: str, expires: datetime) -> str:
     """A token of the first kind (signed, not encrypted): no longer made, only accepted; the
     tests make one to show that links already mailed still work."""
-    payload = json.dumps(
-        {"a": address, "l": list_name, "e": int(expires.timestamp())}, separators=(",", ":")
-    ).encode()
+    payload = _payload(address, list_name, expires)
     mac = hmac.new(secret, payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(mac)}"
 
@@ -74,7 +77,7 @@ def _opened(secret: bytes, token: str) -> bytes:
     if token.startswith(OPAQUE):
         data = _unb64(token[len(OPAQUE) :])
         try:
-            return AESGCM(_key(secret)).decrypt(data[:12], data[12:], OPAQUE.encode())
+            return _cipher(secret).decrypt(data[:12], data[12:], OPAQUE.encode())
         except InvalidTag:
             raise BadToken("the link's signature does not match") from None
     body, mac = token.split(".")

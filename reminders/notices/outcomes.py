@@ -42,10 +42,8 @@ class Report:
     expired: int = 0
     cancelled: int = 0
     deferred: int = 0
-    errors: list[str] = field(default_factory=list)
-    """What went wrong, each "address: what", for the person at the command line."""
     failures: list[tuple[str, str]] = field(default_factory=list)
-    """The same as (address, what), for a log that must not carry addresses in clear."""
+    """What went wrong, as (address, what)."""
     sent_kinds: dict[str, int] = field(default_factory=dict)
     """Notices that went out, by kind."""
     server_error: str | None = None
@@ -57,8 +55,13 @@ class Report:
     """Messages whose claim another sender took before their outcome was recorded here."""
 
     def problem(self, address: str, what: object) -> None:
-        self.errors.append(f"{address}: {what}")
         self.failures.append((address, str(what)))
+
+    @property
+    def errors(self) -> list[str]:
+        """What went wrong, each "address: what", for the person at the command line (the
+        daemon's log names addresses by fingerprint instead)."""
+        return [f"{address}: {what}" for address, what in self.failures]
 
 
 class Tried(Protocol):
@@ -110,10 +113,20 @@ class Outcomes:
                 self._failed(connection, item, error, now)
 
     def _sent(self, connection: Connection, sent: list[Tried], now: datetime) -> None:
+        # One statement per claim (a group's messages share one), as before the fencing.
         recorded = []
-        for item in sent:
-            if self._finish(connection, item, "sent", now):
-                recorded.append(item)
+        for token in dict.fromkeys(item.token for item in sent):
+            mine = [item for item in sent if item.token == token]
+            own = [notice for item in mine for notice in item.notices]
+            done = set(
+                outbox.finish(
+                    connection, [item.message for item in mine], "sent", now, notices=own,
+                    token=token,
+                )
+            )  # fmt: skip
+            recorded += [item for item in mine if item.message in done]
+            for item in (item for item in mine if item.message not in done):
+                self._lost(item, "sent")
         digests = [item.message for item in recorded if item.digest]
         if digests:
             digest_store.finish(connection, digests, "sent", now)
@@ -164,14 +177,17 @@ class Outcomes:
             next_attempt=next_attempt, notices=item.notices, charged=charged, token=item.token,
         )  # fmt: skip
         if not done:
-            self.report.lost += 1
-            log.warning(
-                "delivery: message %s was claimed by another sender before its outcome (%s)"
-                " was recorded here",
-                item.message,
-                state,
-            )
+            self._lost(item, state)
         return bool(done)
+
+    def _lost(self, item: Tried, state: str) -> None:
+        self.report.lost += 1
+        log.warning(
+            "delivery: message %s was claimed by another sender before its outcome (%s) was"
+            " recorded here",
+            item.message,
+            state,
+        )
 
     def _fail(
         self, connection: Connection, item: Tried, error: SendError, now: datetime, suppress: bool

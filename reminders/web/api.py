@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -84,6 +84,7 @@ class Api:
 
     def org(
         self,
+        request: Request,
         credentials: Annotated[
             HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
         ],
@@ -98,7 +99,10 @@ class Api:
                 429, "too many requests with this key", {"Retry-After": str(int(wait) + 1)}
             )
         with self.engine.connect() as connection:
-            org_pk = apikeys.organisation_of(connection, key)
+            # The request guard (web/limits.py) looked the key up already.
+            org_pk = getattr(request.state, "org_pk", None) or apikeys.organisation_of(
+                connection, key
+            )
             if org_pk is None:
                 raise HTTPException(401, "this API key is not valid (or was revoked)", challenge)
             name = connection.execute(

@@ -113,11 +113,11 @@ class RequestGuard:
         self,
         app: Asgi,
         max_body: int,
-        key_valid: Callable[[str], bool],
+        organisation_of: Callable[[str], int | None],
         limiter: SharedRateLimiter,
         api_prefix: str = "/api/",
     ) -> None:
-        self.app, self.max_body, self.key_valid = app, max_body, key_valid
+        self.app, self.max_body, self.organisation_of = app, max_body, organisation_of
         self.limiter, self.api_prefix = limiter, api_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -129,7 +129,9 @@ class RequestGuard:
         if not length.isdigit() or int(length) > self.max_body:
             await _reply(send, 413, f"the request body is larger than {self.max_body} bytes")
             return
-        if scope["path"].startswith(self.api_prefix) and not await self._authentic(scope, send):
+        if scope["path"].startswith(self.api_prefix) and not await self._authentic(
+            scope, headers, send
+        ):
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
@@ -149,12 +151,15 @@ class RequestGuard:
 
         await self.app(scope, replay, send)
 
-    async def _authentic(self, scope: Scope, send: Send) -> bool:
-        """An API request with a key that works goes on; any other is answered 401 (or 429 for
-        an address that keeps failing) before a byte of its body is read."""
-        key = bearer(dict(scope["headers"]))
+    async def _authentic(self, scope: Scope, headers: dict[bytes, bytes], send: Send) -> bool:
+        """An API request with a key that works goes on, its organisation in the request's
+        state (the route reads it there rather than look the key up again); any other is
+        answered 401 (or 429 for an address that keeps failing) before its body is read."""
+        key = bearer(headers)
         try:
-            if key is not None and await asyncio.to_thread(self.key_valid, key):
+            org_pk = None if key is None else await asyncio.to_thread(self.organisation_of, key)
+            if org_pk is not None:
+                scope.setdefault("state", {})["org_pk"] = org_pk
                 return True
         except (OperationalError, PoolTimeout):
             await _reply(send, 503, UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})

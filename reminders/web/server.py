@@ -116,14 +116,14 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     # In the database: every web instance (and the daemon's own listener) shares the limits.
     limiter = SharedRateLimiter(engine, app.settings.api_rate_per_minute)
 
-    def key_valid(key: str) -> bool:
+    def organisation_of(key: str) -> int | None:
         with engine.connect() as connection:
-            return apikeys.organisation_of(connection, key) is not None
+            return apikeys.organisation_of(connection, key)
 
     web.add_middleware(
         RequestGuard,
         max_body=app.settings.api_max_body_bytes,
-        key_valid=key_valid,
+        organisation_of=organisation_of,
         limiter=SharedRateLimiter(engine, FAILED_KEYS_PER_MINUTE),
     )
     web.add_middleware(SecurityHeaders)  # the outermost: on the guard's own answers too
