@@ -84,7 +84,9 @@ def test_a_pass_the_database_failed_gives_its_claims_back_when_it_can(
 ) -> None:  # fmt: skip
     """The database goes away mid-pass (here: another writer holds SQLite's lock past the busy
     timeout): the pass fails, and cannot give its claims back then. The next pass gives them
-    back first, so the rest of the batch goes at once instead of after the claim (300 s)."""
+    back first, so the rest of the batch goes at once instead of after the claim (300 s). The
+    message the server took while the database was away is recorded as sent then, not sent
+    again (it was, before: a database blip cost someone a duplicate)."""
     if backend != "sqlite":
         pytest.skip("a lock held past the busy timeout is SQLite's way of being unavailable")
     monkeypatch.setenv("REMINDERS_SMTP_CONNECTIONS", "1")
@@ -118,6 +120,7 @@ def test_a_pass_the_database_failed_gives_its_claims_back_when_it_can(
     report = asyncio.run(deliverer.deliver_due(DAY))  # the same moment: no claim has run out
     app.close()
     assert set(_states(roster)) == {"sent"}
-    received = {m["To"].addresses[0].addr_spec for m in mail_env.inbox.messages}
-    assert received == {address for (address,) in rows(roster, select(MessageRecord.to_address))}
+    received = Counter(m["To"].addresses[0].addr_spec for m in mail_env.inbox.messages)
+    assert set(received) == {a for (a,) in rows(roster, select(MessageRecord.to_address))}
+    assert set(received.values()) == {1}, received.most_common(2)
     assert report.sent >= 1

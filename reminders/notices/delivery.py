@@ -79,8 +79,15 @@ class _GroupRecorder:
     a round instead of eight, and the guarantee is the same.
     """
 
-    def __init__(self, record: Callable[[list[_Outgoing], list[SendError | None]], None]) -> None:
+    def __init__(
+        self,
+        record: Callable[[list[_Outgoing], list[SendError | None]], None],
+        unrecorded: list[tuple[_Outgoing, SendError | None]],
+    ) -> None:
         self._record = record
+        self._unrecorded = unrecorded
+        """Where outcomes go that could not be recorded (the database failed): the pass fails,
+        and the next one records them before anything else."""
         self._waiting: list[tuple[_Outgoing, SendError | None, asyncio.Future[None]]] = []
         self._draining: asyncio.Task[None] | None = None
 
@@ -98,6 +105,7 @@ class _GroupRecorder:
                 items, errors = [g[0] for g in group], [g[1] for g in group]
                 await asyncio.to_thread(self._record, items, errors)
             except Exception as exc:  # noqa: BLE001 (each waiting connection raises it)
+                self._unrecorded += [(item, error) for item, error, _ in group]
                 for *_, recorded in group:
                     if not recorded.done():
                         recorded.set_exception(exc)
@@ -135,19 +143,30 @@ class Deliverer:
         self.ladders = Ladders(ladder)
         self._report_lock = threading.Lock()
         self._unreleased: set[str] = set()
+        self._unrecorded: list[tuple[_Outgoing, SendError | None]] = []
+        """Outcomes a failed pass knew but could not record. A message the server took while
+        the database was away is recorded as sent when it is back, not released and sent
+        again: the daemon outlived the outage, so its memory is as good as the database's."""
 
     async def deliver_due(self, as_of: date) -> Report:
         """Deliver until nothing is due. The database work and the rendering run in worker
         threads, so that the event loop (the daemon's HTTP listener and its other jobs) stays
         responsive however long the queue."""
         report = Report()
+        outcomes = Outcomes(self.mail, report, self.mail.pause_after)
+        if self._unrecorded:
+            items, errors = zip(*self._unrecorded, strict=True)
+            await asyncio.to_thread(self._record, list(items), list(errors), outcomes)
+            log.info("delivery: %d outcomes recorded after the database came back", len(items))
+            self._unrecorded.clear()
         # Claims a pass that failed could not give back (the database was down): give them
         # back now, rather than leave their messages waiting for the lease to run out.
         for token in sorted(self._unreleased):
             if await asyncio.to_thread(release, self.engine, token, self.clock()):
                 self._unreleased.discard(token)
-        outcomes = Outcomes(self.mail, report, self.mail.pause_after)
-        recorder = _GroupRecorder(functools.partial(self._record, outcomes=outcomes))
+        recorder = _GroupRecorder(
+            functools.partial(self._record, outcomes=outcomes), self._unrecorded
+        )
         async with Connections(self.smtp) as connections:
             while report.paused is None:
                 claimed = await asyncio.to_thread(self._claim_batch, as_of, report)
