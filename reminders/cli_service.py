@@ -54,16 +54,22 @@ def run(demo: bool, as_of: datetime | None) -> None:
 @click.option("--host", help="The address to listen on (default: REMINDERS_HTTP_HOST).")
 @click.option("--port", type=int, help="The port (default: REMINDERS_HTTP_PORT).")
 def web(host: str | None, port: int | None) -> None:
-    """Serve the API (/api/v1, docs at /docs), the unsubscribe and preference pages and the
-    calendar feed, without the daemon's jobs: to run more web instances than daemons."""
-    from reminders.web.server import build, listen, serve_until_stopped
+    """Serve the API (/api/v1, docs at /docs, or on REMINDERS_ADMIN_PORT when set), the
+    unsubscribe and preference pages and the calendar feed, without the daemon's jobs: to run
+    more web instances than daemons."""
+    from reminders.web.server import admin, build, listen, serve_until_stopped
 
     app = current_app()
     app.ready_engine()
     host, port = host or app.settings.http_host, port or app.settings.http_port
     bound = listen(host, port)
+    public = build(app)
+    also = []
+    if app.settings.admin_port is not None:
+        # The API's documentation moved off the public port: it is served on the admin port.
+        also.append((admin(public), listen(host, app.settings.admin_port)))
     setup_logging()
-    asyncio.run(serve_until_stopped(build(app), host, port, sockets=[bound]))
+    asyncio.run(serve_until_stopped(public, host, port, sockets=[bound], also=also))
 
 
 @click.command()

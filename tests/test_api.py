@@ -286,9 +286,12 @@ def test_a_holders_due_notices_are_the_ones_plan_lists(web: Web, cli: CommandLin
     assert [n["key"] for n in notices.json()] == ["h-002|AAPC|2027-01-31|deadline|90"]
 
 
+@pytest.mark.parametrize("admin_port", [False, True], ids=["public docs", "admin port"])
 def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
-    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch, admin_port: bool
 ) -> None:
+    """With REMINDERS_ADMIN_PORT set, the documentation leaves the public port; `reminders web`
+    served it nowhere then (only the daemon had an admin port)."""
     import os
     import subprocess
     import sys
@@ -299,10 +302,11 @@ def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
     monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
     cli.use(roster)
     key = cli("org", "create", SUMMIT).out.splitlines()[-1]
-    port = free_port()
+    port, admin = free_port(), free_port()
+    env = dict(os.environ) | ({"REMINDERS_ADMIN_PORT": str(admin)} if admin_port else {})
     process = subprocess.Popen(
         [sys.executable, "-m", "reminders", "web", "--host", "127.0.0.1", "--port", str(port)],
-        env=dict(os.environ),
+        env=env,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -315,7 +319,12 @@ def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
                 assert time.monotonic() < deadline, "reminders web did not start"
                 time.sleep(0.1)
         assert health.status_code == 200 and health.json()["database"] is True
-        assert httpx.get(f"{base}/docs").status_code == 200
+        docs = f"http://127.0.0.1:{admin}/docs" if admin_port else f"{base}/docs"
+        assert httpx.get(docs).status_code == 200
+        if admin_port:
+            assert httpx.get(f"{base}/docs").status_code == 404
+            schema = httpx.get(f"http://127.0.0.1:{admin}/openapi.json").json()
+            assert "/api/v1/holders" in schema["paths"]
         teams = httpx.get(f"{base}/api/v1/teams", headers={"Authorization": f"Bearer {key}"})
         assert [team["name"] for team in teams.json()] == ["Outpatient", "Risk Adjustment"]
     finally:
@@ -323,30 +332,100 @@ def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
         assert process.wait(timeout=10) == 0
 
 
-def test_two_organisations_creating_one_holder_id_at_once_never_share_it(web: Web) -> None:
-    """Checked apart from the write, the same new id posted by two organisations at the same
-    moment got 201 twice (36 rounds of 40) and one organisation read the other's coder."""
-    rounds = 12
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for n in range(rounds):
-            holder = {"holder_id": f"race-{n}", "full_name": "Same Id", "team": "Coding",
-                      "email": f"race-{n}@example.org"}  # fmt: skip
-            barrier = threading.Barrier(2)
+def _post_at_once(web: Web, posts: list[tuple[str, dict[str, str]]]) -> list[int]:
+    """The status of each (organisation, holder) POST /holders, all sent at the same moment."""
+    barrier = threading.Barrier(len(posts))
 
-            def post(
-                org: str, body: dict[str, str] = holder, barrier: threading.Barrier = barrier
-            ) -> tuple[str, int]:
-                with httpx.Client(base_url=str(web.client.base_url), timeout=30) as client:
-                    barrier.wait()
-                    headers = {"Authorization": f"Bearer {web.keys[org]}"}
-                    answer = client.post("/api/v1/holders", json=body, headers=headers)
-                    return org, answer.status_code
+    def post(item: tuple[str, dict[str, str]]) -> int:
+        org, body = item
+        with httpx.Client(base_url=str(web.client.base_url), timeout=30) as client:
+            barrier.wait()
+            headers = {"Authorization": f"Bearer {web.keys[org]}"}
+            return client.post("/api/v1/holders", json=body, headers=headers).status_code
 
-            results = sorted(pool.map(post, (RIVERSIDE, SUMMIT)), key=lambda r: r[1])
-            assert [code for _, code in results] == [201, 409], (n, results)
-            winner, loser = results[0][0], results[1][0]
-            assert web.call(winner, "GET", f"/holders/race-{n}").status_code == 200
-            assert web.call(loser, "GET", f"/holders/race-{n}").status_code == 404
+    with ThreadPoolExecutor(max_workers=len(posts)) as pool:
+        return list(pool.map(post, posts))
+
+
+def test_two_organisations_may_use_one_holder_id_and_each_keeps_its_own(web: Web) -> None:
+    """Holder ids were global: the second organisation to use an id got 409 (which told it the
+    id existed), and a holder both had could be renamed or stripped of CEUs by either. Now each
+    organisation that creates an id has its own holder, even when both do it at once."""
+    for n in range(6):
+        ours = {"holder_id": f"e-{n}", "full_name": "Ann Lee", "team": "Coding",
+                "email": f"ann{n}@riverside.example"}  # fmt: skip
+        theirs = ours | {"full_name": "Bo Chen", "email": f"bo{n}@summit.example"}
+        assert _post_at_once(web, [(RIVERSIDE, ours), (SUMMIT, theirs)]) == [201, 201], n
+        assert web.call(RIVERSIDE, "GET", f"/holders/e-{n}").json()["full_name"] == "Ann Lee"
+        assert web.call(SUMMIT, "GET", f"/holders/e-{n}").json()["full_name"] == "Bo Chen"
+    # What one does to its holder leaves the other's alone.
+    renamed = {"holder_id": "e-0", "full_name": "Ann Lee-Park", "team": "Coding",
+               "email": "ann.park@riverside.example"}  # fmt: skip
+    assert web.call(RIVERSIDE, "POST", "/holders", json=renamed).status_code == 200
+    ceu = {"holder_id": "e-0", "completed_on": "2026-11-20", "hours": 2, "title": "Audit",
+           "bodies": "AAPC"}  # fmt: skip
+    stored = web.call(SUMMIT, "POST", "/ceus", json=ceu).json()
+    assert web.call(RIVERSIDE, "GET", "/holders/e-0/ceus").json()["items"] == []
+    assert web.call(RIVERSIDE, "DELETE", f"/ceus/{stored['id']}").status_code == 404
+    assert web.call(RIVERSIDE, "DELETE", "/holders/e-0").status_code == 204
+    summit = web.call(SUMMIT, "GET", "/holders/e-0").json()
+    assert (summit["full_name"], summit["email"]) == ("Bo Chen", "bo0@summit.example")
+    assert [c["id"] for c in web.call(SUMMIT, "GET", "/holders/e-0/ceus").json()["items"]] == [
+        stored["id"]
+    ]
+    assert web.call(RIVERSIDE, "GET", "/holders/e-0").status_code == 404
+    owners = rows(web.url, select(Holder.holder_id, Holder.org_pk).where(Holder.holder_id == "e-0"))
+    assert len(owners) == 1 and owners[0][1] is not None  # deleted for good, not left over
+
+
+def test_one_organisation_creating_one_holder_id_twice_at_once_makes_one_holder(
+    web: Web,
+) -> None:
+    for n in range(4):
+        body = {"holder_id": f"twice-{n}", "full_name": "Ann Lee", "team": "Coding",
+                "email": f"ann{n}@riverside.example"}  # fmt: skip
+        assert sorted(_post_at_once(web, [(RIVERSIDE, body), (RIVERSIDE, body)])) == [200, 201]
+        made = rows(web.url, select(Holder.id).where(Holder.holder_id == f"twice-{n}"))
+        assert len(made) == 1
+
+
+def test_a_holder_the_operator_shares_between_organisations_is_read_only_to_each(
+    web: Web,
+) -> None:
+    """h-001 is on the operator's roster and in both organisations' teams (teams.csv): each
+    reads her, neither changes her records; taking her out of one's teams makes her the
+    other's alone again."""
+    for org in (RIVERSIDE, SUMMIT):
+        holder = web.call(org, "GET", "/holders/h-001").json()
+        assert holder["shared"] is True
+        assert web.call(org, "GET", "/holders/h-001/ceus").status_code == 200
+    before = database_rows(web.url)
+    ceu = {"holder_id": "h-001", "completed_on": "2026-11-20", "hours": 2, "title": "Audit",
+           "bodies": "AAPC"}  # fmt: skip
+    [ceu_id] = rows(
+        web.url,
+        select(CeuRecord.id).join(Holder).where(Holder.holder_id == "h-001").limit(1),
+    )[0]
+    writes = [
+        ("POST", "/holders", {"holder_id": "h-001", "full_name": "M. A.", "team": "Coding",
+                              "email": "other@example.org"}),
+        ("POST", "/holders/h-001/credentials", {"credential": "CPC", "earned_on": "2020-01-01"}),
+        ("DELETE", "/holders/h-001/credentials/CPC", None),
+        ("POST", "/holders/h-001/memberships", {"body": "AAPC", "renews_on": "2027-01-31"}),
+        ("DELETE", "/holders/h-001/memberships/AAPC", None),
+        ("POST", "/ceus", ceu),
+        ("POST", "/ceus/bulk", [ceu]),
+        ("DELETE", f"/ceus/{ceu_id}", None),
+    ]  # fmt: skip
+    for method, path, body in writes:
+        answer = web.call(SUMMIT, method, path, json=body)
+        assert answer.status_code == 403, (method, path, answer.text)
+        assert "shared with another organisation" in answer.json()["detail"]
+    assert database_rows(web.url) == before
+    assert web.call(SUMMIT, "DELETE", "/holders/h-001").status_code == 204
+    assert web.call(SUMMIT, "GET", "/holders/h-001").status_code == 404
+    assert web.call(RIVERSIDE, "GET", "/holders/h-001").json()["shared"] is False
+    assert web.call(RIVERSIDE, "POST", "/ceus", json=ceu).status_code == 201
 
 
 def test_the_api_takes_names_and_ids_by_the_import_columns_rules(web: Web) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
+from reminders.db import scope
 from reminders.db.engine import make_engine
 from reminders.db.migrate import head_revision, upgrade
 from reminders.db.models import Base
@@ -142,3 +145,41 @@ def test_a_migration_that_copies_a_table_keeps_the_rows_pointing_at_it(
         )
     engine.dispose()
     assert (carried, holder, foreign_keys_on) == (7, 1, 1)
+
+
+def test_holders_stored_before_organisations_owned_them_stay_on_the_roster(
+    database_url: str,
+) -> None:
+    """0008: every holder stored before stays on the operator's roster, where its id stays
+    unique, and stays in its organisations' scope through their teams; an organisation's own
+    holder may then use the same id."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0007")
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO holders (holder_id, full_name, email) VALUES ('h-1', 'Ann', 'a@b.org')",
+            "INSERT INTO organisations (name) VALUES ('Riverside')",
+            "INSERT INTO teams (org_pk, name) SELECT id, 'Coding' FROM organisations",
+            "INSERT INTO team_members (team_pk, holder_pk) SELECT t.id, h.id FROM teams t, holders h",
+        ):
+            connection.execute(text(statement))
+    upgrade(engine)
+    with engine.begin() as connection:
+        [(ann, owner)] = connection.execute(text("SELECT id, org_pk FROM holders")).all()
+        org = connection.execute(text("SELECT id FROM organisations")).scalar_one()
+        assert owner is None and scope.holder(connection, org, "h-1") == ann
+        connection.execute(
+            text(
+                "INSERT INTO holders (holder_id, full_name, email, org_pk) "
+                f"VALUES ('h-1', 'Bo', 'bo@b.org', {org})"
+            )
+        )
+    for org_pk in ("NULL", str(org)):  # a second roster h-1, a second Riverside h-1
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO holders (holder_id, full_name, email, org_pk) "
+                    f"VALUES ('h-1', 'Cy', 'cy@b.org', {org_pk})"
+                )
+            )
+    engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, event, func, select
 
+from reminders.db import orgs
 from reminders.db.engine import make_engine
 from reminders.db.models import CeuRecord, ChangeEvent, Credential, Holder, Subscription
+from reminders.imports.runner import import_objects
 from tests.conftest import CommandLine, copy_demo, database_state, demo_dir, write_csv
 from tests.conftest import rows as _rows
+from tests.rules_helpers import RULES
 
 
 def test_the_demo_roster_imports_and_a_second_import_changes_nothing(
@@ -263,3 +266,47 @@ def test_names_of_every_script_and_punctuation_people_use_are_taken(
     result = cli("import", "holders", path)
     assert result.code == 0, result.err
     assert f"{len(names)} added" in result.out
+
+
+def test_the_csv_files_keep_the_operators_roster_apart_from_organisations_holders(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """An organisation's own holder (made through the API) of an id the roster also uses, and
+    one of an id only it uses: the CSV files reach neither, and make a roster holder of their
+    own rather than change the organisation's."""
+    cli.use(roster)
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        org = orgs.find(connection, "Summit Billing Partners")
+    assert org is not None
+    theirs = [
+        {"holder_id": "h-002", "full_name": "Bo Chen", "email": "bo@summit.example"},
+        {"holder_id": "s-1", "full_name": "Cy Diaz", "email": "cy@summit.example"},
+    ]
+    import_objects(engine, RULES, [("holders", theirs)], datetime.now(UTC), owner=org)
+    before = _rows(roster, select(Holder.holder_id, Holder.full_name).where(Holder.org_pk == org))
+    write_csv(tmp_path / "ceus.csv", "holder_id,completed_on,hours,title,bodies",
+              "s-1,2026-11-20,2,Audit,AAPC")  # fmt: skip
+    refused = cli("import", "ceus", tmp_path / "ceus.csv")
+    assert refused.code == 2
+    assert "ceus.csv:2: holder_id: no holder 's-1'" in refused.err
+    write_csv(tmp_path / "holders.csv", "holder_id,full_name,email",
+              "s-1,Dee Evans,dee@example.org", "h-002,Kim Ode,kim@example.org")  # fmt: skip
+    result = cli("import", "holders", tmp_path / "holders.csv")
+    assert result.code == 0, result.err
+    assert result.out.endswith("holders.csv: 1 added, 1 changed, 0 unchanged\n")
+    after = _rows(roster, select(Holder.holder_id, Holder.full_name).where(Holder.org_pk == org))
+    assert after == before
+    named = sorted(_rows(roster, select(Holder.full_name).where(Holder.holder_id == "s-1")))
+    assert named == [("Cy Diaz",), ("Dee Evans",)]
+    # Summit's own h-002 and the roster's h-002 cannot both be in Summit's scope.
+    write_csv(tmp_path / "teams.csv", "org,team,holder_id",
+              "Summit Billing Partners,Coding,h-002", "Riverside Health,Coding,s-1")  # fmt: skip
+    clash = cli("import", "teams", tmp_path / "teams.csv")
+    assert clash.code == 2
+    assert clash.err.splitlines()[0] == (
+        f"{tmp_path / 'teams.csv'}:2: holder_id: organisation 'Summit Billing Partners' has a "
+        "holder 'h-002' of its own (made with its API key); the roster's cannot join its teams "
+        "under the same id"
+    )
+    engine.dispose()

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from reminders.db import events
 from reminders.db.engine import make_engine
@@ -160,3 +160,70 @@ def test_the_scan_and_the_replanning_leave_out_only_who_cannot_be_planned(roster
     assert sorted(replanned.failed) == sorted(holder_id for holder_id, _ in counts.failed)
     assert replanned.holders == 8
     assert waiting == 0  # the events are done with: the next full scan tries again
+
+
+def _copy_into_organisations(url: str) -> int:
+    """Each organisation of the demo roster gets a holder of its own with every roster
+    holder's id and records (as organisations creating the same ids through the API would).
+    The holders there are afterwards."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO holders (holder_id, full_name, email, timezone, org_pk) "
+                "SELECT h.holder_id, h.full_name, o.name || '.' || h.email, h.timezone, o.id "
+                "FROM holders h, organisations o WHERE h.org_pk IS NULL"
+            )
+        )
+        copies = (
+            "FROM holders h JOIN holders c ON c.holder_id = h.holder_id "
+            "AND c.org_pk IS NOT NULL AND h.org_pk IS NULL "
+            "JOIN {table} r ON r.holder_pk = h.id"
+        )
+        for table, columns in (
+            ("credentials", "code, body, earned_on"),
+            ("memberships", "body, member_id, renews_on, cycle_ends_on, required_ceus"),
+            ("ceu_records", ("natural_key, completed_on, hours, title, provider, index_number, "
+                             "bodies, categories")),
+        ):  # fmt: skip
+            picked = ", ".join(f"r.{c.strip()}" for c in columns.split(","))
+            connection.execute(
+                text(
+                    f"INSERT INTO {table} (holder_pk, {columns}) SELECT c.id, {picked} "
+                    + copies.format(table=table)
+                )
+            )
+        count = connection.execute(select(func.count()).select_from(Holder)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def test_holders_of_one_id_in_several_organisations_are_each_scanned_and_told(
+    roster: str,
+) -> None:
+    """Batches and ranges went by holder_id alone: a batch that ended inside a group of holders
+    with one id skipped the rest of the group, and their notices' keys were the same."""
+    everyone = _copy_into_organisations(roster)
+    assert everyone == 8 * 3
+    day, now = SCAN_DAYS[0], datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    engine = make_engine(roster)
+    with engine.connect() as connection:
+        for batch in (1, 2, 5, 100):
+            pks = [h.pk for b in stored_holders(connection, batch=batch) for h in b]
+            assert sorted(pks) == sorted(set(pks)) and len(pks) == everyone, batch
+        for size in (1, 2, 4):
+            ranges = range_bounds(connection, size)
+            pks = [h.pk for r in ranges for b in stored_holders(connection, between=r) for h in b]
+            assert len(pks) == len(set(pks)) == everyone, size
+        planned = list(scan_plans(connection, RULES, LADDER, day))
+    counts = ScanCounts()
+    queued = queue_due(engine, RULES, LADDER, day, now, counts, SPLIT)
+    with engine.connect() as connection:
+        keys = list(connection.execute(select(NoticeRecord.key)).scalars())
+        recipients = list(connection.execute(select(MessageRecord.to_address)).scalars())
+    engine.dispose()
+    assert counts.holders == everyone
+    roster_keys = [k for k in keys if not k.startswith("org")]
+    assert roster_keys and len(keys) == 3 * len(roster_keys) == len(set(keys))
+    assert queued == len(recipients) == len(set(recipients)) == len(planned)
+    assert len(planned) % 3 == 0  # each roster holder's copies are told as they are

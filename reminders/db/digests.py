@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from reminders.db import scope
 from reminders.db.models import (
     DigestRecord,
     Holder,
@@ -73,12 +74,11 @@ def scope_members(
     connection: Connection, org_pk: int, team_pk: int | None, batch: int = 1_000
 ) -> Iterator[list[int]]:
     """The holders in a subscription's scope: one team's members, or the members of every team
-    of the organisation (each once), in holder_id order, a batch of row ids at a time. Only
-    team membership puts a holder in scope, so no other organisation's people can appear."""
-    in_scope = select(TeamMember.holder_pk).join(Team, Team.id == TeamMember.team_pk)
-    in_scope = in_scope.where(Team.org_pk == org_pk)
+    of the organisation and the holders it owns (each once), in holder_id order, a batch of row
+    ids at a time. No other organisation's people can appear (reminders.db.scope)."""
+    in_scope = scope.in_org(org_pk)
     if team_pk is not None:
-        in_scope = in_scope.where(Team.id == team_pk)
+        in_scope = select(TeamMember.holder_pk).where(TeamMember.team_pk == team_pk)
     last = ""
     while True:
         query = (

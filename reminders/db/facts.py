@@ -106,7 +106,13 @@ def scan_options(rulebook: Rulebook, as_of: date) -> ScanOptions:
     return {"ceus_between": ceu_days(rulebook, as_of), "sums": (suffice, as_of)}
 
 
-HOLDER_COLUMNS = "id, holder_id, full_name, email, timezone"
+def owner(org_pk: int | None) -> str:
+    """What keeps a holder's notice keys apart from another organisation's holder of the same
+    holder_id: '' on the operator's roster, 'org<pk>' for a holder an organisation owns."""
+    return "" if org_pk is None else f"org{org_pk}"
+
+
+HOLDER_COLUMNS = "id, holder_id, full_name, email, timezone, org_pk"
 
 
 def stored_holders(
@@ -163,24 +169,30 @@ def _batches(
     between: tuple[str, str | None] | None,
 ) -> Iterator[list[StoredHolder]]:
     last, through = between if between is not None else ("", None)
+    last_pk: int | None = None  # the range's start: after every holder of the id `last`
     upto = "" if through is None else " AND holder_id <= ?"
     while True:
         if holder_id is not None:
             holders = reader.rows(
-                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE holder_id = ?", [holder_id]
+                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE holder_id = ? ORDER BY id",
+                [holder_id],
             )
         else:
+            # (holder_id, id): organisations may use the same holder_id, and a batch that ends
+            # inside such a group must not skip the rest of it.
+            after = "holder_id > ?" if last_pk is None else "(holder_id, id) > (?, ?)"
+            params: list[Any] = [last] if last_pk is None else [last, last_pk]
             holders = reader.rows(
-                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE holder_id > ?{upto} "
-                f"ORDER BY holder_id LIMIT {int(batch)}",
-                [last] if through is None else [last, through],
+                f"SELECT {HOLDER_COLUMNS} FROM holders WHERE {after}{upto} "
+                f"ORDER BY holder_id, id LIMIT {int(batch)}",
+                params if through is None else [*params, through],
             )
         if not holders:
             return
         yield list(_load(reader, holders, ceus_between, sums))
         if holder_id is not None or len(holders) < batch:
             return
-        last = holders[-1][1]
+        last_pk, last = holders[-1][0], holders[-1][1]
 
 
 def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHolder]:
@@ -224,8 +236,10 @@ def _load(
             None if cents is None else int(cents),
         )
     facts = {
-        pk: HolderFacts(ref, tuple(credentials.get(pk, ())), memberships.get(pk, {}))
-        for pk, ref, *_ in holders
+        pk: HolderFacts(
+            ref, tuple(credentials.get(pk, ())), memberships.get(pk, {}), (), owner(org)
+        )
+        for pk, ref, _, _, _, org in holders
     }
     summed: dict[int, list[CeuFact]] = {}
     if sums is not None:
@@ -233,11 +247,13 @@ def _load(
     rest = [pk for pk in pks if pk not in summed]
     ceus = _ceus(reader, rest, ceus_between) if rest else {}
     ceus.update(summed)
-    for pk, _, full_name, email, timezone in holders:
+    for pk, _, full_name, email, timezone, _ in holders:
         known = facts[pk]
         found = ceus.get(pk)
         if found:
-            known = HolderFacts(known.holder_id, known.credentials, known.memberships, tuple(found))
+            known = HolderFacts(
+                known.holder_id, known.credentials, known.memberships, tuple(found), known.owner
+            )
         yield StoredHolder(pk, full_name, email, timezone, known)
 
 

@@ -52,10 +52,28 @@ def _holder_fk() -> Mapped[int]:
 
 
 class Holder(Base):
+    """A credential holder. `org_pk` is the organisation that created them through the API, and
+    their holder_id is unique within it; None for the operator's roster (the CSV imports),
+    unique among those. Organisations may use the same ids without seeing one another's."""
+
     __tablename__ = "holders"
+    __table_args__ = (
+        UniqueConstraint("org_pk", "holder_id"),
+        Index(
+            "uq_holders_roster_holder_id",
+            "holder_id",
+            unique=True,
+            sqlite_where=text("org_pk IS NULL"),
+            postgresql_where=text("org_pk IS NULL"),
+        ),
+        Index("ix_holders_holder_id_id", "holder_id", "id"),  # scans go in this order
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    org_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True
+    )
+    holder_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     full_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     timezone: Mapped[str | None] = mapped_column(String(64))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, distinct, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from reminders.db import digests
-from reminders.db.models import DigestRecord, Organisation, Subscription, Team, TeamMember
+from reminders.db import digests, scope
+from reminders.db.models import DigestRecord, Holder, Organisation, Subscription, Team, TeamMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +24,7 @@ class OrgLine:
 def organisations(connection: Connection) -> list[OrgLine]:
     o = Organisation
     teams = select(func.count()).where(Team.org_pk == o.id).scalar_subquery()
-    members = (
-        select(func.count(distinct(TeamMember.holder_pk)))
-        .join(Team, Team.id == TeamMember.team_pk)
-        .where(Team.org_pk == o.id)
-        .scalar_subquery()
-    )
+    members = select(func.count(Holder.id)).where(scope.within(o.id)).scalar_subquery()
     subscriptions = select(func.count()).where(Subscription.org_pk == o.id).scalar_subquery()
     query = select(o.id, o.name, teams, members, subscriptions).order_by(o.name)
     return [OrgLine(*row) for row in connection.execute(query)]

@@ -8,43 +8,73 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, Select, delete, exists, select, text
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exists, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute
 
 from reminders.db.models import CeuRecord, Credential, Holder, Membership, Team, TeamMember
 
+OrgRef = int | InstrumentedAttribute[int]
+"""An organisation's row id, or the column that holds it (a count per organisation)."""
 
-def members_of(org_pk: int) -> Select[int]:
+
+def members_of(org_pk: OrgRef) -> Select[int]:
     """The row ids of the holders in any of the organisation's teams."""
-    return (
+    query = (
         select(TeamMember.holder_pk)
         .join(Team, Team.id == TeamMember.team_pk)
         .where(Team.org_pk == org_pk)
     )
+    # A column: correlated with the query around, however deep this sits in it.
+    return query if isinstance(org_pk, int) else query.correlate_except(TeamMember, Team)
+
+
+def within(org_pk: OrgRef | None) -> ColumnElement[bool]:
+    """The holders a write in this namespace may reach: with an organisation, those it owns and
+    the operator's roster holders in its teams; without (the CSV imports), the roster."""
+    roster = Holder.org_pk.is_(None)
+    if org_pk is None:
+        return roster
+    return or_(Holder.org_pk == org_pk, and_(roster, Holder.id.in_(members_of(org_pk))))
+
+
+def in_org(org_pk: int) -> Select[int]:
+    """The row ids of every holder the organisation sees (owns, or has in its teams)."""
+    return select(Holder.id).where(within(org_pk))
 
 
 def holder(connection: Connection, org_pk: int, holder_id: str) -> int | None:
     """The row id of a holder in the organisation's scope, else None (as if it did not exist)."""
-    query = select(Holder.id).where(
-        Holder.holder_id == holder_id, Holder.id.in_(members_of(org_pk))
-    )
-    return connection.execute(query).scalar_one_or_none()
+    query = select(Holder.id).where(Holder.holder_id == holder_id, within(org_pk))
+    # Its own first: teams.csv refuses a roster holder of an id the organisation uses itself,
+    # but a scope must never hold two answers to one id.
+    query = query.order_by(Holder.org_pk.is_(None)).limit(1)
+    return connection.execute(query).scalar()
 
 
-def lock_holder_id(connection: Connection, holder_id: str) -> None:
-    """Until the transaction ends, no other transaction creates or takes this holder_id: two
-    organisations creating the same id at the same moment are served one after the other. On
-    PostgreSQL a transaction-scoped advisory lock on the id; SQLite's write transactions
+def lock_holder_id(connection: Connection, org_pk: int, holder_id: str) -> None:
+    """Until the transaction ends, no other transaction of the organisation creates this
+    holder_id: two requests creating one holder at the same moment are served one after the
+    other. On PostgreSQL a transaction-scoped advisory lock; SQLite's write transactions
     (BEGIN IMMEDIATE) are serialised already."""
     if connection.dialect.name == "postgresql":
         connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"holder:{holder_id}"}
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"holder:{org_pk}:{holder_id}"},
         )
 
 
-def exists_anywhere(connection: Connection, holder_id: str) -> int | None:
-    return connection.execute(
-        select(Holder.id).where(Holder.holder_id == holder_id)
-    ).scalar_one_or_none()
+def shared(connection: Connection, org_pk: int, pks: Sequence[int]) -> set[int]:
+    """Those of the holders (in the organisation's scope) the operator shares with another
+    organisation: roster holders in another's teams too. Their records are the operator's to
+    keep (the CSV imports); each organisation reads them but does not change them."""
+    query = (
+        select(TeamMember.holder_pk)
+        .select_from(TeamMember)
+        .join(Team, Team.id == TeamMember.team_pk)
+        .join(Holder, Holder.id == TeamMember.holder_pk)
+        .where(TeamMember.holder_pk.in_(pks), Team.org_pk != org_pk, Holder.org_pk.is_(None))
+    )
+    return set(connection.execute(query).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +90,7 @@ def holders_page(
     connection: Connection, org_pk: int, team_pk: int | None, after: str, limit: int
 ) -> list[HolderRow]:
     """A page of the organisation's holders (or one team's), in holder_id order after a cursor."""
-    in_scope = members_of(org_pk)
+    in_scope = in_org(org_pk)
     if team_pk is not None:
         in_scope = select(TeamMember.holder_pk).where(TeamMember.team_pk == team_pk)
     query = (
@@ -92,8 +122,12 @@ def teams_of(connection: Connection, org_pk: int, pks: Sequence[int]) -> dict[in
 
 
 def leave_org(connection: Connection, org_pk: int, holder_pk: int) -> bool:
-    """Take a holder out of the organisation's teams; a holder left in no team anywhere is
-    deleted with their data. True if they were deleted."""
+    """Take a holder out of the organisation: one it owns is deleted with their data; a roster
+    holder leaves its teams, and is deleted once in no team anywhere. True if deleted."""
+    owned = select(Holder.id).where(Holder.id == holder_pk, Holder.org_pk == org_pk)
+    if connection.execute(owned).first() is not None:
+        connection.execute(delete(Holder).where(Holder.id == holder_pk))
+        return True
     teams = select(Team.id).where(Team.org_pk == org_pk)
     connection.execute(
         delete(TeamMember).where(TeamMember.holder_pk == holder_pk, TeamMember.team_pk.in_(teams))
@@ -161,7 +195,7 @@ def ceu(connection: Connection, org_pk: int, ceu_id: int) -> CeuRow | None:
     query = (
         select(*_CEU_COLUMNS)
         .join(Holder, Holder.id == CeuRecord.holder_pk)
-        .where(CeuRecord.id == ceu_id, CeuRecord.holder_pk.in_(members_of(org_pk)))
+        .where(CeuRecord.id == ceu_id, CeuRecord.holder_pk.in_(in_org(org_pk)))
     )
     row = connection.execute(query).first()
     return None if row is None else CeuRow(*row)

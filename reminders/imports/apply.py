@@ -34,9 +34,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 
+from reminders.db import scope
 from reminders.db.facts import DriverReader
 from reminders.db.models import Base
 from reminders.imports.kinds import Kind, Row
@@ -125,9 +127,14 @@ class HolderLookup:
     already applied is reported and left out.
     """
 
-    def __init__(self, connection: Connection, kind: Kind, report: Report) -> None:
+    def __init__(
+        self, connection: Connection, kind: Kind, report: Report, owner: int | None = None
+    ) -> None:
         assert kind.holder_ref is not None
         self.connection = connection
+        self.owner = owner
+        """None: the operator's roster (the CSV files); else the organisation whose API key
+        writes, which reaches its own holders and the roster holders in its teams."""
         # +1: staged rows start with the line number.
         self.position = 1 + [column.name for column in kind.staged].index(kind.holder_ref)
         self.report = report
@@ -150,9 +157,17 @@ class HolderLookup:
         return resolved
 
     def _ids(self, refs: list[str]) -> dict[str, int]:
+        if self.owner is not None:  # an API request: a few holders
+            query = select(HOLDERS.c.holder_id, HOLDERS.c.id).where(
+                HOLDERS.c.holder_id.in_(refs), scope.within(self.owner)
+            )
+            return {ref: pk for ref, pk in self.connection.execute(query)}
         # Straight through the driver: SQLAlchemy's compiling of a 5,000-item IN list cost
         # more than the query (a third of a PostgreSQL import's Python time went here).
-        sql = f"SELECT holder_id, id FROM holders WHERE holder_id IN ({self._reader.markers(len(refs))})"
+        sql = (
+            "SELECT holder_id, id FROM holders WHERE org_pk IS NULL AND holder_id IN "
+            f"({self._reader.markers(len(refs))})"
+        )
         return dict(self._reader.rows(sql, refs))
 
 
@@ -245,6 +260,30 @@ def create_teams(stage: Stage) -> list[str]:
     ]
 
 
+def refuse_clashing_members(stage: Stage, report: Report) -> None:
+    """teams.csv puts roster holders in teams; one whose holder_id the organisation uses for a
+    holder of its own (made through its API key) would make that id name two people in its
+    scope: refused, with the reason."""
+    connection, table = stage.connection, stage.table
+    own = (
+        exists()
+        .where(HOLDERS.c.org_pk == table.c.org_pk, HOLDERS.c.holder_id == table.c.holder_ref)
+        .where(HOLDERS.c.id != table.c.holder_pk)
+    )
+    clashes = connection.execute(
+        select(table.c.line, table.c.org, table.c.holder_ref).where(own).order_by(table.c.line)
+    ).all()
+    for line, org, holder_id in clashes:
+        report(
+            line,
+            "holder_id",
+            f"organisation {org!r} has a holder {holder_id!r} of its own (made with its API "
+            "key); the roster's cannot join its teams under the same id",
+        )
+    if clashes:
+        connection.execute(delete(table).where(own))
+
+
 def resolve_subscription_scope(stage: Stage, report: Report) -> None:
     """Subscriptions name an existing organisation and, optionally, one of its teams."""
     connection, table = stage.connection, stage.table
@@ -269,13 +308,15 @@ def resolve_subscription_scope(stage: Stage, report: Report) -> None:
         connection.execute(delete(table).where(or_(unknown_org, unknown_team)))
 
 
-def lift_suppressions(stage: Stage) -> None:
+def lift_suppressions(stage: Stage, owner: int | None) -> None:
     """A holder whose row changes gets mail again: their address may have been corrected, or the
     mailbox that refused mail fixed."""
     table = stage.table
     changed = (
         select(HOLDERS.c.email)
+        .select_from(HOLDERS)
         .join(table, HOLDERS.c.holder_id == table.c.holder_id)
+        .where(scope.within(owner))
         .where(
             or_(
                 HOLDERS.c.email != table.c.email,
@@ -293,14 +334,19 @@ def upsert(
     key: Sequence[str],
     values: Sequence[str],
     events: tuple[str, datetime] | None = None,
+    within: tuple[ColumnElement[bool], dict[str, Any]] | None = None,
 ) -> Counts:
     """Insert the staged rows whose key is new and update the ones whose values differ.
 
     With `events` = (reason, now), one change event is recorded per holder whose rows this
-    adds or changes (for holders.csv: whose row changes), before the rows themselves.
+    adds or changes (for holders.csv: whose row changes), before the rows themselves. With
+    `within` = (condition, values), only the target rows that meet the condition are matched
+    (a namespace of holders), and new rows get the values (the namespace's owner).
     """
     connection, table = stage.connection, stage.table
-    joined = table.outerjoin(target, _key_match(target, table, key))
+    condition, fixed = within if within is not None else (true(), {})
+    match = and_(_key_match(target, table, key), condition)
+    joined = table.outerjoin(target, match)
     new = target.c[key[0]].is_(None)  # key columns are never empty in a stored row
     differs = (
         and_(~new, or_(*(target.c[name].is_distinct_from(table.c[name]) for name in values)))
@@ -318,26 +364,33 @@ def upsert(
         _record_changes(stage, target, joined, new, differs, events)
     if changed:
         connection.execute(
-            update(target)
-            .values({name: table.c[name] for name in values})
-            .where(_key_match(target, table, key), differs)
+            update(target).values({name: table.c[name] for name in values}).where(match, differs)
         )
     if added:
-        _insert_new_rows(stage, target, [*key, *values], key)
+        _insert_new_rows(stage, target, [*key, *values], match, fixed)
     return Counts(added=int(added), changed=int(changed), unchanged=int(total - added - changed))
 
 
-def _insert_new_rows(stage: Stage, target: Table, columns: list[str], key: Sequence[str]) -> None:
+def _insert_new_rows(
+    stage: Stage,
+    target: Table,
+    columns: list[str],
+    match: ColumnElement[bool],
+    fixed: dict[str, Any],
+) -> None:
     connection, table = stage.connection, stage.table
-    staged = select(*(table.c[name] for name in columns))
+    staged = select(
+        *(table.c[name] for name in columns),
+        *(literal(value, target.c[name].type) for name, value in fixed.items()),
+    )
     # Into an empty table every staged row is new: inserted without the anti-join. PostgreSQL
     # plans that join against an empty table (a first load, or a reload after emptying and
     # vacuuming it) as a scan of the table for every staged row, a scan that grows as the
     # statement fills the table: a million-row import ran for hours. A row another
     # transaction adds meanwhile still breaks the unique key and rolls the import back.
     if connection.execute(select(literal(1)).select_from(target).limit(1)).first() is not None:
-        staged = staged.where(~exists().where(_key_match(target, table, key)))
-    connection.execute(insert(target).from_select(columns, staged))
+        staged = staged.where(~exists().where(match))
+    connection.execute(insert(target).from_select([*columns, *fixed], staged))
 
 
 def _record_changes(

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine
 
-from reminders.db import events
+from reminders.db import events, scope
 from reminders.db.models import Base
 from reminders.errors import BadInput
 from reminders.imports import apply
@@ -274,11 +274,14 @@ def import_objects(
     batches: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
     now: datetime,
     guard: Callable[[Connection], None] | None = None,
+    owner: int | None = None,
 ) -> list[apply.Counts]:
     """Apply (kind, objects) batches in one transaction, as `import_files` applies files: every
     check, the change events, the wake-up of the daemons. Raises `Rejected` with every problem;
     then nothing is written. `guard` runs first in the same transaction (a check that must hold
-    when the write happens, not a moment before); what it raises rolls everything back."""
+    when the write happens, not a moment before); what it raises rolls everything back.
+    `owner`: the organisation writing (the API), whose holders these are (db.scope.within);
+    None writes the operator's roster, as the CSV files do."""
     kinds = make_kinds(rulebook)
     problems: list[Problem] = []
     results = []
@@ -288,7 +291,7 @@ def import_objects(
             guard(connection)
         for kind, objects in batches:
             reader = _ObjectReader(kinds[kind], objects, problems.append)
-            results.append(_import_file(connection, reader, now, None))
+            results.append(_import_file(connection, reader, now, None, owner))
         if problems:
             transaction.rollback()
             raise Rejected(problems)
@@ -322,11 +325,14 @@ def _import_file(
     reader: _FileReader | _ObjectReader,
     now: datetime,
     progress: Progress | None,
+    owner: int | None = None,
 ) -> apply.Counts:
     kind = reader.kind
     stage = apply.Stage(connection, kind)
     lookup = (
-        None if kind.holder_ref is None else apply.HolderLookup(connection, kind, reader.problem)
+        None
+        if kind.holder_ref is None
+        else apply.HolderLookup(connection, kind, reader.problem, owner)
     )
     for batch in apply.chunks(reader.rows(progress), BATCH):
         stage.load(batch if lookup is None else lookup(batch))
@@ -335,13 +341,17 @@ def _import_file(
     notes: list[str] = []
     if kind.name == "teams":
         notes = apply.create_teams(stage)
+        if owner is None:
+            apply.refuse_clashing_members(stage, reader.problem)
     if kind.name == "subscriptions":
         apply.resolve_subscription_scope(stage, reader.problem)
+    within = None
     if kind.name == "holders":
-        apply.lift_suppressions(stage)
+        apply.lift_suppressions(stage, owner)
+        within = (scope.within(owner), {"org_pk": owner} if owner is not None else {})
     target, key, values = _TARGETS[kind.name]
     events = (kind.name, now) if kind.name in _EVALUATED else None
-    counts = apply.upsert(stage, Base.metadata.tables[target], key, values, events)
+    counts = apply.upsert(stage, Base.metadata.tables[target], key, values, events, within)
     counts.notes = notes
     stage.drop()
     return counts

@@ -35,14 +35,23 @@ class Notice:
     due_on: date
     expires_on: date
     """The first day it may no longer go out: the next rung's, or when it stops being true."""
+    owner: str = ""
+    """HolderFacts.owner: keeps the keys of two organisations' holders of one id apart."""
 
     @property
     def key(self) -> str:
-        return notice_key(self.holder_id, self.body, self.cycle_end, self.kind, self.rung)
+        return notice_key(
+            self.holder_id, self.body, self.cycle_end, self.kind, self.rung, self.owner
+        )
 
 
-def notice_key(holder_id: str, body: str, cycle_end: date, kind: str, rung: str) -> str:
-    return f"{holder_id}|{body}|{cycle_end.isoformat()}|{kind}|{rung}"
+def notice_key(
+    holder_id: str, body: str, cycle_end: date, kind: str, rung: str, owner: str = ""
+) -> str:
+    """`h-001|AAPC|2027-01-31|deadline|90`; for a holder an organisation owns, prefixed with
+    it (`org3:h-001|…`: a holder_id never holds ':' or '|')."""
+    holder = f"{owner}:{holder_id}" if owner else holder_id
+    return f"{holder}|{body}|{cycle_end.isoformat()}|{kind}|{rung}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +126,16 @@ def _ladder(
     for position, (days, due) in enumerate(rungs):
         expires = rungs[position + 1][1] if position + 1 < len(rungs) else last_expiry
         notices.append(
-            Notice(evaluation.holder_id, evaluation.body, kind, str(days), anchor, due, expires)
+            Notice(
+                evaluation.holder_id,
+                evaluation.body,
+                kind,
+                str(days),
+                anchor,
+                due,
+                expires,
+                evaluation.owner,
+            )
         )
     current = notices[len(reached) - 1]
     if as_of >= current.expires_on:
@@ -160,7 +178,14 @@ def _overdue(
 
 def _once(evaluation: Evaluation, kind: str, rung: str, due: date, expires: date) -> Notice:
     return Notice(
-        evaluation.holder_id, evaluation.body, kind, rung, evaluation.cycle_end, due, expires
+        evaluation.holder_id,
+        evaluation.body,
+        kind,
+        rung,
+        evaluation.cycle_end,
+        due,
+        expires,
+        evaluation.owner,
     )
 
 
@@ -209,7 +234,9 @@ def _shortfall(
     interval = timedelta(days=ladder.shortfall_interval_days)
     # A deadline notice carries the same figures, so it counts as the interval's shortfall.
     prefixes = tuple(
-        notice_key(evaluation.holder_id, evaluation.body, evaluation.cycle_end, kind, "")
+        notice_key(
+            evaluation.holder_id, evaluation.body, evaluation.cycle_end, kind, "", evaluation.owner
+        )
         for kind in ("shortfall", "deadline")
     )
     if any(k.startswith(prefixes) and as_of - n.on < interval for k, n in known.items()):

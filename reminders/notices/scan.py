@@ -169,8 +169,9 @@ def range_bounds(connection: Connection, size: int) -> list[tuple[str, str | Non
     ranges: list[tuple[str, str | None]] = []
     after = ""
     for cut in cuts:
-        ranges.append((after, cut))
-        after = cut
+        if cut != after:  # organisations' holders may share an id: one range takes them all
+            ranges.append((after, cut))
+            after = cut
     ranges.append((after, None))
     return ranges
 

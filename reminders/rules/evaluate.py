@@ -119,6 +119,8 @@ class Evaluation:
     """The membership's renewal date, where the body has annual dues."""
     submission_opens: date | None = None
     """The first day CEUs can be submitted for this cycle, where the body says."""
+    owner: str = ""
+    """HolderFacts.owner, for the notices' keys."""
 
     @property
     def pace_per_month(self) -> int | None:
@@ -769,4 +771,5 @@ def _result(
             if body.submission is not None
             else None
         ),
+        owner=facts.owner,
     )

@@ -42,3 +42,6 @@ class HolderFacts:
     credentials: tuple[CredentialFact, ...]
     memberships: Mapping[str, MembershipFact] = field(default_factory=dict)
     ceus: tuple[CeuFact, ...] = ()
+    owner: str = ""
+    """Whose holder_id this is: '' for the operator's roster, else the organisation that owns
+    the holder (organisations may use the same ids). Part of each notice's key."""

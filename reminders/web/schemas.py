@@ -56,6 +56,11 @@ class HolderOut(BaseModel):
     email: str
     timezone: str | None
     teams: list[str]
+    shared: bool = Field(
+        default=False,
+        description="on the operator's roster and in another organisation's teams too: "
+        "read-only here (its records come from the operator's imports)",
+    )
 
 
 class HolderPage(BaseModel):

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -27,7 +27,8 @@ from reminders import __version__
 from reminders.app import App
 from reminders.db import apikeys
 from reminders.errors import ReminderError
-from reminders.web.api import Api
+from reminders.web.api import router
+from reminders.web.api_core import ApiCore
 from reminders.web.calendar import CalendarFeed
 from reminders.web.headers import SecurityHeaders
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
@@ -69,25 +70,39 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve_until_stopped(
-    web: FastAPI, host: str, port: int, sockets: list[socket.socket] | None = None
+    web: FastAPI,
+    host: str,
+    port: int,
+    sockets: list[socket.socket] | None = None,
+    also: Sequence[tuple[FastAPI, socket.socket]] = (),
 ) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and return; on
-    `sockets` if given (bound already), else on `host` and `port`."""
-    server = QuietServer(
-        uvicorn.Config(
-            web,
-            host=host,
-            port=port,
-            log_level="warning",
-            log_config=None,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    `sockets` if given (bound already), else on `host` and `port`; and each application of
+    `also` on its own bound socket (the admin port)."""
+
+    def server(app: FastAPI) -> QuietServer:
+        return QuietServer(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                log_config=None,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            )
         )
-    )
+
+    servers = [(server(web), sockets)] + [(server(app), [bound]) for app, bound in also]
     loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for each, _ in servers:
+            each.should_exit = True
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    await server.serve(sockets=sockets)
+        loop.add_signal_handler(signum, stop)
+    await asyncio.gather(*(each.serve(sockets=bound) for each, bound in servers))
 
 
 log = logging.getLogger("reminders.web")
@@ -146,7 +161,9 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": jsonable_encoder(problems)}, status_code=422)
 
-    web.include_router(Api(engine, app.rulebook, app.ladder, app.now, app.today, limiter).router())
+    web.include_router(
+        router(ApiCore(engine, app.rulebook, app.ladder, app.now, app.today, limiter))
+    )
     web.include_router(Pages(engine, secret, app.now).router())
     feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)
     web.include_router(feed.router())
