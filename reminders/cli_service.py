@@ -69,7 +69,8 @@ def web(host: str | None, port: int | None) -> None:
         # The API's documentation moved off the public port: it is served on the admin port.
         also.append((admin(public), listen(host, app.settings.admin_port)))
     setup_logging()
-    asyncio.run(serve_until_stopped(public, host, port, sockets=[bound], also=also))
+    seconds = app.settings.http_header_seconds
+    asyncio.run(serve_until_stopped(public, host, port, [bound], also=also, header_seconds=seconds))
 
 
 @click.command()

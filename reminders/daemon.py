@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,14 +40,7 @@ from reminders.notices.outcomes import Report
 from reminders.notices.scan import Split
 from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
-from reminders.web.server import (
-    GRACEFUL_SECONDS,
-    KEEP_ALIVE_SECONDS,
-    QuietServer,
-    admin,
-    build,
-    listen,
-)
+from reminders.web.server import QuietServer, admin, build, http_server, listen
 
 log = logging.getLogger("reminders.daemon")
 
@@ -383,12 +375,7 @@ class Daemon:
             servers.append((self.admin_app(public), bound))
         running = []
         for web, bound in servers:
-            server = QuietServer(
-                uvicorn.Config(
-                    web, log_level="warning", lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                    timeout_graceful_shutdown=GRACEFUL_SECONDS,
-                )
-            )  # fmt: skip
+            server = http_server(web, settings.http_header_seconds, lifespan="off")
             running.append((server, asyncio.create_task(server.serve(sockets=[bound]))))
         return running
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     """When set, /metrics, /docs and /openapi.json are served on this port (of
     REMINDERS_HTTP_HOST) and not on the HTTP port beside the links in every mail: publish only
     the HTTP port to the world."""
+    http_header_seconds: float = Field(default=10.0, gt=0, le=300)
+    """A request's headers must arrive within this many seconds of the connection opening (or
+    of the previous response), or the connection is closed: slow clients cannot hold them."""
     http_host: str = Field(default="127.0.0.1", min_length=1)
     """The address the HTTP port listens on: this machine only unless set (the image sets
     0.0.0.0; in front of the world, put a reverse proxy)."""

@@ -5,6 +5,7 @@ slowed down (429), a 422 never echoes the input, and the rate limiter's table st
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from collections.abc import Iterator
@@ -183,3 +184,64 @@ def test_a_database_that_is_down_gets_503_with_retry_after_and_no_traceback(
     assert page.status_code == 503 and page.headers["retry-after"] == "5"
     assert "briefly unavailable" in page.text
     assert not [record for record in caplog.records if record.exc_info]
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the server has closed the connection (what it sent before is read and dropped)."""
+    try:
+        while data := sock.recv(65536):
+            del data
+    except BlockingIOError:
+        return False
+    except ConnectionError:
+        return True
+    return True
+
+
+def test_request_headers_that_arrive_too_slowly_are_cut_off(
+    cli: CommandLine, roster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that sends nothing, one that sends a header byte now and then, and a
+    kept-alive one that does the same after its first answer: each was kept open for as long
+    as the client liked (300 such sockets held for 70 s and more), a file descriptor each."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.webserver import free_port, http_get, until
+
+    monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REMINDERS_HTTP_HEADER_SECONDS", "1")
+    cli.use(roster)
+    port = free_port()
+    command = [sys.executable, "-m", "reminders", "web", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=dict(os.environ))
+    try:
+        until(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200)
+        silent, trickling, kept = (socket.create_connection(("127.0.0.1", port)) for _ in "abc")
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200")
+        for sock in (silent, trickling, kept):
+            sock.setblocking(False)
+        header = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 1000
+        started, closed_at = time.monotonic(), {}
+        for sent in range(60):  # a byte every 0.1 s: more than enough to be kept open before
+            if len(closed_at) == 3:
+                break
+            for name, sock in (("trickling", trickling), ("kept", kept)):
+                if name not in closed_at:
+                    with contextlib.suppress(OSError):
+                        sock.send(header[sent : sent + 1])
+            for name, sock in (("silent", silent), ("trickling", trickling), ("kept", kept)):
+                if name not in closed_at and _closed(sock):
+                    closed_at[name] = time.monotonic() - started
+            time.sleep(0.1)
+        for sock in (silent, trickling, kept):
+            sock.close()
+        assert set(closed_at) == {"silent", "trickling", "kept"}, closed_at
+        assert all(0.5 < seconds < 3 for seconds in closed_at.values()), closed_at
+        assert http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # the others are served
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -30,6 +31,7 @@ from reminders.errors import ReminderError
 from reminders.web.api import router
 from reminders.web.api_core import ApiCore
 from reminders.web.calendar import CalendarFeed
+from reminders.web.deadline import HeaderDeadline
 from reminders.web.headers import SecurityHeaders
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
 from reminders.web.pages import Pages
@@ -50,8 +52,8 @@ class QuietServer(uvicorn.Server):
 
 
 KEEP_ALIVE_SECONDS = 5
-"""An idle kept-alive connection is closed after this. (uvicorn has no timeout for request
-headers that arrive slowly: in front of the world, run behind a reverse proxy that has one.)"""
+"""An idle kept-alive connection is closed after this; headers that arrive too slowly are cut
+off by REMINDERS_HTTP_HEADER_SECONDS (web.deadline)."""
 GRACEFUL_SECONDS = 10
 
 """On SIGTERM, requests in flight get this long to finish."""
@@ -69,31 +71,35 @@ def listen(host: str, port: int) -> socket.socket:
         ) from exc
 
 
+def http_server(app: FastAPI, header_seconds: float, **options: Any) -> QuietServer:
+    """uvicorn as the service runs it: quiet, with its timeouts (web.deadline)."""
+    return QuietServer(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            log_config=None,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            http=HeaderDeadline.of(header_seconds),
+            **options,
+        )
+    )
+
+
 async def serve_until_stopped(
     web: FastAPI,
     host: str,
     port: int,
     sockets: list[socket.socket] | None = None,
     also: Sequence[tuple[FastAPI, socket.socket]] = (),
+    header_seconds: float = HeaderDeadline.seconds,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then finish the requests in flight and return; on
     `sockets` if given (bound already), else on `host` and `port`; and each application of
     `also` on its own bound socket (the admin port)."""
-
-    def server(app: FastAPI) -> QuietServer:
-        return QuietServer(
-            uvicorn.Config(
-                app,
-                host=host,
-                port=port,
-                log_level="warning",
-                log_config=None,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                timeout_graceful_shutdown=GRACEFUL_SECONDS,
-            )
-        )
-
-    servers = [(server(web), sockets)] + [(server(app), [bound]) for app, bound in also]
+    servers = [(http_server(web, header_seconds, host=host, port=port), sockets)] + [
+        (http_server(app, header_seconds), [bound]) for app, bound in also
+    ]
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
