@@ -225,7 +225,7 @@ def test_request_headers_that_arrive_too_slowly_are_cut_off(
         for sock in (silent, trickling, kept):
             sock.setblocking(False)
         header = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 1000
-        started, closed_at = time.monotonic(), {}
+        started, closed_at = time.monotonic(), dict[str, float]()
         for sent in range(60):  # a byte every 0.1 s: more than enough to be kept open before
             if len(closed_at) == 3:
                 break
