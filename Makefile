@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WHEELHOUSE := var/wheelhouse
 
 .PHONY: install run test pytest lint format postgresql chromium constraints clean bench wheelhouse \
-	docker-test docker-engine
+	docker-test docker-engine mutation
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -89,9 +89,15 @@ docker-engine:
 		echo "installing Debian's docker.io, docker-compose and debootstrap for the image tests"; \
 		$(APT_INSTALL) docker.io docker-compose debootstrap >/dev/null; }
 
+# Mutation testing of the pure core (reminders/rules/, notices/planning.py) against its fast
+# tests; the score and every surviving mutant go to docs/mutation.md. Not part of `make test`: it
+# takes long from scratch, and minutes after a small change (mutants/ keeps the results).
+mutation: install
+	$(BIN)/python -m tools.mutation
+
 constraints: install
 	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^reminders'; } > constraints.new
 	mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) var build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache mutants

@@ -70,3 +70,28 @@ def test_the_app_takes_the_pace_from_its_settings(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("REMINDERS_PACE_SLACK_DAYS", "10")
     monkeypatch.setenv("REMINDERS_PACE_GRACE_DAYS", "0")
     assert App(load_settings()).rulebook.pace == Pace(slack_days=10, grace_days=0)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "days_left", "per_month"),
+    [
+        # Worked by hand: a month is 30.4375 days (365.25 / 12); less than a month left asks
+        # for all of it; the figure is rounded up to the cent.
+        (cents(18.5), 304, 186),  # 304 days = 9.988 months: 1850 / 9.988 = 185.2 → 186
+        (cents(12), 365, 101),  # 11.992 months: 1200 / 11.992 = 100.07 → 101
+        (cents(12), 31, 1179),  # 1.018 months: 1200 / 1.018 = 1178.2 → 1179
+        (cents(12), 30, 1200),  # under a month: all of it this month
+        (cents(12), 0, 1200),  # due today: all of it
+        (cents(12), -1, None),  # the cycle has ended: no pace to keep
+        (0, 200, None),  # nothing remains
+    ],
+)
+def test_the_pace_per_month_is_what_remains_over_the_months_left(
+    remaining: int, days_left: int, per_month: int | None
+) -> None:
+    evaluation = replace(
+        only(holder([cred("CPC", "2015-01-10")], AAPC=member("2027-03-31")), "2026-11-24"),
+        remaining=remaining,
+        days_left=days_left,
+    )
+    assert evaluation.pace_per_month == per_month

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reminders.notices.ladder import BodyLadder, Ladder, load_ladder
-from reminders.notices.planning import Known, Notice, plan
+from reminders.notices.planning import ONE_DAY, Known, Notice, plan
 from reminders.notices.preferences import Ladders, kinds_for, wanted
 from reminders.resources import config_dir
 from reminders.rules.evaluate import Evaluation
@@ -195,3 +198,88 @@ def test_a_notice_planned_before_the_choice_is_kept_only_if_still_wanted() -> No
     assert all(
         wanted(kind, "45", "AAPC", ladders["all"], "all") for kind in ("deadline", "complete")
     )
+
+
+# The ladder replayed day by day (hypothesis): whatever the rungs and whatever day the scans
+# begin, each rung goes out on its own day (or, for rungs already past when the scans begin,
+# only the most urgent of them, at once), never twice, and each expires the day the next one
+# falls due. A comparison one off at a rung's day or its expiry changes one of these.
+
+RUNGS = st.lists(st.integers(1, 120), min_size=1, max_size=5, unique=True)
+
+
+def _replay(
+    evaluation: Evaluation, ladder: Ladder, first: date, last: date
+) -> tuple[dict[str, tuple[date, Notice]], set[str]]:
+    """Plan every day from `first` to `last`, recording what goes out (as a scan does):
+    {key: (the day it went, the notice)}, and the keys skipped."""
+    sent: dict[str, tuple[date, Notice]] = {}
+    skipped: set[str] = set()
+    day = first
+    while day <= last:
+        seen = {k: Known(k, n.due_on) for k, (_, n) in sent.items()}
+        seen |= {k: Known(k, day) for k in skipped}
+        result = plan([evaluation], ladder, day, seen)
+        for notice in result.due:
+            assert notice.key not in sent, (notice, day)
+            sent[notice.key] = (day, notice)
+        skipped |= {n.key for n in result.skipped}
+        day += timedelta(days=1)
+    return sent, skipped
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=RUNGS, late=st.integers(0, 130))
+def test_each_rung_before_the_due_date_goes_out_on_its_day_once(
+    before: list[int], late: int
+) -> None:
+    rungs = sorted(before, reverse=True)
+    ladder = _one_body_ladder(before=tuple(rungs))
+    evaluation = ev("on_track")
+    end = evaluation.cycle_end
+    first = end - timedelta(days=max(rungs) + 5) + timedelta(days=late)
+    sent, skipped = _replay(evaluation, ladder, first, end + timedelta(days=3))
+    due = {days: end - timedelta(days=days) for days in rungs}
+    expected = {days: day for days, day in due.items() if day >= first}
+    passed = [days for days, day in due.items() if day < first]  # gone by the first scan
+    skipped_rungs = set(passed)
+    if passed and not any(day == first for day in due.values()) and first <= end:
+        expected[min(passed)] = first  # the most urgent of them, at once
+        skipped_rungs.discard(min(passed))
+    if first > end:
+        expected, skipped_rungs = {}, set()  # nothing before a due date that has gone
+    assert {int(n.rung): day for day, n in sent.values()} == expected
+    for _, notice in sent.values():
+        position = rungs.index(int(notice.rung))
+        following = rungs[position + 1] if position + 1 < len(rungs) else None
+        assert notice.due_on == due[int(notice.rung)]
+        assert notice.expires_on == (end + timedelta(days=1) if following is None
+                                     else due[following])  # fmt: skip
+    assert {int(k.split("|")[-1]) for k in skipped} == skipped_rungs
+
+
+@settings(max_examples=40, deadline=None)
+@given(after=RUNGS, window=st.integers(1, 150))
+def test_each_overdue_rung_goes_out_on_its_day_until_revocation(
+    after: list[int], window: int
+) -> None:
+    ladder = _one_body_ladder(after=tuple(after))
+    evaluation = ev("overdue", days_after=window)
+    end = evaluation.cycle_end
+    sent, skipped = _replay(evaluation, ladder, end + timedelta(days=1), end + timedelta(200))
+    inside = sorted(days for days in after if days <= window)
+    assert {int(n.rung): day for day, n in sent.values()} == {
+        days: end + timedelta(days=days) for days in inside
+    }
+    assert not skipped
+    for _, notice in sent.values():
+        later = [days for days in inside if days > int(notice.rung)]
+        expiry = end + timedelta(days=min(later)) if later else evaluation.deadline + ONE_DAY
+        assert notice.expires_on == expiry
+
+
+def _one_body_ladder(before: tuple[int, ...] = (90,), after: tuple[int, ...] = (1,)) -> Ladder:
+    aapc = LADDER.bodies["AAPC"].model_copy(
+        update={"before": before, "after": tuple(sorted(after, reverse=True)), "dues_before": ()}
+    )
+    return LADDER.model_copy(update={"bodies": {"AAPC": aapc}})

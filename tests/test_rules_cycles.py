@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reminders.rules.cycles import (
+    ONE_DAY,
     AnchoredSchedule,
     MembershipSchedule,
     add_months,
     add_years,
     cycle_before,
+    day_in_year,
 )
 from tests.rules_helpers import d
 
@@ -86,3 +93,83 @@ def test_the_cycle_before() -> None:
     previous = cycle_before(schedule, current)
     assert (previous.start, previous.end) == (d("2023-04-01"), d("2025-03-31"))
     assert previous.days == 731  # 2024 has a 29 February
+
+
+# Properties: the rules of cycles stated once, checked on any day (hypothesis), so that a
+# comparison one off at a boundary (a cycle's first or last day, 28/29 February) is caught.
+
+DAYS = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
+SCHEDULES = st.one_of(
+    st.builds(
+        MembershipSchedule,
+        month=st.integers(1, 12),
+        day=st.integers(1, 31),
+        years=st.integers(1, 3),
+        phase=st.integers(0, 2),
+    ).filter(lambda s: s.phase < s.years),
+    st.builds(
+        AnchoredSchedule,
+        anchor=st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31)),
+        years=st.integers(1, 3),
+    ),
+)
+
+
+@given(schedule=SCHEDULES, day=DAYS)
+def test_a_day_lies_in_exactly_one_cycle_and_the_cycles_tile(
+    schedule: MembershipSchedule | AnchoredSchedule, day: date
+) -> None:
+    window = schedule.cycle_containing(day)
+    assert window.start <= day <= window.end
+    assert day in window
+    for inside in (window.start, window.end):
+        assert inside in window
+        assert schedule.cycle_containing(inside) == window
+    assert window.start - ONE_DAY not in window and window.end + ONE_DAY not in window
+    before = cycle_before(schedule, window)
+    assert before.end + ONE_DAY == window.start
+    after = schedule.cycle_containing(window.end + ONE_DAY)
+    assert after.start == window.end + ONE_DAY
+    assert window.days == (window.end - window.start).days + 1
+    # A cycle lasts its years, give or take the days a 29 February moves its ends.
+    assert abs(window.days - 365.25 * schedule.years) <= 3
+
+
+@given(schedule=SCHEDULES, day=DAYS)
+def test_a_cycle_ends_on_its_schedules_day(
+    schedule: MembershipSchedule | AnchoredSchedule, day: date
+) -> None:
+    window = schedule.cycle_containing(day)
+    if isinstance(schedule, MembershipSchedule):
+        last = calendar.monthrange(window.end.year, schedule.month)[1]
+        assert (window.end.month, window.end.day) == (schedule.month, min(schedule.day, last))
+        assert window.end.year % schedule.years == schedule.phase
+    else:
+        cycles, left = divmod(window.start.year - schedule.anchor.year, schedule.years)
+        assert left == 0
+        assert window.start == add_years(schedule.anchor, cycles * schedule.years)
+        assert window.end == add_years(schedule.anchor, (cycles + 1) * schedule.years) - ONE_DAY
+
+
+@given(month=st.integers(1, 12), day=st.integers(1, 31), year=st.integers(1990, 2090))
+def test_a_day_of_the_year_is_the_months_last_where_the_month_is_shorter(
+    month: int, day: int, year: int
+) -> None:
+    last = calendar.monthrange(year, month)[1]
+    assert day_in_year(month, day, year) == date(year, month, min(day, last))
+
+
+@given(day=DAYS, years=st.integers(-5, 5))
+def test_adding_years_keeps_the_day_or_moves_29_february_to_1_march(day: date, years: int) -> None:
+    moved = add_years(day, years)
+    if (day.month, day.day) == (2, 29) and not calendar.isleap(day.year + years):
+        assert moved == date(day.year + years, 3, 1)
+    else:
+        assert (moved.year, moved.month, moved.day) == (day.year + years, day.month, day.day)
+
+
+@given(day=DAYS, months=st.integers(-30, 30))
+def test_adding_months_keeps_the_day_or_takes_the_months_last(day: date, months: int) -> None:
+    moved = add_months(day, months)
+    assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
+    assert moved.day == min(day.day, calendar.monthrange(moved.year, moved.month)[1])
