@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import inspect, text
 from sqlalchemy.sql.expression import Executable
 
@@ -20,6 +21,10 @@ from reminders.cli import main
 from reminders.db.engine import make_engine
 from tests.pgserver import PostgresServer
 from tests.smtpserver import SmtpServer
+
+# `make mutation` runs the core's tests once for each of a thousand mutants: a quarter of the
+# examples there (--hypothesis-profile=mutation; tests.rules_helpers.examples).
+settings.register_profile("mutation", max_examples=25)
 
 _database_names = itertools.count(1)
 _backend_runs: dict[str, list[str]] = {"sqlite": [], "postgresql": []}

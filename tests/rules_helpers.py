@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import settings
+
 from reminders.resources import bodies_dir
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
@@ -67,3 +69,12 @@ def only(facts: HolderFacts, as_of: str) -> Evaluation:
     assert not problems, problems
     [evaluation] = evaluations
     return evaluation
+
+
+def examples(normally: int) -> int:
+    """How many examples a property test tries: `normally`, in proportion to the loaded
+    Hypothesis profile. `make mutation` loads the "mutation" profile (tests/conftest.py), a
+    quarter of the default: there each test runs once for each of a thousand mutants."""
+    profile = settings.default
+    assert profile is not None  # the profile is loaded before the tests are collected
+    return max(10, normally * profile.max_examples // 100)

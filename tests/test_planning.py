@@ -12,7 +12,7 @@ from reminders.notices.planning import ONE_DAY, Known, Notice, plan
 from reminders.notices.preferences import Ladders, kinds_for, wanted
 from reminders.resources import config_dir
 from reminders.rules.evaluate import Evaluation
-from tests.rules_helpers import d
+from tests.rules_helpers import d, examples
 
 LADDER = load_ladder(config_dir() / "notices.yaml")
 
@@ -228,7 +228,7 @@ def _replay(
     return sent, skipped
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(before=RUNGS, late=st.integers(0, 130))
 def test_each_rung_before_the_due_date_goes_out_on_its_day_once(
     before: list[int], late: int
@@ -258,7 +258,7 @@ def test_each_rung_before_the_due_date_goes_out_on_its_day_once(
     assert {int(k.split("|")[-1]) for k in skipped} == skipped_rungs
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(after=RUNGS, window=st.integers(1, 150))
 def test_each_overdue_rung_goes_out_on_its_day_until_revocation(
     after: list[int], window: int

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from reminders.rules.allocation import allocate
 from reminders.rules.evaluate import ceu_days, evaluate, sums_suffice
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
-from tests.rules_helpers import RULES
+from tests.rules_helpers import RULES, examples
 
 NEEDS = ("a", "b", "c")
 
@@ -50,7 +50,7 @@ needs_strategy = st.dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(items_strategy, needs_strategy)
 def test_the_allocation_is_as_good_as_any_other(items, needs) -> None:  # type: ignore[no-untyped-def]
     allocation = allocate(items, needs)
@@ -124,7 +124,7 @@ def holders(draw: st.DrawFn, with_history: bool) -> HolderFacts:
     return HolderFacts("h-1", tuple(credentials), memberships, tuple(records))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(holders(with_history=False), st.data())
 def test_adding_a_ceu_never_raises_what_remains(facts: HolderFacts, data: st.DataObject) -> None:
     before, _ = evaluate(facts, RULES, AS_OF)
@@ -140,7 +140,7 @@ def test_adding_a_ceu_never_raises_what_remains(facts: HolderFacts, data: st.Dat
         assert new.earned >= old.earned
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(holders(with_history=True))
 def test_complete_exactly_when_nothing_remains(facts: HolderFacts) -> None:
     evaluations, _ = evaluate(facts, RULES, AS_OF)
@@ -156,7 +156,7 @@ def test_complete_exactly_when_nothing_remains(facts: HolderFacts) -> None:
             assert e.remaining >= minimum.required - minimum.earned
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(holders(with_history=True), st.integers(min_value=0, max_value=5 * 365))
 def test_a_scan_may_leave_out_the_ceus_outside_its_days(facts: HolderFacts, later: int) -> None:
     """A scan loads only the CEUs completed within `ceu_days` of its day: the others never
@@ -204,7 +204,7 @@ def members(draw: st.DrawFn) -> HolderFacts:
     return HolderFacts("h-1", tuple(credentials), {"AAPC": membership}, tuple(records))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(members(), st.integers(min_value=-800, max_value=2 * 365))
 def test_where_sums_suffice_one_ceu_per_body_evaluates_the_same(
     facts: HolderFacts, later: int

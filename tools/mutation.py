@@ -13,6 +13,7 @@ that changed: after a small change the run takes minutes. `rm -rf mutants` start
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -56,39 +57,36 @@ def _name_parts(name: str) -> tuple[str, str]:
     return module, function
 
 
-def _results() -> list[tuple[str, str]]:
-    out = subprocess.run(
-        [*MUTMUT, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    found = []
-    for line in out.splitlines():
-        name, sep, status = line.strip().rpartition(": ")
-        if sep and name:
-            found.append((name, status))
-    return found
-
-
-def _diff(name: str) -> tuple[str, str]:
-    """The line the mutant removed and the one it added (first of each), stripped."""
-    out = subprocess.run(
-        [*MUTMUT, "show", name], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout
-    removed = [line[1:].strip() for line in out.splitlines() if line.startswith("-")]
-    added = [line[1:].strip() for line in out.splitlines() if line.startswith("+")]
-    removed = [line for line in removed if not line.startswith("--")]
-    added = [line for line in added if not line.startswith("++")]
-    return (removed[0] if removed else ""), (added[0] if added else "")
-
-
 def collect() -> list[Mutant]:
+    """Every mutant of the last run with its status, and the diff of each that was not
+    killed. Read in-process from mutmut's own records (a `mutmut show` a mutant took a
+    second each: minutes for a few hundred); mutmut is pinned in constraints.txt."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+    from mutmut.utils.file_utils import walk_mutatable_files
+
     mutants = []
-    for name, status in _results():
-        module, function = _name_parts(name)
-        if status in KILLED:
-            mutants.append(Mutant(name, status, module, function))
-        else:
-            mutants.append(Mutant(name, status, module, function, *_diff(name)))
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        for name, code in data.exit_code_by_key.items():
+            status = status_by_exit_code[code]
+            module, function = _name_parts(name)
+            if status in KILLED:
+                mutants.append(Mutant(name, status, module, function))
+            else:
+                removed, added = _changed(get_diff_for_mutant(name, path=path))
+                mutants.append(Mutant(name, status, module, function, removed, added))
     return mutants
+
+
+def _changed(diff: str) -> tuple[str, str]:
+    """The first line a mutant removed and the first it added, stripped."""
+    lines = diff.splitlines()
+    removed = [line[1:].strip() for line in lines if line[:1] == "-" and line[:3] != "---"]
+    added = [line[1:].strip() for line in lines if line[:1] == "+" and line[:3] != "+++"]
+    return (removed[0] if removed else ""), (added[0] if added else "")
 
 
 def report(mutants: list[Mutant], when: datetime) -> str:
@@ -146,8 +144,11 @@ def _score(counts: Counter[str]) -> str:
 
 
 def main() -> int:
-    # mutmut's own exit status says nothing about the score; the report does.
-    subprocess.run([*MUTMUT, "run"], cwd=ROOT, check=False)
+    os.chdir(ROOT)  # mutmut reads pyproject.toml and mutants/ from the working directory
+    run = subprocess.run([*MUTMUT, "run"], check=False)
+    if run.returncode != 0:  # the tests failed before any mutant (mutmut says why)
+        print(f"mutation: mutmut run failed ({run.returncode}); no report", file=sys.stderr)
+        return 1
     mutants = collect()
     if not mutants:
         print("mutation: mutmut produced no results", file=sys.stderr)
