@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 import yaml
 
 from reminders.resources import bodies_dir
-from reminders.rules.loader import RulebookError, load_rulebook
+from reminders.rules.loader import RulebookError, error_location, load_rulebook
+from reminders.rules.model import Applies
 from tests.conftest import CommandLine
 from tests.rules_helpers import RULES
 
@@ -117,3 +119,50 @@ def test_a_broken_rule_file_stops_the_command(
             "Tuple should have at least 1 item after validation, not 0"
         )
     ]
+
+
+def test_a_version_covers_the_cycles_its_dates_say_and_no_others() -> None:
+    """Each bound of `applies`, on and either side of its day (a version that governed a cycle
+    one day off would apply the wrong table to everyone whose cycle ends that day)."""
+    day, one, years = date(2024, 1, 1), timedelta(days=1), timedelta(days=700)
+    starts = Applies(cycle_starts_from=day)
+    assert starts.covers(day, day + years) and not starts.covers(day - one, day + years)
+    ends_from = Applies(cycle_ends_from=day)
+    assert ends_from.covers(day - years, day) and not ends_from.covers(day - years, day - one)
+    before = Applies(cycle_ends_before=day)
+    assert before.covers(day - years, day - one) and not before.covers(day - years, day)
+    assert Applies().covers(day, day)
+    assert Applies().describe() == "every cycle"
+    assert Applies(
+        cycle_starts_from=day, cycle_ends_from=day, cycle_ends_before=day + one
+    ).describe() == (
+        "cycles that begin on or after 2024-01-01 and cycles that end on or after 2024-01-01 "
+        "and cycles that end before 2024-01-02"
+    )  # fmt: skip
+
+
+def test_categories_read_as_people_say_them() -> None:
+    assert RULES.category_words("AAPC", "specialty:CEMC") == "CEMC specialty"
+    assert RULES.category_words("AHIMA", "hiim") == "HIIM domains"
+    assert RULES.category_words("AAPC", "practice-management") == "practice management"
+    assert RULES.category_words("AAPC", "not-a-category") == "not a category"
+
+
+@pytest.mark.parametrize(
+    ("loc", "data", "shown"),
+    [
+        (("versions", 1, "requirement", "by_count", "by_count"),
+         {"versions": [{"id": "a"}, {"id": "aapc-2015"}]},
+         "versions[1] (aapc-2015).requirement.by_count"),
+        (("credentials", 0, "code"), {"credentials": [{"code": "CPC"}]},
+         "credentials[0] (CPC).code"),
+        (("credentials", 3), {"credentials": [{"code": "CPC"}]}, "credentials[3]"),
+        (("choices", 0), {"choices": ["plain"]}, "choices[0]"),
+        (("body",), None, "body"),
+        ((), {}, "(top level)"),
+    ],
+)  # fmt: skip
+def test_an_error_is_located_by_a_path_a_person_finds_in_the_file(
+    loc: tuple[int | str, ...], data: object, shown: str
+) -> None:
+    assert error_location(loc, data) == shown
