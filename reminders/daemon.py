@@ -388,7 +388,6 @@ class Daemon:
         running = self._serve_http()
         mail_server = None
         if self.catcher is not None:
-            settings = self.app.settings
             mail_server = await self.catcher.serve(settings.smtp_host, settings.smtp_port)
             log.info(
                 "demo: mail is caught on port %d; read it at http://localhost:%d/mail",

@@ -6,14 +6,14 @@ time, and `Auth` is local to `routes`.)
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 from sqlalchemy import delete, select
 
 from reminders.db import events, scope
 from reminders.db.models import CeuRecord
 from reminders.imports.kinds import ceu_natural_key
-from reminders.web.api_core import SHARED, ApiCore
+from reminders.web.api_core import ApiCore
 from reminders.web.schemas import (
     After,
     CeuBulk,
@@ -70,8 +70,7 @@ def routes(core: ApiCore, api: APIRouter) -> None:
             holder_pk = connection.execute(
                 select(CeuRecord.holder_pk).where(CeuRecord.id == ceu_id)
             ).scalar_one()
-            if scope.shared(connection, org.pk, [holder_pk]):
-                raise HTTPException(403, SHARED)
+            core.refuse_shared(connection, org, [holder_pk])
             connection.execute(delete(CeuRecord).where(CeuRecord.id == ceu_id))
             events.record(connection, [holder_pk], "api", core.clock())
         return Response(status_code=204)
@@ -85,16 +84,14 @@ def _store(core: ApiCore, org: Org, ceus: list[CeuIn], at: str) -> list[CeuOut]:
             holder_id: scope.holder(connection, org.pk, holder_id)
             for holder_id in {c.holder_id for c in ceus}
         }
-        shared = scope.shared(connection, org.pk, [pk for pk in pks.values() if pk])
-    missing = [
-        ([index, "holder_id"] if at else ["holder_id"], f"no holder {c.holder_id!r}")
-        for index, c in enumerate(ceus)
-        if pks[c.holder_id] is None
-    ]
-    if missing:
-        invalid(missing)  # type: ignore[arg-type]
-    if shared:
-        raise HTTPException(403, SHARED)
+        missing = [
+            ([index, "holder_id"] if at else ["holder_id"], f"no holder {c.holder_id!r}")
+            for index, c in enumerate(ceus)
+            if pks[c.holder_id] is None
+        ]
+        if missing:
+            invalid(missing)  # type: ignore[arg-type]
+        core.refuse_shared(connection, org, [pk for pk in pks.values() if pk])
     core.apply(org, [("ceus", [dump(c) for c in ceus])], at)
     stored: list[CeuOut] = []
     with core.engine.connect() as connection:

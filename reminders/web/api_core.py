@@ -87,9 +87,14 @@ class ApiCore:
         """As `holder`, for a write: 403 for a holder the operator shares with another
         organisation (either could otherwise rename, re-address or strip the other's)."""
         pk = self.holder(connection, org, holder_id)
-        if scope.shared(connection, org.pk, [pk]):
-            raise HTTPException(403, SHARED)
+        self.refuse_shared(connection, org, [pk])
         return pk
+
+    def refuse_shared(self, connection: Connection, org: Org, pks: list[int]) -> None:
+        """403 if any of these holders (in the organisation's scope) is one the operator
+        shares with another organisation: theirs to read, not to change."""
+        if scope.shared(connection, org.pk, pks):
+            raise HTTPException(403, SHARED)
 
     def team(self, connection: Connection, org: Org, team: str) -> int:
         pk = orgs.team(connection, org.pk, ref(team, "team"))

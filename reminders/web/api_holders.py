@@ -6,7 +6,7 @@ time, and `Auth` is local to `routes`.)
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import ColumnElement, Connection, delete
 
 from reminders.db import events, outbox, preferences, scope
@@ -14,7 +14,7 @@ from reminders.db.facts import holders_by_pk
 from reminders.db.models import Credential, Membership
 from reminders.notices.preferences import DEFAULT
 from reminders.notices.scan import plan_holder
-from reminders.web.api_core import SHARED, ApiCore
+from reminders.web.api_core import ApiCore
 from reminders.web.schemas import (
     CredentialIn,
     CredentialOut,
@@ -56,8 +56,7 @@ def routes(core: ApiCore, api: APIRouter) -> None:  # noqa: C901 - one route tab
             found.append(scope.holder(connection, org.pk, holder.holder_id))
             if found[0] is None:
                 return
-            if scope.shared(connection, org.pk, [found[0]]):
-                raise HTTPException(403, SHARED)
+            core.refuse_shared(connection, org, [found[0]])
             if "timezone" not in holder.model_fields_set:
                 # An update that does not mention the time zone keeps it (it reset it).
                 [stored] = scope.holder_rows(connection, [found[0]])

@@ -55,7 +55,6 @@ KEEP_ALIVE_SECONDS = 5
 """An idle kept-alive connection is closed after this; headers that arrive too slowly are cut
 off by REMINDERS_HTTP_HEADER_SECONDS (web.deadline)."""
 GRACEFUL_SECONDS = 10
-
 """On SIGTERM, requests in flight get this long to finish."""
 
 
