@@ -95,3 +95,12 @@ def test_the_pace_per_month_is_what_remains_over_the_months_left(
         days_left=days_left,
     )
     assert evaluation.pace_per_month == per_month
+
+
+def test_a_slack_longer_than_the_grace_asks_for_nothing_until_it_is_used() -> None:
+    pace = Pace(slack_days=60, grace_days=0)
+    # Day 30: 30 - 60 days of slack is less than none: nothing expected, on track with 0.
+    assert pace.expected(cents(36), START, END, d("2025-05-01")) == 0
+    assert pace.status(0, cents(36), START, END, d("2025-05-01")) == "on_track"
+    # Day 61: 36 x 1/730 = 0.05 expected.
+    assert pace.status(0, cents(36), START, END, d("2025-06-01")) == "behind"

@@ -3,8 +3,11 @@ one stops the service with the file and the path inside it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+import reminders
 from reminders.resources import bodies_dir
 from reminders.rules.loader import RulebookError, error_location, load_rulebook
-from reminders.rules.model import Applies
+from reminders.rules.model import Applies, Version
 from tests.conftest import CommandLine
 from tests.rules_helpers import RULES
 
@@ -62,10 +66,10 @@ def test_the_ahima_seed_claim_is_only_history() -> None:
 Change = Callable[[dict[str, Any]], object]
 
 
-def _broken(tmp_path: Path, change: Change) -> Path:
+def _broken(tmp_path: Path, change: Change, name: str = "aapc.yaml") -> Path:
     folder = tmp_path / "bodies"
     shutil.copytree(bodies_dir(), folder)
-    path = folder / "aapc.yaml"
+    path = folder / name
     data = yaml.safe_load(path.read_text())
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -81,17 +85,33 @@ def _broken(tmp_path: Path, change: Change) -> Path:
         ),
         (
             lambda d: d["versions"][1]["minimums"][0].update(category="auditin"),
-            "(top level): Value error, version aapc-2015 minimum CPMA: unknown category auditin",
+            "(top level): version aapc-2015 minimum CPMA: unknown category auditin",
         ),
         (
             lambda d: d["versions"][0].update(sources=["P99"]),
-            "(top level): Value error, version aapc-2012: unknown sources ['P99']",
+            "(top level): version aapc-2012: unknown sources ['P99']",
         ),
         (
             lambda d: d["cycle"].update(anchor="birthday"),
             "cycle.anchor: Input should be 'membership' or 'exam'",
         ),
+        (
+            lambda d: d["cycle"].update(anchor="birthday", years=9),
+            "cycle.anchor: Input should be 'membership' or 'exam' (and 1 more)",
+        ),
+        (
+            lambda d: d["cycle"].update(anchor="birthday", years=9, parity="odd"),
+            "cycle.anchor: Input should be 'membership' or 'exam' (and 2 more)",
+        ),
         (lambda d: d.pop("versions"), "versions: Field required"),
+        (
+            lambda d: d["credentials"].append(d["credentials"][0]),
+            "(top level): credentials: CPC is listed twice",
+        ),
+        (
+            lambda d: d["credentials"][11].update(apprentice_of="CPX"),
+            "(top level): credential CPC-A: unknown CPX",
+        ),
     ],
 )
 def test_a_broken_rule_file_names_the_file_and_the_path(
@@ -100,9 +120,117 @@ def test_a_broken_rule_file_names_the_file_and_the_path(
     folder = _broken(tmp_path, change)
     with pytest.raises(RulebookError) as caught:
         load_rulebook(folder)
-    assert str(caught.value).startswith(
-        f"{folder / 'aapc.yaml'}: {message}".replace("Value error, ", "")
+    assert str(caught.value) == f"{folder / 'aapc.yaml'}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["versions"][0]["requirement"]["per_credential"].update(XYZ=20),
+            "version ahima-2019: unknown credentials ['XYZ']",
+        ),
+        (
+            lambda d: d["versions"][0]["minimums"][1]["credentials"].extend(["CCX", "CCW"]),
+            "version ahima-2019 minimum SELF-REVIEW: unknown credentials ['CCW', 'CCX']",
+        ),
+    ],
+)
+def test_a_rule_naming_an_unknown_credential_is_refused(
+    tmp_path: Path, change: Change, message: str
+) -> None:
+    folder = _broken(tmp_path, change, "ahima.yaml")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(folder)
+    assert str(caught.value) == f"{folder / 'ahima.yaml'}: (top level): {message}"
+
+
+def test_a_rule_folder_must_hold_each_body_and_credential_once(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(empty)
+    assert str(caught.value) == f"{empty}: no body files (*.yaml)"
+
+    twice = _broken(tmp_path / "twice", lambda d: None)
+    shutil.copy(twice / "aapc.yaml", twice / "aapc-copy.yaml")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(twice)
+    assert str(caught.value) == (
+        f"{twice / 'aapc.yaml'}: body AAPC is already defined in {twice / 'aapc-copy.yaml'}"
     )
+
+    cpc = {"code": "CPC", "name": "a second CPC"}
+    shared = _broken(tmp_path / "shared", lambda d: d["credentials"].append(cpc), "ahima.yaml")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(shared)
+    assert str(caught.value) == (
+        f"{shared / 'ahima.yaml'}: credential CPC is already a credential of AAPC"
+    )
+
+
+def test_a_rule_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    folder = _broken(tmp_path, lambda d: None)
+    (folder / "ahima.yaml").write_bytes(b"\xffbody: AHIMA\n")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(folder)
+    assert str(caught.value) == (
+        f"{folder / 'ahima.yaml'}: cannot read: 'utf-8' codec can't decode byte 0xff in "
+        "position 0: invalid start byte"
+    )
+
+
+def test_the_rule_files_read_the_same_whatever_the_locale() -> None:
+    """The files are UTF-8 (they cite §): a server or container whose locale is plain ASCII
+    (LC_ALL=C with Python's UTF-8 mode off) reads them all the same."""
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    code = (
+        "from reminders.resources import bodies_dir\n"
+        "from reminders.rules.loader import load_rulebook\n"
+        "print(sorted(load_rulebook(bodies_dir()).bodies))"
+    )
+    package = Path(reminders.__file__).resolve().parent.parent
+    env["PYTHONPATH"] = str(package)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=package,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    here = sorted(load_rulebook(bodies_dir()).bodies)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{here}\n", "")
+    assert here == ["AAPC", "AHIMA"]
+
+
+def test_the_rule_files_load_into_one_rulebook() -> None:
+    rulebook = load_rulebook(bodies_dir())
+    assert sorted(rulebook.bodies) == ["AAPC", "AHIMA"]
+    index = rulebook.credential_index()
+    assert (index["CPC"], index["CPC-A"], index["RHIT"], len(index)) == (
+        "AAPC", "AAPC", "AHIMA", 50,
+    )  # fmt: skip
+    assert rulebook.categories_of("AHIMA") == {"hiim", "ahima-source", "coding-self-review"}
+    aapc = rulebook.categories_of("AAPC")
+    assert {"auditing", "ir-cv", "specialty:CEMC", "specialty:CUC"} <= aapc
+    assert len(aapc) == 5 + 19  # the categories and one per specialty credential
+    assert "specialty:CPC" not in aapc
+
+
+def test_a_version_rebuilt_from_its_parts_is_the_same() -> None:
+    """The requirement tables are told apart by their shape (by_count or per_credential),
+    whether read from a file or given as models."""
+    for body in RULES.bodies.values():
+        for version in body.versions:
+            assert Version(**dict(version)) == version
+
+
+def test_no_version_governs_a_cycle_none_of_their_dates_covers() -> None:
+    aapc = RULES.bodies["AAPC"]
+    later = aapc.model_copy(update={"versions": aapc.versions[1:]})  # from 2015-08-31 on
+    assert later.version_for(date(2011, 9, 1), date(2013, 8, 31)) is None
+    assert later.version_for(date(2014, 9, 1), date(2016, 8, 31)) is aapc.versions[1]
 
 
 def test_a_broken_rule_file_stops_the_command(
@@ -157,6 +285,8 @@ def test_categories_read_as_people_say_them() -> None:
         (("credentials", 0, "code"), {"credentials": [{"code": "CPC"}]},
          "credentials[0] (CPC).code"),
         (("credentials", 3), {"credentials": [{"code": "CPC"}]}, "credentials[3]"),
+        (("credentials", 1), {"credentials": [{"code": "CPC"}]}, "credentials[1]"),
+        (("versions", 0), {"versions": [{"title": "no id"}]}, "versions[0]"),
         (("choices", 0), {"choices": ["plain"]}, "choices[0]"),
         (("body",), None, "body"),
         ((), {}, "(top level)"),

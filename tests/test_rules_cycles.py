@@ -6,7 +6,7 @@ import calendar
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reminders.rules.cycles import (
@@ -152,6 +152,9 @@ def test_a_cycle_ends_on_its_schedules_day(
 
 
 @given(month=st.integers(1, 12), day=st.integers(1, 31), year=st.integers(1990, 2090))
+@example(month=2, day=29, year=2025)  # a membership date of 29 February, in a common year
+@example(month=2, day=29, year=2028)
+@example(month=4, day=31, year=2025)
 def test_a_day_of_the_year_is_the_months_last_where_the_month_is_shorter(
     month: int, day: int, year: int
 ) -> None:

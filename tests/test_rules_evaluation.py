@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from reminders.rules.evaluate import evaluate
+from reminders.rules.evaluate import Problem, evaluate
 from reminders.rules.facts import HolderFacts
 from tests.rules_helpers import RULES, cents, ceu, cred, d, holder, member, only
 
@@ -573,11 +573,13 @@ def test_first_cycle_without_a_stated_figure_asks_for_it() -> None:
 def test_a_membership_without_dates_is_reported_not_guessed() -> None:
     evaluations, problems = evaluate(holder([cred("CPC", "2020-01-01")]), RULES, d("2026-01-01"))
     assert evaluations == []
-    [problem] = problems
-    assert (problem.body, problem.message) == (
-        "AAPC",
-        "no membership date: add renews_on (or cycle_ends_on) for AAPC to memberships.csv",
-    )
+    assert problems == [
+        Problem(
+            "h-1",
+            "AAPC",
+            "no membership date: add renews_on (or cycle_ends_on) for AAPC to memberships.csv",
+        )
+    ]
 
 
 def test_a_roster_loaded_today_is_not_taken_for_lapsed() -> None:

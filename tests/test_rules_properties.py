@@ -73,6 +73,19 @@ def test_the_greedy_trap() -> None:
     assert allocation.shortfall({"A": 1600, "B": 1600}) == 600
 
 
+def test_between_equal_totals_a_minimum_filled_exactly_wins() -> None:
+    """5 for A (10) or B (5): either way 5 are covered, but to B it meets a minimum."""
+    allocation = allocate([(500, frozenset({"A", "B"}))], {"A": 1000, "B": 500})
+    assert allocation.filled == {"A": 0, "B": 500}
+
+
+def test_what_is_already_certain_counts_before_the_choice() -> None:
+    """4 and 4 can only go to A (10); the 6 for A or B (3) then covers more in B: A would
+    take only 2 of it."""
+    items = [(400, frozenset({"A"})), (400, frozenset({"A"})), (600, frozenset({"A", "B"}))]
+    assert allocate(items, {"A": 1000, "B": 300}).filled == {"A": 800, "B": 600}
+
+
 AS_OF = date(2026, 11, 24)
 AAPC_CODES = ("CPC", "CPMA", "CPCO", "CDEO", "CIRCC", "CEMC", "CCC", "CRC")
 AHIMA_CODES = ("RHIA", "RHIT", "CCS", "CCS-P", "CDIP")

@@ -45,9 +45,7 @@ class Notice:
         )
 
 
-def notice_key(
-    holder_id: str, body: str, cycle_end: date, kind: str, rung: str, owner: str = ""
-) -> str:
+def notice_key(holder_id: str, body: str, cycle_end: date, kind: str, rung: str, owner: str) -> str:
     """`h-001|AAPC|2027-01-31|deadline|90`; for a holder an organisation owns, prefixed with
     it (`org3:h-001|…`: a holder_id never holds ':' or '|')."""
     holder = f"{owner}:{holder_id}" if owner else holder_id

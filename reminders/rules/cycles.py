@@ -76,11 +76,12 @@ class AnchoredSchedule:
         return add_years(self.anchor, index * self.years)
 
     def cycle_containing(self, day: date) -> Window:
+        # The cycle starting in the last cycle year up to day's year, unless that start is still
+        # ahead of day in the same year: then the one before (which starts a cycle's years
+        # earlier, so before day).
         index = (day.year - self.anchor.year) // self.years
-        while self._start(index) > day:
+        if self._start(index) > day:
             index -= 1
-        while self._start(index + 1) <= day:
-            index += 1
         return Window(self._start(index), self._start(index + 1) - ONE_DAY)
 
 

@@ -50,10 +50,10 @@ class Explanation(Sequence[str]):
     """
 
     __slots__ = ("_parts", "_text")
+    _text: tuple[str, ...]  # set by the first _written(), while _parts is still there
 
     def __init__(self, parts: Iterable[Reason]) -> None:
         self._parts: tuple[Reason, ...] | None = tuple(parts)
-        self._text: tuple[str, ...] = ()
 
     def _written(self) -> tuple[str, ...]:
         if self._parts is not None:
@@ -231,7 +231,7 @@ def _rule_code(body: BodyFile, code: str) -> str:
 
 def _schedule(
     body: BodyFile, held: Sequence[CredentialFact], membership: MembershipFact
-) -> tuple[Schedule, Reason] | str:
+) -> tuple[Schedule, Callable[[], str]] | str:
     cycle = body.cycle
     if membership.cycle_ends_on is not None:
         end = membership.cycle_ends_on
@@ -240,10 +240,9 @@ def _schedule(
             cite = _cite(cycle.id, cycle.sources)
             return f"the cycle ends on {end}, as {body.body} states it {cite}"
 
-        if cycle.anchor == "exam":
-            return AnchoredSchedule(end + timedelta(days=1), cycle.years), stated
-        schedule = MembershipSchedule(end.month, _day(end), cycle.years, end.year % cycle.years)
-        return schedule, stated
+        # Whatever the anchor, a stated end fixes the cycles: each starts the day after one ends
+        # (on 1 March after 28 February, so 29 February ends a cycle only in leap years).
+        return AnchoredSchedule(end + timedelta(days=1), cycle.years), stated
     if cycle.anchor == "exam":
         first = min(held, key=lambda c: c.earned_on)
 
@@ -320,7 +319,7 @@ def _evaluate_body(
     else:
         counted = [c for c in accepted if start <= c.completed_on]
     counted.extend(moved)
-    assessment = _assess(body, held, membership, current, certified, counted, as_of)
+    assessment = _assess(body, held, membership, current, certified, counted)
     if settled:
         assessment.reasons.append(settled)
     status = _status(assessment, certified, as_of, pace)
@@ -473,7 +472,7 @@ def _previous_cycle(
     if late:
         attempts.append((inside + early + late, early + late))
     for ceu_list, taken in attempts:
-        assessment = _assess(body, held_then, membership, window, certified, ceu_list, as_of)
+        assessment = _assess(body, held_then, membership, window, certified, ceu_list)
         if assessment.complete:
             return assessment, frozenset(taken), [c for c in early if c not in taken]
     return assessment, frozenset(early + late), []
@@ -531,12 +530,10 @@ def _work_out_requirement(
         count = f"{len(codes)} {body.body} credential{'s' if len(codes) != 1 else ''}"
         reason = f"{count} ({', '.join(codes)}): {figure} CEUs per cycle"
         return int(figure * CENTS), f"{reason} {_cite(rule, version.sources)}"
-    return _per_credential(body, version, table, list(codes))
+    return _per_credential(version, table, list(codes))
 
 
-def _per_credential(
-    body: BodyFile, version: Version, table: PerCredential, codes: list[str]
-) -> tuple[int, str]:
+def _per_credential(version: Version, table: PerCredential, codes: list[str]) -> tuple[int, str]:
     rule = f"{version.id}.requirement"
     superseded = {old for new in codes for old in table.supersedes.get(new, ())}
     kept = [code for code in codes if code not in superseded]
@@ -550,9 +547,12 @@ def _per_credential(
         reason += f", plus {table.additional} for {others}"
         reason += f" (at most {table.cap})" if total == table.cap else ""
     reason += f": {total} CEUs per cycle"
-    if superseded & set(codes):
-        dropped = ", ".join(sorted(superseded & set(codes)))
-        reason += f"; {dropped} is superseded and needs no CEUs of its own"
+    dropped = sorted(superseded & set(codes))
+    if dropped:
+        if len(dropped) == 1:
+            reason += f"; {dropped[0]} is superseded and needs no CEUs of its own"
+        else:
+            reason += f"; {', '.join(dropped)} are superseded and need no CEUs of their own"
     return int(total * CENTS), f"{reason} {_cite(rule, version.sources)}"
 
 
@@ -621,7 +621,9 @@ def _minimum_templates(
 def _provider_ok(minimum: Minimum | None, ceu: CeuFact) -> bool:
     if minimum is None or not minimum.providers:
         return True
-    provider = (ceu.provider or "").casefold()
+    if not ceu.provider:
+        return False  # a minimum that names its providers takes only CEUs that name one
+    provider = ceu.provider.casefold()
     return any(vendor.casefold() in provider for vendor in minimum.providers)
 
 
@@ -643,11 +645,9 @@ def _assess(
     window: Window,
     certified: date,
     counted: Sequence[CeuFact],
-    as_of: date,
 ) -> _Assessment:
     version = body.version_for(window.start, window.end)
     assert version is not None, f"{body.body}: no rule version covers {window}"
-    held = tuple(c for c in held if c.earned_on <= min(as_of, window.end)) or held
     reasons: list[Reason] = [_governs(body, version)]
     codes = tuple(_rule_code(body, c.code) for c in held)
     required, requirement_reason = _requirement(body, version, codes)
@@ -675,10 +675,10 @@ def _assess(
     remaining = max(required - earned, 0)
     results: list[MinimumResult] = []
     if specs:
-        results = _allocate(specs, counted)
+        results = _allocate(version, specs, counted)
         groups: dict[str, int] = {}
         for (minimum, *_), result in zip(specs, results, strict=True):
-            group = minimum.group if minimum is not None else "specialty"
+            group = _group(version, minimum)
             groups[group] = groups.get(group, 0) + max(0, result.required - result.earned)
         remaining = max(remaining, *groups.values())
         reasons.extend(spec[5] for spec in specs)
@@ -687,12 +687,22 @@ def _assess(
     )
 
 
-def _allocate(specs: Sequence[Spec], counted: Sequence[CeuFact]) -> list[MinimumResult]:
+def _group(version: Version, minimum: Minimum | None) -> str:
+    """The group of a minimum, or of the specialty minimums (`minimum` None)."""
+    if minimum is not None:
+        return minimum.group
+    assert version.specialty is not None  # a specialty spec comes only from a version with one
+    return version.specialty.group
+
+
+def _allocate(
+    version: Version, specs: Sequence[Spec], counted: Sequence[CeuFact]
+) -> list[MinimumResult]:
     """Allocate the CEUs to the minimums, group by group (a CEU fills one minimum a group)."""
     filled: dict[str, int] = {}
     groups: dict[str, list[int]] = {}
     for position, (minimum, *_) in enumerate(specs):
-        group = minimum.group if minimum is not None else "specialty"
+        group = _group(version, minimum)
         groups.setdefault(group, []).append(position)
     for positions in groups.values():
         needs = {specs[p][1]: specs[p][3] for p in positions}
@@ -712,7 +722,7 @@ def _allocate(specs: Sequence[Spec], counted: Sequence[CeuFact]) -> list[Minimum
                 items.append((ceu.cents, eligible))
         filled.update(allocate(items, needs).filled)
     return [
-        MinimumResult(spec_id, category, cents, filled.get(spec_id, 0))
+        MinimumResult(spec_id, category, cents, filled[spec_id])  # allocate fills every need
         for _, spec_id, category, cents, _, _ in specs
     ]
 
@@ -733,15 +743,14 @@ def _result(
     certified: date,
     as_of: date,
     status: str,
-    cycle_reason: Reason,
+    cycle_reason: Callable[[], str],
 ) -> Evaluation:
     window = assessment.window
     start = max(window.start, certified)
     earned = assessment.earned
 
     def cycle() -> str:
-        why = cycle_reason if isinstance(cycle_reason, str) else cycle_reason()
-        return f"cycle {start} to {window.end}: {why}"
+        return f"cycle {start} to {window.end}: {cycle_reason()}"
 
     def counted() -> str:
         return (

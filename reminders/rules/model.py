@@ -274,9 +274,6 @@ class BodyFile(_Strict):
             plain |= {SPECIALTY_PREFIX + c.code for c in self.credentials if c.kind == "specialty"}
         return frozenset(plain)
 
-    def source(self, source_id: str) -> Source:
-        return next(s for s in self.sources if s.id == source_id)
-
 
 def _unique(what: str, codes: list[str]) -> None:
     seen: set[str] = set()
