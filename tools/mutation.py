@@ -33,15 +33,21 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 """A timeout is a mutant that made the code loop: the tests noticed."""
 
-_MISS = (
-    "The rules' memo can only miss with this change (an entry stored under another key, none "
-    "stored, or a stored one not recognised): the result is worked out again, the same, only "
-    "slower. A memo that answered with a wrong value would not be equivalent; none of these can."
-)
 _AT_IMPORT = (
     "Runs once, when the module is imported, before mutmut switches a mutant on: no test can "
     "run it; and a bigger or missing limit only changes when the memo is emptied."
 )
+_STRICT = (
+    "zip's strict=True only turns a length mismatch into an error; both sequences are built "
+    "from one list (one entry each), so no input reaches the difference."
+)
+_CEU_DAYS = (
+    "The earliest CEU an evaluation reads is on the first day of the cycle before the current "
+    "one: at most 4 years less a day (1,460 days) before as_of for two-year cycles. 366 x 4 + 1 "
+    "= 1,465 leaves 5 days to spare, so 2 fewer still cover it, and more only load CEUs that "
+    "never count (the scan's property test checks the evaluation is the same without them)."
+)
+_SCORE = "Doubling the count of filled minimums keeps the order of (total, count) pairs."
 
 EQUIVALENT: dict[tuple[str, str], str] = {
     ("_Memo.__init__", "def __init__(self, limit: int = 4097) -> None:"): _AT_IMPORT,
@@ -50,22 +56,50 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "_Memo.__init__",
         "self.found: dict[tuple[int, int, object], tuple[BodyFile, Version, object]] = None",
     ): _AT_IMPORT,
-    ("_Memo.get", "hit = None"): _MISS,
-    ("_Memo.get", "hit = self.found.get(None)"): _MISS,
-    ("_Memo.get", "hit = self.found.get((id(None), id(version), key))"): _MISS,
-    ("_Memo.get", "hit = self.found.get((id(body), id(None), key))"): _MISS,
-    ("_Memo.get", "if hit is not None and hit[1] is body and hit[1] is version:"): _MISS,
-    # An entry found under id(body) holds body itself (alive, so its id is not reused).
-    ("_Memo.get", "if hit is not None and hit[0] is not body and hit[1] is version:"): _MISS,
-    ("_Memo.get", "if hit is not None and hit[0] is body and hit[2] is version:"): _MISS,
-    ("_Memo.get", "if hit is not None and hit[0] is body and hit[1] is not version:"): _MISS,
     ("_Memo.put", "if len(self.found) > self.limit:"): (
         "The memo holds one entry more before it is emptied: results are the same."
     ),
-    ("_Memo.put", "self.found[(id(body), id(version), key)] = None"): _MISS,
-    ("_Memo.put", "self.found[(id(None), id(version), key)] = (body, version, value)"): _MISS,
-    ("_Memo.put", "self.found[(id(body), id(None), key)] = (body, version, value)"): _MISS,
+    (
+        "day_in_year",
+        "if day < 28:  # every month has it: no calendar needed (the common case, and much faster)",
+    ): "The 28th then takes the calendar's path, which gives the same day (every month has one).",
+    ("load_yaml", 'data = yaml.safe_load(path.read_text(encoding="UTF-8"))'): (
+        "Python's codec names are case-insensitive: the same codec."
+    ),
+    ("ceus", 'return str(whole) if not part else f"{whole}.{part:02d}".rstrip("XX0XX")'): (
+        "rstrip takes a set of characters; the digits and the point hold no X."
+    ),
+    ("ceu_days", "return as_of - timedelta(days=366 * 2 * years - 1), as_of"): _CEU_DAYS,
+    ("ceu_days", "return as_of - timedelta(days=367 * 2 * years + 1), as_of"): _CEU_DAYS,
+    ("ceu_days", "return as_of - timedelta(days=366 * 3 * years + 1), as_of"): _CEU_DAYS,
+    ("ceu_days", "return as_of - timedelta(days=366 * 2 * years + 2), as_of"): _CEU_DAYS,
+    ("_evaluate_body", "consumed: frozenset[CeuFact] = None"): (
+        "Read only as `if consumed:` until the ended cycle's result replaces it: None and the "
+        "empty set are both false."
+    ),
+    ("sums_suffice", "settled = _settled_by_dates(None, membership, previous, certified, as_of)"): (
+        "The body is read only by the wording of the reason returned, which sums_suffice never "
+        "reads (it asks only whether there is one)."
+    ),
+    ("plan", "if len(result.due) >= 1:"): "Sorting a list of one changes nothing.",
+    (
+        "_score",
+        "return sum(state), sum(2 for filled, cap in zip(state, caps, strict=True) if filled >= cap)",
+    ): _SCORE,
 }
+for _function, _line in [
+    ("_assess", "for (minimum, *_), result in zip(specs, results, {}):"),
+    ("allocate", "for index, choice in zip(contested, choices, {}):"),
+    ("allocate", "for (amount, _), need in zip(items, assigned, {}):"),
+    ("_search", "start = tuple(min(amount, cap) for amount, cap in zip(base, caps, {}))"),
+    (
+        "_score",
+        "return sum(state), sum(1 for filled, cap in zip(state, caps, {}) if filled >= cap)",
+    ),
+    ("_covers", "return all(x >= y for x, y in zip(a, b, {}))"),
+]:
+    for _strict in ("strict=None", "strict=False", ""):
+        EQUIVALENT[(_function, _line.format(_strict))] = _STRICT
 """(function, the mutated line, stripped) -> why the mutant behaves exactly as the original.
 Each is a claim a reader can check; a mutant is listed here only when no input tells it apart."""
 
