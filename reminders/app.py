@@ -53,7 +53,7 @@ class App:
         try:
             rules = load_rulebook(self.settings.bodies_dir or bodies_dir())
             pace = Pace(self.settings.pace_slack_days, self.settings.pace_grace_days)
-            return replace(rules, pace=pace)
+            return replace(rules, pace=pace, missing_history=self.settings.missing_history)
         except RulebookError as exc:
             raise BadInput(str(exc)) from exc
 

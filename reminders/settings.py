@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     """How far behind a steady pace a cycle may be before it counts as behind (rules/pace.py)."""
     pace_grace_days: int = Field(default=90, ge=0, le=365)
     """No cycle counts as behind in its first days (rules/pace.py)."""
+    missing_history: Literal["lapsed", "settled"] = "lapsed"
+    """A renewal date or stated cycle end passed with nothing after it (Rulebook.missing_history)."""
     mail_pause_after: int = Field(default=10, ge=1)
     """A delivery pass stops after this many failures in a row (notices/outcomes.py)."""
     mail_unhealthy_seconds: int = Field(default=1800, ge=0)

@@ -46,6 +46,7 @@ def as_json(evaluation: Evaluation) -> dict[str, Any]:
         "status": e.status,
         "days_left": e.days_left,
         "deadline": e.deadline.isoformat(),
+        "unrenewed": e.unrenewed.isoformat() if e.unrenewed else None,
         "pace_per_month": None if pace is None else number(pace),
         "required_stated": e.required_stated,
         "rules": e.version,

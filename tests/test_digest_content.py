@@ -155,8 +155,28 @@ def test_a_week_without_news_is_quiet() -> None:
 
 
 def test_what_a_digest_showed_is_kept_exactly() -> None:
-    lines = [_line("h-1", "behind", 1_234, name="Zoë «Ünïcode» O'Brien")]
+    lines = [
+        _line("h-1", "behind", 1_234, name="Zoë «Ünïcode» O'Brien"),
+        replace(_line("h-2", "overdue", days_left=300), unrenewed=date(2026, 10, 31)),
+    ]
     assert load_lines(dump_lines(lines)) == lines
+
+
+def test_a_membership_not_renewed_is_listed_as_such_until_it_is() -> None:
+    """Overdue with 300 days left on the CEU cycle: the reason has to be said, or the line
+    contradicts itself."""
+    unrenewed = replace(
+        _line("h-2", "overdue", days_left=300),
+        unrenewed=date(2026, 10, 31),
+        deadline=date(2027, 1, 29),
+    )
+    digest = build_digest("Org", "p", AS_OF, [unrenewed], [unrenewed])
+    assert [f.reasons for f in digest.exceptions] == [
+        ("overdue", "membership not renewed since October 31, 2026",
+         "revoked after January 29, 2027 unless renewed"),
+    ]  # fmt: skip
+    renewed = replace(unrenewed, status="on_track", unrenewed=None, deadline=None)
+    assert build_digest("Org", "p", AS_OF, [renewed], [unrenewed]).exceptions == ()
 
 
 def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> None:

@@ -5,6 +5,7 @@ met minimums shown as met, and a subject that names everything the mail says."""
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 from reminders.mail.render import Renderer
 from reminders.notices.content import (
@@ -16,7 +17,8 @@ from reminders.notices.content import (
 )
 from reminders.notices.ladder import load_ladder
 from reminders.resources import config_dir, templates_dir
-from reminders.rules.evaluate import Evaluation
+from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.facts import HolderFacts
 from reminders.words import day
 from tests.rules_helpers import RULES, ceu, cred, d, holder, member, only
 
@@ -32,6 +34,13 @@ MARIA = holder(
     ],
     AAPC=member("2027-03-31"),
 )
+
+
+def settled(facts: HolderFacts, as_of: str) -> Evaluation:
+    """Read with REMINDERS_MISSING_HISTORY=settled: Maria's CEUs alone, not her membership
+    (due for renewal with them, and by default overdue with them)."""
+    [evaluation], _ = evaluate(facts, replace(RULES, missing_history="settled"), d(as_of))
+    return evaluation
 
 
 def view(kind: str, rung: str, evaluation: Evaluation, as_of: str) -> NoticeView:
@@ -52,12 +61,26 @@ def test_a_rung_on_its_day_names_it_and_a_late_one_says_how_many_days_are_left()
 
 
 def test_a_late_overdue_notice_counts_the_days_since_the_due_date() -> None:
-    overdue = only(MARIA, "2027-04-10")
-    assert overdue.status == "overdue"
+    # AHIMA: the CEUs were due at the cycle's end, 2027-03-31 (the exam anniversary is 1 April).
+    priya = holder([cred("RHIA", "2019-04-01")], AHIMA=member(cycle_ends_on="2027-03-31"))
+    overdue = only(priya, "2027-04-10")
+    assert (overdue.status, overdue.unrenewed) == ("overdue", None)
     assert view("overdue", "1", overdue, "2027-04-10").why == (
         "the due date passed 10 days ago (the notice for 1 day after it could not reach you in"
         " time)."
     )
+
+
+def test_a_late_notice_of_an_unrenewed_membership_counts_the_days_since_the_renewal_date() -> None:
+    # Maria's membership was due for renewal with her CEUs on 2027-03-31: neither is recorded.
+    overdue = only(MARIA, "2027-04-10")
+    assert (overdue.status, overdue.unrenewed) == ("overdue", d("2027-03-31"))
+    v = view("overdue", "1", overdue, "2027-04-10")
+    assert v.why == (
+        "the renewal date passed 10 days ago (the notice for 1 day after it could not reach you"
+        " in time)."
+    )
+    assert (v.unrenewed, v.cycle_ended) == ("March 31, 2027", True)
 
 
 def test_categories_by_name_and_met_minimums_marked() -> None:
@@ -140,7 +163,7 @@ def test_a_due_date_that_passed_does_not_read_as_one_to_come_in_the_calendar() -
     upcoming = ceus_due("h-1", only(MARIA, "2026-12-31"), page)
     assert upcoming.summary == "AAPC CEUs due (CPC, CPMA)"
     assert upcoming.description == f"18.5 of 40 AAPC CEUs still to earn. Your CEU page: {page}"
-    overdue = only(MARIA, "2027-04-10")
+    overdue = settled(MARIA, "2027-04-10")  # the CEUs alone: see the unrenewed test below
     event = ceus_due("h-1", overdue, page)
     assert event.summary == "AAPC CEUs were due (CPC, CPMA): overdue"
     assert event.description.startswith(
@@ -163,7 +186,7 @@ def test_the_calendar_is_offered_as_a_subscription() -> None:
 
 
 def test_standing_notes_name_what_is_overdue_or_lapsed_elsewhere_and_nothing_solved() -> None:
-    overdue = only(MARIA, "2027-04-10")
+    overdue = settled(MARIA, "2027-04-10")
     expected = (
         "Your AAPC CEUs (CPC, CPMA) are overdue since March 31, 2027: 18.5 still to earn before"
         f" {day(overdue.deadline)}, when AAPC revokes the credential."
@@ -172,3 +195,40 @@ def test_standing_notes_name_what_is_overdue_or_lapsed_elsewhere_and_nothing_sol
     assert standing_notes([overdue], {"AAPC"}) == ()  # the mail's own notice speaks of it
     on_track = only(MARIA, "2026-12-31")
     assert standing_notes([on_track], set()) == ()
+
+
+def test_an_unrenewed_membership_is_said_in_the_calendar_and_in_other_mails() -> None:
+    """Renewal due 2025-03-31 and not made; the CEU cycle runs to 2027-03-31. The CEUs' event
+    must not read as overdue, and a mail about AHIMA must mention the membership."""
+    lee = holder([cred("CPC", "2015-01-10")], AAPC=member("2026-03-31"))
+    e = only(lee, "2026-05-01")
+    assert (e.status, e.unrenewed, e.cycle_end) == ("overdue", d("2026-03-31"), d("2027-03-31"))
+    event = ceus_due("h-1", e, "https://aapc.example")
+    assert event.summary == "AAPC CEUs due (CPC)"
+    assert event.description.startswith(
+        "Overdue: the membership due for renewal on March 31, 2026 is not renewed; AAPC cancels"
+        " it after June 29, 2026. 36 of 36 AAPC CEUs still to earn."
+    )
+    assert standing_notes([e], ()) == (
+        (
+            "Your AAPC membership (CPC) was due for renewal on March 31, 2026: renew it before June"
+            " 29, 2026, when AAPC cancels it and the credentials with it."
+        ),
+    )
+    lapsed = only(lee, "2026-07-01")
+    assert standing_notes([lapsed], ()) == (
+        (
+            "Your AAPC membership (CPC) was due for renewal on March 31, 2026 and no renewal was"
+            " recorded by June 29, 2026, when AAPC cancels it. Ask AAPC how to reinstate it."
+        ),
+    )
+
+    # Due for renewal with the CEUs, and neither done: both are said.
+    maria = only(MARIA, "2027-04-10")
+    assert standing_notes([maria], ()) == (
+        (
+            "Your AAPC membership (CPC, CPMA) was due for renewal on March 31, 2027: renew it and"
+            " complete the 18.5 CEUs still to earn before June 29, 2027, when AAPC cancels it and the"
+            " credentials with it."
+        ),
+    )

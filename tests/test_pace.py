@@ -43,7 +43,7 @@ def test_no_slack_and_no_grace_is_the_straight_line() -> None:
 def test_a_new_cycle_with_nothing_yet_is_on_track_for_its_first_90_days() -> None:
     """The case of issue 20: 20 days into a new cycle with no CEUs was `behind`, with a
     'behind pace' mail and 'newly behind, 727 days left' in the digest."""
-    facts = holder([cred("CPC", "2015-01-10")], [ceu("2024-06-01", 36)], AAPC=member("2025-03-31"))
+    facts = holder([cred("CPC", "2015-01-10")], [ceu("2024-06-01", 36)], AAPC=member("2026-03-31"))
     assert only(facts, "2025-04-21").status == "on_track"
     assert only(facts, "2025-06-29").status == "on_track"
     assert only(facts, "2025-06-30").status == "behind"
@@ -57,7 +57,7 @@ def test_the_grace_period_counts_from_a_certification_inside_the_cycle() -> None
 
 
 def test_the_settings_reach_the_rules() -> None:
-    facts = holder([cred("CPC", "2015-01-10")], [ceu("2024-06-01", 36)], AAPC=member("2025-03-31"))
+    facts = holder([cred("CPC", "2015-01-10")], [ceu("2024-06-01", 36)], AAPC=member("2026-03-31"))
     strict = replace(RULES, pace=Pace(slack_days=0, grace_days=0))
     [evaluation], _ = evaluate(facts, strict, d("2025-04-21"))
     assert evaluation.status == "behind"

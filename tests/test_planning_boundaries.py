@@ -110,3 +110,18 @@ def test_the_dues_notice_from_its_rungs_day_through_the_renewal_day() -> None:
 def test_a_ladder_without_dues_rungs_sends_no_dues_notice() -> None:
     renewing = ev("on_track", renews_on="2026-08-15")
     assert plan([renewing], NO_RUNGS, d("2026-08-01"), {}).due == []
+
+
+def test_an_unrenewed_membership_has_its_own_overdue_rungs_and_lapse() -> None:
+    """Renewal due 2025-02-28 and not made, while the CEU cycle runs to 2026-02-28: the rungs
+    after the due date count from the renewal, and the keys name it (one missed renewal, one
+    set of notices)."""
+    missed = replace(
+        ev("overdue", cycle_end="2026-02-28"), unrenewed=d("2025-02-28"), deadline=d("2025-05-29")
+    )
+    [first] = plan([missed], LADDER, d("2025-03-01"), {}).due
+    assert (first.rung, first.due_on, first.expires_on, first.key) == (
+        "1", d("2025-03-01"), d("2025-03-30"), "h-1|AAPC|2025-02-28|overdue|1",
+    )  # fmt: skip
+    [lapse] = plan([replace(missed, status="lapsed")], LADDER, d("2025-05-30"), {}).due
+    assert (lapse.due_on, lapse.key) == (d("2025-05-30"), "h-1|AAPC|2025-02-28|lapsed|lapse")

@@ -5,13 +5,15 @@ CEUs on those days; and what an evaluation carries besides its figures. Found un
 
 The usual holder: a CPC since 2015 whose AAPC membership month is March (odd), so the ended
 cycle is 2023-04-01 .. 2025-03-31, its deadline 90 days on, 2025-06-29, and the current cycle
-2025-04-01 .. 2027-03-31. A membership still dated 2025-03-31 has not renewed: the ended cycle
-is settled only by the CEUs recorded in it.
+2025-04-01 .. 2027-03-31. A membership still dated 2025-03-31 has not renewed; the days are
+read with REMINDERS_MISSING_HISTORY=settled, so that the CEUs recorded in the ended cycle decide
+(by default the unrenewed membership would make every one overdue: see
+tests/test_rules_missing_history.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -26,6 +28,7 @@ NOT_RENEWED = member("2025-03-31")
 RENEWED = member("2027-03-31")
 ENDED = ("2023-04-01", "2025-03-31")
 CURRENT = ("2025-04-01", "2027-03-31")
+SETTLED = replace(RULES, missing_history="settled")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ DAYS = {
 
 @pytest.mark.parametrize("case", DAYS.values(), ids=list(DAYS))
 def test_a_boundary_day(case: Day) -> None:
-    result = only(case.facts, case.as_of)
+    [result], _ = evaluate(case.facts, SETTLED, d(case.as_of))
     assert (result.cycle_start, result.cycle_end) == (d(case.cycle[0]), d(case.cycle[1]))
     assert (result.required, result.earned) == (cents(case.required), cents(case.earned))
     assert result.status == case.status

@@ -63,6 +63,9 @@ class Line:
     """Minimums not yet met, in words: "auditing: 10 of 16"."""
     last_ceu_on: date | None = None
     """The newest CEU the body accepts, counted or not: when the member last did something."""
+    unrenewed: date | None = None
+    """The membership renewal date that passed unrenewed, when that is why the line is overdue
+    or lapsed (Evaluation.unrenewed)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -93,7 +96,7 @@ def line_of(
     )
     return Line(
         e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
-        e.cycle_end, e.days_left, e.deadline, email, teams, unmet, last_ceu_on,
+        e.cycle_end, e.days_left, e.deadline, email, teams, unmet, last_ceu_on, e.unrenewed,
     )  # fmt: skip
 
 
@@ -117,6 +120,7 @@ def dump_lines(lines: Iterable[Line]) -> str:
                 list(line.teams),
                 list(line.unmet),
                 line.last_ceu_on.isoformat() if line.last_ceu_on else None,
+                line.unrenewed.isoformat() if line.unrenewed else None,
             ]
             for line in lines
         ],
@@ -132,11 +136,11 @@ def _loaded(
     h: str, n: str, b: str, c: list[str], s: str, r: int, e: int, m: int, end: str, d: int,
     # Absent from digests stored before they were kept:
     deadline: str | None = None, email: str = "", teams: Sequence[str] = (),
-    unmet: Sequence[str] = (), last_ceu_on: str | None = None,
+    unmet: Sequence[str] = (), last_ceu_on: str | None = None, unrenewed: str | None = None,
 ) -> Line:  # fmt: skip
     return Line(
         h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, _date(deadline), email,
-        tuple(teams), tuple(unmet), _date(last_ceu_on),
+        tuple(teams), tuple(unmet), _date(last_ceu_on), _date(unrenewed),
     )  # fmt: skip
 
 
@@ -192,8 +196,11 @@ def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tupl
     new = not first and (before is None or before.status != line.status)
     if line.status in ("overdue", "lapsed"):
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
+        if line.unrenewed is not None:
+            reasons.append(f"membership not renewed since {day(line.unrenewed)}")
         if line.deadline is not None and line.status == "overdue":
-            reasons.append(f"revoked after {day(line.deadline)} unless completed")
+            unless = "renewed" if line.unrenewed else "completed"
+            reasons.append(f"revoked after {day(line.deadline)} unless {unless}")
         elif line.deadline is not None:
             reasons.append(f"revoked since {day(line.deadline + timedelta(days=1))}")
     elif line.status == "behind" and (first or new):

@@ -37,6 +37,12 @@ ALSO = {
 """How a subject names the notices after the first, which has the subject's own words."""
 
 
+def _also(view: NoticeView) -> str:
+    if view.unrenewed and view.kind in ("overdue", "lapsed"):
+        return f"{view.body} membership not renewed"
+    return ALSO[view.kind].format(n=view)
+
+
 def webcal(url: str) -> str:
     """The feed's address for calendar apps: a webcal:// link subscribes (Apple Calendar,
     Outlook) where an https:// one would download the file once."""
@@ -94,7 +100,7 @@ class Renderer:
         subject = self._text.get_template(f"{first.kind}.subject.txt").render(n=first).strip()
         if len(notices) > 1:
             # Name what else the mail says: "(and 1 more)" hid a complete cycle or a lapse.
-            subject += f" (also: {', '.join(ALSO[v.kind].format(n=v) for v in notices[1:])})"
+            subject += f" (also: {', '.join(_also(v) for v in notices[1:])})"
         texts = [self._text.get_template(f"{v.kind}.txt").render(n=v).strip() for v in notices]
         htmls = [Markup(self._html.get_template(f"{v.kind}.html").render(n=v)) for v in notices]
         context = {

@@ -22,6 +22,7 @@ MONTH_DAYS = 31
 RUNG_WORDS = {
     "deadline": "the reminder {rung} before the due date",
     "overdue": "the notice {rung} after the due date",
+    "unrenewed": "the notice {rung} after the renewal date",
     "dues": "the reminder {rung} before the membership renews",
 }
 LATE_WORDS = {
@@ -31,6 +32,8 @@ LATE_WORDS = {
     " reach you in time)",
     "overdue": "the due date passed {days} ago (the notice for {rung} after it could not reach"
     " you in time)",
+    "unrenewed": "the renewal date passed {days} ago (the notice for {rung} after it could not"
+    " reach you in time)",
     "dues": "{left} before the membership renews (the reminder for {rung} before it could"
     " not reach you in time)",
 }
@@ -48,7 +51,8 @@ def _reason(kind: str, rung: str, e: Evaluation, as_of: date) -> str:
     if kind == "deadline":
         days = e.days_left
     elif kind == "overdue":
-        days = -e.days_left
+        days = (as_of - (e.unrenewed or e.cycle_end)).days
+        kind = "unrenewed" if e.unrenewed else kind
     else:
         days = (e.renews_on - as_of).days if e.renews_on is not None else int(rung)
     on_time = days == int(rung)
@@ -95,6 +99,11 @@ class NoticeView:
     minimums: tuple[dict[str, str], ...]
     why: str
     ceu_page: str
+    unrenewed: str = ""
+    """The membership renewal date that passed unrenewed, if that is why it is overdue or
+    lapsed ("" otherwise): the mail then speaks of the membership first."""
+    cycle_ended: bool = False
+    """The cycle the figures are of has ended (unmet, when overdue or lapsed)."""
 
 
 def notice_view(
@@ -128,6 +137,8 @@ def notice_view(
         renews_on=day(e.renews_on),
         submission_opens=day(opens),
         submission_open=opens is not None and opens <= as_of,
+        unrenewed=day(e.unrenewed),
+        cycle_ended=e.days_left < 0,
         days_left=max(e.days_left, 0),
         days_to_revocation=max((e.deadline - as_of).days, 0),
         required=ceus(e.required),
@@ -150,6 +161,15 @@ def ceus_due(holder_id: str, e: Evaluation, page: str) -> Deadline:
     to_go = f"{ceus(e.remaining)} of {ceus(e.required)} {e.body} CEUs still to earn"
     if e.status == "complete":
         about = f"Your {e.body} CEUs are complete: {ceus(e.earned)} of {ceus(e.required)}."
+    elif e.unrenewed is not None and e.status in ("overdue", "lapsed"):
+        # The membership is what was missed; the CEUs' date may still be to come.
+        if e.days_left < 0:
+            summary = f"{e.body} CEUs were due ({credentials}): {e.status}"
+        renewal = f"the membership due for renewal on {day(e.unrenewed)} is not renewed"
+        if e.status == "overdue":
+            about = f"Overdue: {renewal}; {e.body} cancels it after {day(e.deadline)}. {to_go}."
+        else:
+            about = f"Lapsed: {renewal}; {e.body} cancelled it after {day(e.deadline)}."
     elif e.status == "overdue":
         # A date that has passed must not read as one to come.
         summary = f"{e.body} CEUs were due ({credentials}): overdue"
@@ -203,7 +223,25 @@ def standing_notes(evaluations: Iterable[Evaluation], mentioned: Container[str])
         if e.body in mentioned:
             continue
         credentials = ", ".join(e.credentials)
-        if e.status == "lapsed":
+        renewal = day(e.unrenewed)
+        if renewal and e.status == "lapsed":
+            notes.append(
+                f"Your {e.body} membership ({credentials}) was due for renewal on {renewal} and"
+                f" no renewal was recorded by {day(e.deadline)}, when {e.body} cancels it. Ask"
+                f" {e.body} how to reinstate it."
+            )
+        elif renewal and e.status == "overdue":
+            also = (
+                f" and complete the {ceus(e.remaining)} CEUs still to earn"
+                if e.days_left < 0
+                else ""
+            )
+            notes.append(
+                f"Your {e.body} membership ({credentials}) was due for renewal on {renewal}: renew"
+                f" it{also} before {day(e.deadline)}, when {e.body} cancels it and the credentials"
+                " with it."
+            )
+        elif e.status == "lapsed":
             notes.append(
                 f"Your {e.body} credentials ({credentials}) lapsed: the CEUs due on"
                 f" {day(e.cycle_end)} were not met by {day(e.deadline)}. Ask {e.body} how to"

@@ -166,21 +166,35 @@ def _overdue(
     known: Mapping[str, Known],
     result: Plan,
 ) -> None:
-    """After the due date, until revocation (the evaluation is overdue)."""
-    end = evaluation.cycle_end
+    """After the due date, until revocation (the evaluation is overdue). The due date is the
+    membership's renewal when that is what was missed (Evaluation.unrenewed)."""
+    end = missed_on(evaluation)
     steps = [(days, end + timedelta(days=days)) for days in reversed(rungs.after)]
     steps = [(days, due) for days, due in steps if due <= evaluation.deadline]
     last = evaluation.deadline + ONE_DAY
     _ladder(evaluation, "overdue", end, steps, last, as_of, known, result)
 
 
-def _once(evaluation: Evaluation, kind: str, rung: str, due: date, expires: date) -> Notice:
+def missed_on(evaluation: Evaluation) -> date:
+    """The date an overdue or lapsed evaluation missed: the unrenewed membership's, else the
+    cycle's end. The key's date: one missed renewal is one set of notices."""
+    return evaluation.unrenewed or evaluation.cycle_end
+
+
+def _once(
+    evaluation: Evaluation,
+    kind: str,
+    rung: str,
+    due: date,
+    expires: date,
+    anchor: date | None = None,
+) -> Notice:
     return Notice(
         evaluation.holder_id,
         evaluation.body,
         kind,
         rung,
-        evaluation.cycle_end,
+        anchor or evaluation.cycle_end,
         due,
         expires,
         evaluation.owner,
@@ -192,7 +206,8 @@ def _lapsed(
 ) -> None:
     """Once, when the window after the deadline has closed (the evaluation is lapsed)."""
     due = evaluation.deadline + ONE_DAY
-    notice = _once(evaluation, "lapsed", "lapse", due, due + timedelta(ladder.lapsed_valid_days))
+    expires = due + timedelta(ladder.lapsed_valid_days)
+    notice = _once(evaluation, "lapsed", "lapse", due, expires, missed_on(evaluation))
     if notice.key not in known and as_of < notice.expires_on:
         result.due.append(notice)
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from reminders.db import events, outbox, preferences
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import plan
+from reminders.notices.planning import missed_on, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.notices.scan import SERIAL, ScanTally, Split, scan_plans
 from reminders.rules.evaluate import Evaluation, evaluate
@@ -147,7 +147,8 @@ def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation
         return False
     if record.kind == "dues":
         return e.renews_on == record.cycle_end
-    if e.cycle_end != record.cycle_end:
+    missed = missed_on(e) if record.kind in ("overdue", "lapsed") else e.cycle_end
+    if missed != record.cycle_end:
         return False
     wanted = {
         "deadline": ("on_track", "behind"),

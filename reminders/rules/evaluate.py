@@ -25,7 +25,9 @@ from reminders.rules.cycles import (
     cycle_before,
 )
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
-from reminders.rules.loader import Rulebook
+from reminders.rules.loader import MissingHistory, Rulebook
+from reminders.rules.membership import Unrenewed, unrenewed
+from reminders.rules.membership import reason as unrenewed_reason
 from reminders.rules.model import (
     SPECIALTY_PREFIX,
     BodyFile,
@@ -121,6 +123,10 @@ class Evaluation:
     """The first day CEUs can be submitted for this cycle, where the body says."""
     owner: str = ""
     """HolderFacts.owner, for the notices' keys."""
+    unrenewed: date | None = None
+    """An annual membership's renewal date that has passed with no later one recorded: the
+    status is overdue (until `deadline`, the cancellation) or lapsed for it, whatever the CEUs
+    (rules.membership)."""
 
     @property
     def pace_per_month(self) -> int | None:
@@ -187,7 +193,7 @@ def evaluate(
         rules = rulebook.bodies[code]
         membership = facts.memberships.get(code, NO_MEMBERSHIP)
         held = _distinct(rules, by_body[code])
-        result = _evaluate_body(facts, rules, held, membership, as_of, rulebook.pace)
+        result = _evaluate_body(facts, rules, held, membership, as_of, rulebook)
         if isinstance(result, str):
             problems.append(Problem(facts.holder_id, code, result))
         else:
@@ -287,7 +293,7 @@ def _evaluate_body(
     held: tuple[CredentialFact, ...],
     membership: MembershipFact,
     as_of: date,
-    pace: Pace,
+    rulebook: Rulebook,
 ) -> Evaluation | str:
     found = _schedule(body, held, membership)
     if isinstance(found, str):
@@ -300,17 +306,22 @@ def _evaluate_body(
     previous = cycle_before(schedule, current)
     consumed: frozenset[CeuFact] = frozenset()
     moved: list[CeuFact] = []
-    settled = _settled(body, membership, previous, certified, accepted, as_of)
+    missing = rulebook.missing_history
+    due = unrenewed(body, membership, as_of, missing)
+    settled = _settled(body, membership, previous, certified, accepted, as_of, missing)
     if settled is None:
         earlier = _previous_cycle(body, held, membership, previous, certified, accepted, as_of)
         if earlier is not None and not earlier[0].complete:
             assessment = earlier[0]
             deadline = _deadline(assessment.version, previous.end)
+            if due is not None:  # revoked at the first of the two
+                deadline = min(deadline, due.cancelled_after)
             status = "overdue" if as_of <= deadline else "lapsed"
             assessment.reasons.append(_after_deadline(body, assessment.version, status, deadline))
             return _result(
-                facts, body, membership, assessment, certified, as_of, status, cycle_reason
-            )
+                facts, body, membership, assessment, certified, as_of, status, cycle_reason,
+                _Unmet(deadline, due),
+            )  # fmt: skip
         if earlier is not None:
             consumed, moved = earlier[1], earlier[2]
     start = max(current.start, certified)
@@ -322,8 +333,23 @@ def _evaluate_body(
     assessment = _assess(body, held, membership, current, certified, counted)
     if settled:
         assessment.reasons.append(settled)
-    status = _status(assessment, certified, as_of, pace)
-    return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
+    if due is not None:
+        status = due.status(as_of)
+        unmet = _Unmet(due.cancelled_after, due)
+    else:
+        status = _status(assessment, certified, as_of, rulebook.pace)
+        unmet = None
+    return _result(
+        facts, body, membership, assessment, certified, as_of, status, cycle_reason, unmet
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Unmet:
+    """Why an evaluation is overdue or lapsed other than by its cycle's own deadline."""
+
+    deadline: date
+    due: Unrenewed | None
 
 
 def _after_deadline(body: BodyFile, version: Version, status: str, deadline: date) -> Reason:
@@ -345,21 +371,35 @@ _UNDECIDED = "?"  # _settled_by_dates: the CEUs recorded decide
 
 
 def _settled_by_dates(
-    body: BodyFile, membership: MembershipFact, previous: Window, certified: date, as_of: date
+    body: BodyFile,
+    membership: MembershipFact,
+    previous: Window,
+    certified: date,
+    as_of: date,
+    missing: MissingHistory,
 ) -> Reason | None:
-    """`_settled` as far as the dates alone decide it; `_UNDECIDED` where the CEUs do."""
+    """`_settled` as far as the dates alone decide it; `_UNDECIDED` where the CEUs do.
+
+    A date the body showed that has passed unmoved (the stated cycle's end, a membership
+    renewal not beyond the ended cycle) makes the ended cycle one to check, on the CEUs
+    recorded; unless the roster is read as lagging (`missing` "settled"), when the CEUs
+    recorded decide whether it is checked at all."""
     if previous.end < certified:
         return ""  # certified during the current cycle: there is no earlier one
     stated = membership.cycle_ends_on
     if stated is not None:
         # The stated cycle is the current one until it ends; then it is the one to check.
-        return None if stated < as_of else ""
+        if stated >= as_of:
+            return ""
+        return None if missing == "lapsed" else _UNDECIDED
     renews = membership.renews_on
     if renews is not None and renews > previous.end:
         return lambda: (
             f"the cycle that ended on {previous.end} is settled: {body.body} has renewed the "
             f"membership to {renews} (choice history)"
         )
+    if renews is not None and missing == "lapsed":
+        return None  # due for renewal on or before the cycle's end, and never renewed since
     return _UNDECIDED
 
 
@@ -370,13 +410,14 @@ def _settled(
     certified: date,
     accepted: Sequence[CeuFact],
     as_of: date,
+    missing: MissingHistory,
 ) -> Reason | None:
     """Why the cycle before the current one needs no check, or None if it must be checked.
 
     The records may start with the current cycle (a roster loaded today has no history), so an
     ended cycle is judged only on evidence: the body's own dates, or CEUs recorded in it.
     """
-    by_dates = _settled_by_dates(body, membership, previous, certified, as_of)
+    by_dates = _settled_by_dates(body, membership, previous, certified, as_of, missing)
     if by_dates is not _UNDECIDED:
         return by_dates
     start = max(previous.start, certified)
@@ -413,7 +454,9 @@ def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[st
         current = found[0].cycle_containing(as_of)
         previous = cycle_before(found[0], current)
         certified = min(c.earned_on for c in held)
-        settled = _settled_by_dates(body, membership, previous, certified, as_of)
+        settled = _settled_by_dates(
+            body, membership, previous, certified, as_of, rulebook.missing_history
+        )
         if settled is None or settled is _UNDECIDED:
             return None
         days[code] = max(current.start, certified)
@@ -744,13 +787,18 @@ def _result(
     as_of: date,
     status: str,
     cycle_reason: Callable[[], str],
+    unmet: _Unmet | None = None,
 ) -> Evaluation:
+    """`unmet`: the deadline, when it is not the cycle's own, and the renewal behind it."""
     window = assessment.window
     start = max(window.start, certified)
     earned = assessment.earned
 
     def cycle() -> str:
         return f"cycle {start} to {window.end}: {cycle_reason()}"
+
+    due = unmet.due if unmet else None
+    renewal = [lambda: unrenewed_reason(body, due, status)] if due else []
 
     def counted() -> str:
         return (
@@ -771,9 +819,9 @@ def _result(
         status=status,
         days_left=(window.end - as_of).days,
         version=assessment.version.id,
-        deadline=_deadline(assessment.version, window.end),
+        deadline=unmet.deadline if unmet else _deadline(assessment.version, window.end),
         required_stated=assessment.required_stated,
-        explanation=Explanation((cycle, *assessment.reasons, counted)),
+        explanation=Explanation((cycle, *assessment.reasons, *renewal, counted)),
         renews_on=membership.renews_on if body.membership is not None else None,
         submission_opens=(
             add_months(window.end, -body.submission.opens_months_before)
@@ -781,4 +829,5 @@ def _result(
             else None
         ),
         owner=facts.owner,
+        unrenewed=due.renewal_due if due else None,
     )

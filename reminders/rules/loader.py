@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -16,6 +16,8 @@ from reminders.rules.model import BodyFile
 from reminders.rules.pace import Pace
 
 Model = TypeVar("Model", bound=BaseModel)
+MissingHistory = Literal["lapsed", "settled"]
+"""How a date the body showed that has passed unmoved reads (REMINDERS_MISSING_HISTORY)."""
 
 
 class RulebookError(Exception):
@@ -29,6 +31,10 @@ class Rulebook:
     bodies: Mapping[str, BodyFile]
     pace: Pace = field(default_factory=Pace)
     """When a cycle counts as behind (REMINDERS_PACE_*); the defaults of interfaces.md."""
+    missing_history: MissingHistory = "lapsed"
+    """A membership renewal date or a stated cycle end that has passed with nothing recorded
+    after it: "lapsed" reads it as the bodies' rules do (not renewed, not met: overdue, then
+    lapsed); "settled" as history the roster lacks (REMINDERS_MISSING_HISTORY, docs/rules.md)."""
 
     def credential_index(self) -> dict[str, str]:
         """Credential code -> body code."""
