@@ -80,6 +80,12 @@ ROSTER = {
         "g-004", "CPC@2020-01-10 RHIA@2019-06-15", (_ceu("2024-03-01", 5, "AHIMA", "hiim"),),
         AAPC="2027-01-31",
     ),
+    # AAPC membership due for renewal on 2026-09-30 and not renewed, in a year without CEUs due
+    # (September is odd: they fall due in 2027).
+    "Lee Park": _holder(
+        "g-005", "CPC@2016-04-12", (_ceu("2025-11-01", 12, "AAPC"), _ceu("2026-05-01", 10, "AAPC")),
+        AAPC="2026-09-30",
+    ),
 }  # fmt: skip
 
 
@@ -163,6 +169,10 @@ class Gallery:
                         [("complete", 0, "AAPC")])  # fmt: skip
         yield self.mail("AHIMA-lapsed", "AHIMA lapsed", "Ana Lima", date(2025, 12, 12),
                         [("lapsed", 0, "AHIMA")])  # fmt: skip
+        yield self.mail("AAPC-unrenewed-1", "AAPC membership not renewed, 1 day after",
+                        "Lee Park", date(2026, 10, 1), [("overdue", 1, "AAPC")])  # fmt: skip
+        yield self.mail("AAPC-unrenewed-lapsed", "AAPC membership not renewed: cancelled",
+                        "Lee Park", date(2026, 12, 30), [("lapsed", 0, "AAPC")])  # fmt: skip
         yield self.mail("two-bodies-and-a-lapse", "AAPC deadline with an AHIMA lapse beside it",
                         "Ana Lima", date(2026, 11, 3), [("deadline", 90, "AAPC")])  # fmt: skip
         yield self.mail("two-notices", "AAPC deadline and dues in one mail", "Maria Alvarez",

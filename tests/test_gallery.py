@@ -219,8 +219,8 @@ def test_the_command_writes_the_gallery_with_an_index(cli: CommandLine, tmp_path
     assert result.code == 0, result.err
     index = (tmp_path / "gallery" / "index.html").read_text()
     pages = re.findall(r'href="([^"]+\.html)"', index)
-    assert len(pages) == 36 and all((tmp_path / "gallery" / page).is_file() for page in pages)
-    assert len(list((tmp_path / "gallery").glob("*.eml"))) == 36
+    assert len(pages) == 38 and all((tmp_path / "gallery" / page).is_file() for page in pages)
+    assert len(list((tmp_path / "gallery").glob("*.eml"))) == 38
     assert len(list((tmp_path / "gallery").glob("digest-*.csv"))) == 5
 
 
@@ -244,3 +244,22 @@ def test_no_page_overflows_at_600_and_390_pixels(items: list[Item], tmp_path: Pa
                     assert page.evaluate(SCROLLED) == 0, item.name
                 page.screenshot(path=str(ARTIFACTS / f"{item.name}-{width}.png"), full_page=True)
             page.close()
+
+
+def test_a_membership_not_renewed_is_said_as_such(items: list[Item]) -> None:
+    """Lee's renewal was due 2026-09-30, in a year without CEUs due: the mails speak of the
+    membership, never of CEUs overdue, and the digest says why the line is overdue."""
+    by_name = {item.name: item for item in items}
+    first = by_name["AAPC-unrenewed-1"]
+    assert first.subject == (
+        "Overdue: your AAPC membership was due for renewal on September 30, 2026; act before"
+        " December 29, 2026"
+    )
+    assert "CEUs overdue" not in first.html and "CEUs were due" not in first.text
+    assert "renew the membership with AAPC before December 29, 2026." in " ".join(
+        first.text.split()
+    )
+    lapsed = by_name["AAPC-unrenewed-lapsed"]
+    assert lapsed.subject == "AAPC CPC: the membership was not renewed by December 29, 2026"
+    digest = by_name["digest-first-weekly"]
+    assert "membership not renewed since September 30, 2026" in digest.text
