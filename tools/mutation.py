@@ -77,9 +77,13 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "Read only as `if consumed:` until the ended cycle's result replaces it: None and the "
         "empty set are both false."
     ),
-    ("sums_suffice", "settled = _settled_by_dates(None, membership, previous, certified, as_of)"): (
+    ("sums_suffice", "None, membership, previous, certified, as_of, rulebook.missing_history"): (
         "The body is read only by the wording of the reason returned, which sums_suffice never "
         "reads (it asks only whether there is one)."
+    ),
+    ("sums_suffice", "body, membership, previous, certified, as_of, None"): (
+        "The setting only chooses between None (check the ended cycle) and _UNDECIDED (the "
+        "CEUs decide); sums_suffice answers None to both, as both need the CEUs read."
     ),
     ("plan", "if len(result.due) >= 1:"): "Sorting a list of one changes nothing.",
     (

@@ -334,14 +334,13 @@ def _evaluate_body(
     if settled:
         assessment.reasons.append(settled)
     if due is not None:
-        status = due.status(as_of)
         unmet = _Unmet(due.cancelled_after, due)
-    else:
-        status = _status(assessment, certified, as_of, rulebook.pace)
-        unmet = None
-    return _result(
-        facts, body, membership, assessment, certified, as_of, status, cycle_reason, unmet
-    )
+        return _result(
+            facts, body, membership, assessment, certified, as_of, due.status(as_of),
+            cycle_reason, unmet,
+        )  # fmt: skip
+    status = _status(assessment, certified, as_of, rulebook.pace)
+    return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
 
 
 @dataclass(frozen=True, slots=True)
