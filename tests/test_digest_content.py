@@ -175,6 +175,10 @@ def test_a_membership_not_renewed_is_listed_as_such_until_it_is() -> None:
         ("overdue", "membership not renewed since October 31, 2026",
          "revoked after January 29, 2027 unless renewed"),
     ]  # fmt: skip
+    [row] = csv.DictReader(io.StringIO(csv_bytes([unrenewed]).decode("utf-8-sig")))
+    assert (row["status"], row["days_left"], row["days_overdue"], row["unrenewed_since"]) == (
+        "overdue", "300", "", "2026-10-31",
+    )  # fmt: skip
     renewed = replace(unrenewed, status="on_track", unrenewed=None, deadline=None)
     assert build_digest("Org", "p", AS_OF, [renewed], [unrenewed]).exceptions == ()
 
@@ -195,6 +199,7 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
         "credentials": "CPC", "status": "behind", "required": "36", "earned": "12.5",
         "remaining": "23.5", "unmet_minimums": "", "cycle_end": "2027-06-18",
         "days_left": "200", "days_overdue": "", "revoked_after": "", "last_ceu_on": "",
+        "unrenewed_since": "",
     }  # fmt: skip
     assert rows[1]["holder_id"] == "'=HYPERLINK(1)"
     assert rows[1]["name"].startswith("'+")

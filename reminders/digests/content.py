@@ -279,10 +279,12 @@ def _by_name(line: Line) -> tuple[str, str, str]:
 CSV_COLUMNS = (
     "holder_id", "name", "email", "teams", "body", "credentials", "status", "required",
     "earned", "remaining", "unmet_minimums", "cycle_end", "days_left", "days_overdue",
-    "revoked_after", "last_ceu_on",
+    "revoked_after", "last_ceu_on", "unrenewed_since",
 )  # fmt: skip
 """What a compliance lead filters and sorts on. A cycle that has ended shows its days
-overdue, not negative days left; ISO dates, which spreadsheets sort."""
+overdue, not negative days left; ISO dates, which spreadsheets sort. `unrenewed_since`: the
+membership renewal date that passed unrenewed, which is then why the line is overdue or lapsed
+(its CEU cycle may not have ended)."""
 
 
 # What a spreadsheet may read as the start of a formula, the full-width forms too (some read
@@ -312,6 +314,7 @@ def csv_bytes(lines: Iterable[Line]) -> bytes:
                 "" if ended else line.days_left, -line.days_left if ended else "",
                 line.deadline.isoformat() if line.deadline else "",
                 line.last_ceu_on.isoformat() if line.last_ceu_on else "",
+                line.unrenewed.isoformat() if line.unrenewed else "",
             ]
         )  # fmt: skip
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
