@@ -116,6 +116,11 @@ def table(
         details = [", ".join(e.credentials)] + [
             _minimum(category_words(e.body, m.category), m.earned, m.required) for m in e.minimums
         ]
+        if e.unrenewed is not None:  # why it is overdue or lapsed while the cycle may run on
+            details.append(
+                f"membership not renewed since {e.unrenewed.isoformat()}: cancelled after"
+                f" {e.deadline.isoformat()}"
+            )
         for detail in details:
             console.print(f"    {escape(detail)}", highlight=False, style="dim")
         if explain:

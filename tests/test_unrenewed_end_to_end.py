@@ -44,6 +44,8 @@ def test_a_passed_renewal_date_reads_overdue_then_lapsed_and_is_mailed_as_such(
     )  # fmt: skip
     lapsed = _status(cli, "2026-06-15")
     assert (lapsed["status"], lapsed["unrenewed"]) == ("lapsed", "2026-02-28")
+    table = cli("status", "--holder", "h-700", "--as-of", "2026-03-30")
+    assert "membership not renewed since 2026-02-28: cancelled after 2026-05-29" in table.out
 
     assert cli("send", "--as-of", "2026-03-30").code == 0
     [mail] = [m for m in mail_env.inbox.messages if "lee@example.org" in str(m["To"])]
