@@ -102,6 +102,7 @@ class App:
             unsubscribe_mailto=s.unsubscribe_mailto,
             lease_seconds=s.lease_seconds,
             pause_after=s.mail_pause_after,
+            bounce_domain=s.bounce_domain,
         )
 
     def ready_engine(self) -> Engine:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from datetime import time
 from email.headerregistry import Address
@@ -24,6 +25,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "REMINDERS_"
 MIN_SECRET_LENGTH = 32
+
+
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 
 class SettingsError(Exception):
@@ -85,6 +91,8 @@ class Settings(BaseSettings):
     retry_seconds: int = Field(default=60, ge=1)
     send_window: str | None = None
     unsubscribe_mailto: str | None = None
+    bounce_domain: str | None = None
+    """Each message's envelope sender is then bounces+<id>-<signature>@ this (mail/bounces.py)."""
     scan_cron: str = "0 6 * * *"
     lease_seconds: int = Field(default=300, ge=1)
     retention_days: int = Field(default=180, ge=1)
@@ -121,6 +129,13 @@ class Settings(BaseSettings):
         if value is not None and ("@" not in value or any(c in value for c in "<>\r\n ,")):
             raise ValueError("expected a bare address such as unsubscribe@example.org")
         return value
+
+    @field_validator("bounce_domain")
+    @classmethod
+    def _bounce_domain(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTNAME.fullmatch(value):
+            raise ValueError("expected a domain name such as bounces.example.org")
+        return None if value is None else value.lower()
 
     @field_validator("send_window")
     @classmethod

@@ -29,6 +29,8 @@ class Inbox:
     sessions: int = 0
     """Connections the server has accepted."""
     refuse: dict[str, str] = field(default_factory=dict)
+    senders: list[str] = field(default_factory=list)
+    """The envelope sender (MAIL FROM) of each message, beside `messages`."""
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -58,6 +60,7 @@ class Inbox:
         if self.delay:
             await asyncio.sleep(self.delay)
         self.raw.append(envelope.content)
+        self.senders.append(envelope.mail_from)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)

@@ -24,3 +24,5 @@ class MailSettings:
     """How long a claim lasts: a sender that dies leaves its messages to others after that."""
     pause_after: int = 10
     """A pass stops after this many failures in a row with nothing accepted between them."""
+    bounce_domain: str | None = None
+    """Where bounces come back: each message's envelope sender names it (mail/bounces.py)."""

@@ -12,7 +12,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from reminders.db import outbox, preferences
 from reminders.db.facts import StoredHolder, holders_by_pk
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
+from reminders.mail.bounces import bounce_address
 from reminders.mail.message import Envelope, build
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
@@ -306,7 +307,8 @@ class Deliverer:
             return None
         envelope = self._envelope(holder, live, evaluations, address, as_of, now, level)
         kinds = tuple(record.kind for record in live)
-        return _Outgoing(message.id, envelope, message.attempts, states, kinds)
+        return _Outgoing(message.id, self._sent_as(message.id, envelope), message.attempts,
+                         states, kinds)  # fmt: skip
 
     def _prepare_digest(
         self,
@@ -350,9 +352,15 @@ class Deliverer:
             now,
             digest.previous_period,
         )
-        return _Outgoing(
-            message.id, composed.envelope, message.attempts, [], ("digest",), digest=True
-        )
+        envelope = self._sent_as(message.id, composed.envelope)
+        return _Outgoing(message.id, envelope, message.attempts, [], ("digest",), digest=True)
+
+    def _sent_as(self, message: int, envelope: Envelope) -> Envelope:
+        """With a bounce domain, the envelope sender names the message (mail/bounces.py)."""
+        domain = self.mail.bounce_domain
+        if domain is None:
+            return envelope
+        return replace(envelope, sender=bounce_address(self.mail.secret, message, domain))
 
     def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
         """When the send window opens next in the holder's time zone, if it is closed now."""
