@@ -133,3 +133,14 @@ def test_the_setting_reaches_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     assert App(load_settings()).rulebook.missing_history == "lapsed"
     monkeypatch.setenv("REMINDERS_MISSING_HISTORY", "settled")
     assert App(load_settings()).rulebook.missing_history == "settled"
+
+
+def test_a_renewal_missed_before_the_cycle_ended_revokes_at_the_first_of_the_two() -> None:
+    """Due for renewal on 2025-02-28 and never renewed; the CEU cycle then ended unmet on
+    2026-02-28. AAPC cancelled the membership after 2025-05-29, long before the CEUs' 90 days
+    would have run out (2026-05-29): that is the revocation date."""
+    facts = holder([cred("CPC", "2015-01-10")], AAPC=member("2025-02-28"))
+    [e], _ = evaluate(facts, RULES, d("2026-03-15"))
+    assert (e.status, _window(e), e.deadline, e.unrenewed) == (
+        "lapsed", ENDED, d("2025-05-29"), d("2025-02-28"),
+    )  # fmt: skip

@@ -320,7 +320,7 @@ def _evaluate_body(
             assessment.reasons.append(_after_deadline(body, assessment.version, status, deadline))
             return _result(
                 facts, body, membership, assessment, certified, as_of, status, cycle_reason,
-                _Unmet(deadline, due),
+                deadline, due,
             )  # fmt: skip
         if earlier is not None:
             consumed, moved = earlier[1], earlier[2]
@@ -334,21 +334,12 @@ def _evaluate_body(
     if settled:
         assessment.reasons.append(settled)
     if due is not None:
-        unmet = _Unmet(due.cancelled_after, due)
         return _result(
             facts, body, membership, assessment, certified, as_of, due.status(as_of),
-            cycle_reason, unmet,
+            cycle_reason, due.cancelled_after, due,
         )  # fmt: skip
     status = _status(assessment, certified, as_of, rulebook.pace)
     return _result(facts, body, membership, assessment, certified, as_of, status, cycle_reason)
-
-
-@dataclass(frozen=True, slots=True)
-class _Unmet:
-    """Why an evaluation is overdue or lapsed other than by its cycle's own deadline."""
-
-    deadline: date
-    due: Unrenewed | None
 
 
 def _after_deadline(body: BodyFile, version: Version, status: str, deadline: date) -> Reason:
@@ -786,9 +777,10 @@ def _result(
     as_of: date,
     status: str,
     cycle_reason: Callable[[], str],
-    unmet: _Unmet | None = None,
+    deadline: date | None = None,
+    due: Unrenewed | None = None,
 ) -> Evaluation:
-    """`unmet`: the deadline, when it is not the cycle's own, and the renewal behind it."""
+    """`deadline`, when it is not the cycle's own; `due`, an unrenewed membership behind it."""
     window = assessment.window
     start = max(window.start, certified)
     earned = assessment.earned
@@ -796,7 +788,6 @@ def _result(
     def cycle() -> str:
         return f"cycle {start} to {window.end}: {cycle_reason()}"
 
-    due = unmet.due if unmet else None
     renewal = [lambda: unrenewed_reason(body, due, status)] if due else []
 
     def counted() -> str:
@@ -818,7 +809,7 @@ def _result(
         status=status,
         days_left=(window.end - as_of).days,
         version=assessment.version.id,
-        deadline=unmet.deadline if unmet else _deadline(assessment.version, window.end),
+        deadline=deadline or _deadline(assessment.version, window.end),
         required_stated=assessment.required_stated,
         explanation=Explanation((cycle, *assessment.reasons, *renewal, counted)),
         renews_on=membership.renews_on if body.membership is not None else None,

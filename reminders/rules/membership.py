@@ -45,17 +45,11 @@ def reason(body: BodyFile, found: Unrenewed, status: str) -> str:
     """The explanation's line for it: the rule, its sources, and what would change it."""
     rules = body.membership
     assert rules is not None  # found only for a body with an annual membership
-    if status == "overdue":
-        outcome = (
-            f"{body.body} cancels it, and the credentials with it, after {found.cancelled_after}"
-        )
-    else:
-        outcome = (
-            f"{body.body} cancelled it, and the credentials with it, after {found.cancelled_after}"
-        )
+    cancels = "cancels" if status == "overdue" else "cancelled"
     return (
         f"{status}: the membership was due for renewal on {found.renewal_due} and no later date "
-        f"is recorded; {outcome} [{rules.id}; {', '.join(rules.sources)}] (setting "
+        f"is recorded; {body.body} {cancels} it, and the credentials with it, after "
+        f"{found.cancelled_after} [{rules.id}; {', '.join(rules.sources)}] (setting "
         f"missing-history=lapsed: once renewed, record the new date {body.body} shows as "
         "renews_on)"
     )
