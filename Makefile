@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WHEELHOUSE := var/wheelhouse
 
-.PHONY: install run test pytest lint format postgresql chromium constraints clean bench wheelhouse \
+.PHONY: install run test pytest lint format postgresql chromium dovecot constraints clean bench wheelhouse \
 	docker-test docker-engine mutation
 
 $(INSTALLED): pyproject.toml constraints.txt
@@ -27,7 +27,7 @@ run: install
 
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start; then
 # the Docker image and the compose stack, built and run (docker-test).
-test: install postgresql chromium lint pytest docker-test
+test: install postgresql chromium dovecot lint pytest docker-test
 
 pytest: install wheelhouse
 	$(BIN)/pytest
@@ -69,6 +69,12 @@ postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		echo "installing Debian's postgresql package for the tests"; \
 		$(APT_INSTALL) postgresql >/dev/null; }
+
+# The bounce-mailbox tests read over IMAP from Debian's Dovecot, started by the tests themselves.
+dovecot:
+	@[ -x /usr/sbin/dovecot ] || { \
+		echo "installing Debian's dovecot-imapd package for the bounce tests"; \
+		$(APT_INSTALL) dovecot-imapd >/dev/null; }
 
 # The browser test drives Debian's Chromium with Playwright (no browser download).
 chromium:

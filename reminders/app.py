@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from reminders.bounces.mailboxes import ImapAddress, Mailboxes
+from reminders.bounces.record import BounceRules
 from reminders.db import migrate
 from reminders.db.engine import make_engine
 from reminders.errors import BadInput, ReminderError
@@ -104,6 +106,15 @@ class App:
             pause_after=s.mail_pause_after,
             bounce_domain=s.bounce_domain,
         )
+
+    def bounce_rules(self) -> BounceRules:
+        s = self.settings
+        return BounceRules(self.mail().secret, s.soft_bounce_limit, s.soft_bounce_days)
+
+    def mailboxes(self) -> Mailboxes:
+        s = self.settings
+        url = s.bounce_imap_url.get_secret_value() if s.bounce_imap_url else None
+        return Mailboxes(s.bounce_maildir, ImapAddress.parse(url) if url else None)
 
     def ready_engine(self) -> Engine:
         """The engine, once the schema is known to be current."""

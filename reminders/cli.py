@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__, links
 from reminders.app import App
+from reminders.cli_bounces import bounces
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_service import catcher, check, run, web
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
@@ -433,6 +434,7 @@ cli.add_command(check)
 cli.add_command(catcher)
 cli.add_command(subscription)
 cli.add_command(digest)
+cli.add_command(bounces)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -46,6 +46,7 @@ def run(demo: bool, as_of: datetime | None) -> None:
         deliver_seconds=s.deliver_interval_seconds,
         events_seconds=s.events_poll_seconds,
         digest_seconds=s.digest_interval_seconds,
+        bounce_seconds=s.bounce_interval_seconds,
     )
     asyncio.run(Daemon(app, intervals, catcher=catcher).run())
 

@@ -20,13 +20,7 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminders.app import App
@@ -35,8 +29,8 @@ from reminders.db import events, outbox
 from reminders.digests.service import queue_digests
 from reminders.health import MailHealth
 from reminders.logs import fingerprint
+from reminders.metrics import Metrics
 from reminders.notices.delivery import Deliverer
-from reminders.notices.outcomes import Report
 from reminders.notices.scan import Split
 from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
@@ -55,67 +49,8 @@ class Intervals:
     events_seconds: float = 1.0
     deliver_seconds: float = 15.0
     digest_seconds: float = 60.0
+    bounce_seconds: float = 300.0
     housekeeping_cron: str = "30 3 * * *"
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.scans = Counter("reminders_scans", "Completed scans", registry=r)
-        self.scan_seconds = Gauge(
-            "reminders_scan_duration_seconds", "Duration of the last scan", registry=r
-        )
-        self.queued = Counter("reminders_messages_queued", "Messages queued", registry=r)
-        self.outcomes = Counter(
-            "reminders_messages", "Messages by outcome", ["outcome"], registry=r
-        )
-        self.replanned = Counter(
-            "reminders_holders_replanned", "Holders re-planned on change", registry=r
-        )
-        self.job_errors = Counter("reminders_job_errors", "Jobs that failed", ["job"], registry=r)
-        self.left_out = Counter(
-            "reminders_holders_left_out",
-            "Holders a scan or re-planning could not plan (a bug; logged)",
-            ["job"],
-            registry=r,
-        )
-        self.evaluated = Counter(
-            "reminders_holders_evaluated", "Holders evaluated by scans", registry=r
-        )
-        self.planned = Counter(
-            "reminders_notices_planned", "Notices planned, by kind", ["kind"], registry=r
-        )
-        self.sent_kinds = Counter(
-            "reminders_notices_sent", "Notices sent, by kind", ["kind"], registry=r
-        )
-        self.lag = Gauge(
-            "reminders_send_lag_seconds", "Age of the oldest message waiting to go out", registry=r
-        )
-        self.outbox_depth = Gauge(
-            "reminders_outbox_depth", "Messages waiting to go out", registry=r
-        )
-        self.digests = Counter("reminders_digests_queued", "Employer digests queued", registry=r)
-        self.server_faults = Counter(
-            "reminders_mail_server_faults",
-            "Messages the mail server, or its configuration, kept from going out (retried)",
-            registry=r,
-        )
-        self.paused = Counter(
-            "reminders_delivery_paused", "Delivery passes stopped by failures in a row", registry=r
-        )
-        self.events_waiting = Gauge(
-            "reminders_events_waiting", "Change events not yet handled", registry=r
-        )
-
-    def count(self, report: Report) -> None:
-        for outcome in ("sent", "retried", "failed", "expired", "cancelled", "deferred"):
-            self.outcomes.labels(outcome).inc(getattr(report, outcome))
-        for kind, number in report.sent_kinds.items():
-            self.sent_kinds.labels(kind).inc(number)
-        self.server_faults.inc(report.server_faults)
-        if report.paused is not None:
-            self.paused.inc()
 
 
 class Daemon:
@@ -238,6 +173,25 @@ class Daemon:
             self.metrics.digests.inc(len(queued))
             log.info("digests: %d queued", len(queued))
             self._deliver_soon()
+
+    async def bounces(self) -> None:
+        """Read the bounce mailbox: each report once; suppress the addresses it condemns."""
+        app = self.app
+        read = await asyncio.to_thread(
+            app.mailboxes().read,
+            app.engine,
+            app.bounce_rules(),
+            app.now,
+            app.settings.smtp_timeout_seconds,
+        )
+        for source, tally in read:
+            for kind, number in tally.kinds.items():
+                self.metrics.bounce_reports.labels(kind).inc(number)
+            self.metrics.bounce_suppressions.inc(len(tally.suppressed))
+            if tally.kinds:
+                log.info("bounces: %s: %s", source, tally)
+            for address in tally.suppressed:
+                log.info("bounces: suppressed %s", fingerprint(address))
 
     async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
         """PostgreSQL only: run the change job the moment an import commits (LISTEN/NOTIFY),
@@ -379,6 +333,36 @@ class Daemon:
             running.append((server, asyncio.create_task(server.serve(sockets=[bound]))))
         return running
 
+    def _schedule(self) -> Scheduler:
+        """The jobs, on their intervals and cron expressions (not started)."""
+        scheduler = Scheduler()
+        intervals = self.intervals
+        scan = self._guarded("scan", self.scan, retry=True)
+        if intervals.scan_seconds:
+            scheduler.every("scan", intervals.scan_seconds, scan, now=self.app.now())
+        else:
+            scheduler.cron("scan", intervals.scan_cron, scan)
+            scheduler.every("catch-up scan", 10**9, scan, now=self.app.now())
+        scheduler.every("changes", intervals.events_seconds, self._guarded("changes", self.changes))
+        scheduler.every(
+            "delivery", intervals.deliver_seconds, self._guarded("delivery", self.deliver)
+        )
+        scheduler.every(
+            "digests",
+            intervals.digest_seconds,
+            self._guarded("digests", self.digests),
+            now=self.app.now(),
+        )
+        if self.app.mailboxes():
+            bounces = self._guarded("bounces", self.bounces)
+            scheduler.every("bounces", intervals.bounce_seconds, bounces, now=self.app.now())
+        scheduler.cron(
+            "housekeeping",
+            intervals.housekeeping_cron,
+            self._guarded("housekeeping", self.housekeeping),
+        )
+        return scheduler
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -393,31 +377,7 @@ class Daemon:
                 "demo: mail is caught on port %d; read it at http://localhost:%d/mail",
                 settings.smtp_port, settings.http_port,
             )  # fmt: skip
-        self.scheduler = Scheduler()
-        intervals = self.intervals
-        scan = self._guarded("scan", self.scan, retry=True)
-        if intervals.scan_seconds:
-            self.scheduler.every("scan", intervals.scan_seconds, scan, now=self.app.now())
-        else:
-            self.scheduler.cron("scan", intervals.scan_cron, scan)
-            self.scheduler.every("catch-up scan", 10**9, scan, now=self.app.now())
-        self.scheduler.every(
-            "changes", intervals.events_seconds, self._guarded("changes", self.changes)
-        )
-        self.scheduler.every(
-            "delivery", intervals.deliver_seconds, self._guarded("delivery", self.deliver)
-        )
-        self.scheduler.every(
-            "digests",
-            intervals.digest_seconds,
-            self._guarded("digests", self.digests),
-            now=self.app.now(),
-        )
-        self.scheduler.cron(
-            "housekeeping",
-            intervals.housekeeping_cron,
-            self._guarded("housekeeping", self.housekeeping),
-        )
+        self.scheduler = self._schedule()
         self.scheduler.start()
         listener = None
         if self.app.engine.dialect.name == "postgresql":

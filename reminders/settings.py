@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     unsubscribe_mailto: str | None = None
     bounce_domain: str | None = None
     """Each message's envelope sender is then bounces+<id>-<signature>@ this (mail/bounces.py)."""
+    bounce_maildir: Path | None = None
+    """A Maildir the bounces arrive in, read by the daemon (bounces/mailboxes.py)."""
+    bounce_imap_url: SecretStr | None = None
+    """imaps://user:password@host/folder: an IMAP folder the bounces arrive in, read likewise."""
+    bounce_interval_seconds: float = Field(default=300.0, gt=0)
+    soft_bounce_limit: int = Field(default=3, ge=1)
+    """This many soft bounces of an address within REMINDERS_SOFT_BOUNCE_DAYS suppress it."""
+    soft_bounce_days: int = Field(default=14, ge=1, le=365)
     scan_cron: str = "0 6 * * *"
     lease_seconds: int = Field(default=300, ge=1)
     retention_days: int = Field(default=180, ge=1)
@@ -136,6 +144,22 @@ class Settings(BaseSettings):
         if value is not None and not _HOSTNAME.fullmatch(value):
             raise ValueError("expected a domain name such as bounces.example.org")
         return None if value is None else value.lower()
+
+    @field_validator("bounce_maildir")
+    @classmethod
+    def _bounce_maildir(cls, value: Path | None) -> Path | None:
+        if value is not None and not all((value / sub).is_dir() for sub in ("new", "cur", "tmp")):
+            raise ValueError("not a Maildir (a directory with new/, cur/ and tmp/)")
+        return value
+
+    @field_validator("bounce_imap_url")
+    @classmethod
+    def _bounce_imap_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from reminders.bounces.mailboxes import ImapAddress
+
+            ImapAddress.parse(value.get_secret_value())
+        return value
 
     @field_validator("send_window")
     @classmethod

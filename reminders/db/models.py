@@ -266,14 +266,36 @@ class MessageRecord(Base):
 
 
 class Suppression(Base):
-    """An address the mail server refused for good; no mail goes there until the holder's data
-    changes (an import that changes the holder lifts it)."""
+    """An address no mail goes to: refused for good by the mail server (`refused`), bouncing
+    after it accepted the mail (`bounce`), or whose owner reported our mail as spam
+    (`complaint`). An import that changes the holder lifts the first two: the address may have
+    been corrected. A complaint stays: only a new address gets mail again."""
 
     __tablename__ = "suppressions"
 
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), primary_key=True)
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), server_default=text("'refused'"))
+
+
+class BounceReport(Base):
+    """Each report read from the bounce mailbox or a provider's webhook, once: its id (the
+    report's Message-ID, a digest of its bytes, or the provider's event id) is unique, so a
+    report read again changes nothing. `kind` is hard, soft, complaint, ignored or unmatched."""
+
+    __tablename__ = "bounce_reports"
+    __table_args__ = (Index("ix_bounce_reports_address", "address", "kind", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(255), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    address: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    status: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DigestRecord(Base):

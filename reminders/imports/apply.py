@@ -310,7 +310,7 @@ def resolve_subscription_scope(stage: Stage, report: Report) -> None:
 
 def lift_suppressions(stage: Stage, owner: int | None) -> None:
     """A holder whose row changes gets mail again: their address may have been corrected, or the
-    mailbox that refused mail fixed."""
+    mailbox that refused mail fixed. Not after a complaint: only a new address gets mail then."""
     table = stage.table
     changed = (
         select(HOLDERS.c.email)
@@ -325,7 +325,11 @@ def lift_suppressions(stage: Stage, owner: int | None) -> None:
             )
         )
     )
-    stage.connection.execute(delete(SUPPRESSIONS).where(SUPPRESSIONS.c.email.in_(changed)))
+    stage.connection.execute(
+        delete(SUPPRESSIONS).where(
+            SUPPRESSIONS.c.email.in_(changed), SUPPRESSIONS.c.kind != "complaint"
+        )
+    )
 
 
 def upsert(

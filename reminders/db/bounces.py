@@ -1,0 +1,76 @@
+"""The reports read from the bounce mailbox and providers' webhooks, and the suppressions they
+lead to (bounces/record.py decides)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from reminders.db.models import BounceReport, MessageRecord, Suppression
+
+
+def already_read(connection: Connection, report_id: str) -> bool:
+    query = select(BounceReport.id).where(BounceReport.report_id == report_id)
+    return connection.execute(query).first() is not None
+
+
+def address_of(connection: Connection, message: int) -> str | None:
+    """The address a message of the outbox went to; None once it is pruned."""
+    query = select(MessageRecord.to_address).where(MessageRecord.id == message)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def add(
+    connection: Connection,
+    report_id: str,
+    source: str,
+    kind: str,
+    message: int | None,
+    address: str | None,
+    status: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    connection.execute(
+        insert(BounceReport).values(
+            report_id=report_id[:255],
+            source=source,
+            kind=kind,
+            message_pk=message,
+            address=address,
+            status=status[:32],
+            detail=detail[:500],
+            received_at=now,
+        )
+    )
+
+
+def soft_since(connection: Connection, address: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        BounceReport.address == address,
+        BounceReport.kind == "soft",
+        BounceReport.received_at >= since,
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def suppression_of(connection: Connection, address: str) -> str | None:
+    """The kind of the address's suppression, if it has one."""
+    query = select(Suppression.kind).where(Suppression.email == address)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def suppress(connection: Connection, address: str, kind: str, reason: str, now: datetime) -> None:
+    """Suppress the address; a complaint overrides a suppression of another kind, since it is
+    not lifted when the holder's row changes."""
+    current = suppression_of(connection, address)
+    if current is None:
+        values = {"email": address, "kind": kind, "reason": reason[:500], "created_at": now}
+        connection.execute(insert(Suppression).values(**values))
+    elif kind == "complaint" and current != "complaint":
+        connection.execute(
+            update(Suppression)
+            .where(Suppression.email == address)
+            .values(kind=kind, reason=reason[:500], created_at=now)
+        )
