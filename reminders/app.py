@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from reminders.bounces.mailboxes import ImapAddress, Mailboxes
 from reminders.bounces.record import BounceRules
+from reminders.bounces.sns import AwsNetwork, Network
 from reminders.db import migrate
 from reminders.db.engine import make_engine
 from reminders.errors import BadInput, ReminderError
@@ -34,6 +35,8 @@ class App:
         # Demo mode only: a key of the moment, so that the demo runs without one. Links it
         # signs stop working when the process ends.
         self._demo_secret = secrets.token_urlsafe(32) if demo else None
+        self.sns: Network = AwsNetwork()
+        """Where SNS signing certificates come from (AWS; a test stands in for it)."""
 
     @staticmethod
     def now() -> datetime:

@@ -32,6 +32,9 @@ _HOSTNAME = re.compile(
 )
 
 
+_TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
+
+
 class SettingsError(Exception):
     """One or more settings are missing or invalid; each line of the message names a variable."""
 
@@ -101,6 +104,10 @@ class Settings(BaseSettings):
     soft_bounce_limit: int = Field(default=3, ge=1)
     """This many soft bounces of an address within REMINDERS_SOFT_BOUNCE_DAYS suppress it."""
     soft_bounce_days: int = Field(default=14, ge=1, le=365)
+    ses_topic_arns: str | None = None
+    """Comma-separated SNS topics whose SES notifications POST /hooks/ses accepts (web/hooks.py)."""
+    postmark_webhook_secret: SecretStr | None = Field(default=None, min_length=16)
+    """The Basic-auth password of Postmark's bounce webhook at POST /hooks/postmark."""
     scan_cron: str = "0 6 * * *"
     lease_seconds: int = Field(default=300, ge=1)
     retention_days: int = Field(default=180, ge=1)
@@ -160,6 +167,18 @@ class Settings(BaseSettings):
 
             ImapAddress.parse(value.get_secret_value())
         return value
+
+    @field_validator("ses_topic_arns")
+    @classmethod
+    def _ses_topic_arns(cls, value: str | None) -> str | None:
+        if value is not None and not all(_TOPIC.fullmatch(t.strip()) for t in value.split(",")):
+            raise ValueError(
+                "expected SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:ses"
+            )
+        return value
+
+    def topics(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in (self.ses_topic_arns or "").split(",") if t.strip())
 
     @field_validator("send_window")
     @classmethod

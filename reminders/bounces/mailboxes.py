@@ -21,9 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
-from reminders.bounces.record import BounceRules, Taken, take
+from reminders.bounces.record import BounceRules, Taken, record
 from reminders.mail.reports import read_report
 
 log = logging.getLogger("reminders.bounces")
@@ -52,12 +51,7 @@ class Tally:
 
 def take_one(engine: Engine, rules: BounceRules, data: bytes, source: str, now: datetime) -> Taken:
     """Read and record one mail in its own transaction."""
-    found = read_report(data[:MAX_BYTES])
-    try:
-        with engine.begin() as connection:
-            return take(connection, rules, found, source, now)
-    except IntegrityError:  # another reader recorded the same report a moment ago
-        return Taken("seen")
+    return record(engine, rules, read_report(data[:MAX_BYTES]), source, now)
 
 
 def read_maildir(

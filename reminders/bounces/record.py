@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from reminders.db import bounces as store
 from reminders.mail.bounces import message_of
@@ -71,6 +72,22 @@ def take(
     kind = "complaint" if found.kind == "complaint" else "bounce"
     store.suppress(connection, address, kind, reason, now)
     return Taken(found.kind, address, suppressed=True, reason=reason)
+
+
+def record(
+    engine: Engine,
+    rules: BounceRules,
+    found: Report | Ignored,
+    source: str,
+    now: datetime,
+    trusted: bool = False,
+) -> Taken:
+    """Take one report in a transaction of its own."""
+    try:
+        with engine.begin() as connection:
+            return take(connection, rules, found, source, now, trusted)
+    except IntegrityError:  # another reader recorded the same report a moment ago
+        return SEEN
 
 
 def _traced(

@@ -33,6 +33,7 @@ from reminders.web.api_core import ApiCore
 from reminders.web.calendar import CalendarFeed
 from reminders.web.deadline import HeaderDeadline
 from reminders.web.headers import SecurityHeaders
+from reminders.web.hooks import Hooks
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
 from reminders.web.pages import Pages
 
@@ -170,6 +171,11 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         router(ApiCore(engine, app.rulebook, app.ladder, app.now, app.today, limiter))
     )
     web.include_router(Pages(engine, secret, app.now).router())
+    settings = app.settings
+    postmark = settings.postmark_webhook_secret
+    hooks = Hooks(engine, app.bounce_rules, app.now, settings.topics(),
+                  postmark.get_secret_value() if postmark else None, app.sns)  # fmt: skip
+    web.include_router(hooks.router())
     feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)
     web.include_router(feed.router())
 
