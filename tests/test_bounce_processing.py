@@ -5,6 +5,8 @@ suppresses nobody."""
 
 from __future__ import annotations
 
+import csv
+import io
 import mailbox
 import os
 import signal
@@ -12,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -261,3 +264,50 @@ def test_the_daemon_reads_the_bounce_mailbox_on_its_own(
     assert recipient not in log  # the log names addresses by their fingerprints only
     assert "bounces: maildir: 1 hard; 1 address(es) suppressed" in log
     assert f"bounces: suppressed {cli('fingerprint', recipient).out.strip()}" in log
+
+
+def _riverside_digest(inbox: list[EmailMessage]) -> tuple[str, list[dict[str, str]]]:
+    """The text of the Riverside coding manager's digest, and its CSV table."""
+    [digest] = [m for m in inbox if str(m["To"]) == "coding.manager@riverside.example"]
+    body = digest.get_body(("plain",))
+    [attachment] = list(digest.iter_attachments())
+    data = attachment.get_payload(decode=True)
+    assert isinstance(body, EmailMessage) and isinstance(data, bytes)
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    return " ".join(str(body.get_content()).split()), table
+
+
+def test_the_employer_digest_lists_a_bouncing_address_until_the_roster_fixes_it(
+    cli: CommandLine,
+    roster: str,
+    sent: dict[str, tuple[int, str]],
+    mail_env: SmtpServer,
+    tmp_path: Path,
+) -> None:
+    address = min(a for a in sent if a.endswith("@riverside.example"))
+    [(holder_id, name)] = rows(
+        roster, select(Holder.holder_id, Holder.full_name).where(Holder.email == address)
+    )
+    report = tmp_path / "report.eml"
+    report.write_bytes(sample("postfix-user-unknown.eml", sent[address][1]))
+    assert cli("bounces", "take", report).code == 0
+    today = datetime.now(UTC).date()  # the suppression's day: when the report was taken
+    mail_env.inbox.messages.clear()
+    assert cli("digest", "--as-of", "2026-11-30").code == 0
+    text, table = _riverside_digest(mail_env.inbox.messages)
+    said = f"since {today:%B} {today.day}, {today.year}: reminders do not reach them"
+    assert f"{name} " in text and f"address bouncing {said}" in text
+    assert {row["holder_id"]: row["bouncing_since"] for row in table}[holder_id] == str(today)
+    assert sum(bool(row["bouncing_since"]) for row in table) == 1
+    # The roster gets a working address: the next digest no longer lists it.
+    fixed = write_csv(
+        tmp_path / "holders.csv",
+        "holder_id,full_name,email",
+        f"{holder_id},{name},{holder_id}.new@riverside.example",
+    )
+    assert cli("import", "holders", fixed).code == 0
+    mail_env.inbox.messages.clear()
+    assert cli("digest", "--as-of", "2026-12-07").code == 0
+    text, table = _riverside_digest(mail_env.inbox.messages)
+    assert "address bouncing" not in text
+    assert not any(row["bouncing_since"] for row in table)

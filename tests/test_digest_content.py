@@ -158,6 +158,7 @@ def test_what_a_digest_showed_is_kept_exactly() -> None:
     lines = [
         _line("h-1", "behind", 1_234, name="Zoë «Ünïcode» O'Brien"),
         replace(_line("h-2", "overdue", days_left=300), unrenewed=date(2026, 10, 31)),
+        replace(_line("h-3", "complete", 3_600), bouncing=date(2026, 11, 2)),
     ]
     assert load_lines(dump_lines(lines)) == lines
 
@@ -183,6 +184,28 @@ def test_a_membership_not_renewed_is_listed_as_such_until_it_is() -> None:
     assert build_digest("Org", "p", AS_OF, [renewed], [unrenewed]).exceptions == ()
 
 
+def test_an_address_that_bounces_is_listed_whatever_the_status_until_it_is_fixed() -> None:
+    """A complete or on-track coder whose mail bounces gets no reminder of the next deadline:
+    the employer is the one who can correct the address."""
+    bouncing = [
+        replace(_line("h-1", "complete", 3_600), bouncing=date(2026, 11, 2)),
+        replace(_line("h-2", "behind", 500, days_left=45), bouncing=date(2026, 11, 30)),
+    ]
+    digest = build_digest("Org", "p", AS_OF, bouncing, bouncing)
+    assert [(f.line.holder_id, f.reasons) for f in digest.exceptions] == [
+        ("h-2", ("due in 45 days",
+                 "address bouncing since November 30, 2026: reminders do not reach them")),
+        ("h-1", ("address bouncing since November 2, 2026: reminders do not reach them",)),
+    ]  # fmt: skip
+    assert not digest.quiet
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(bouncing).decode("utf-8-sig"))))
+    assert [row["bouncing_since"] for row in rows] == ["2026-11-02", "2026-11-30"]
+    fixed = [replace(line, bouncing=None) for line in bouncing]
+    assert [
+        f.line.holder_id for f in build_digest("Org", "p", AS_OF, fixed, bouncing).exceptions
+    ] == ["h-2"]
+
+
 def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> None:
     lines = [
         _line("h-1", "behind", 1_250, name="Zoë Ørsted"),
@@ -200,6 +223,7 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
         "remaining": "23.5", "unmet_minimums": "", "cycle_end": "2027-06-18",
         "days_left": "200", "days_overdue": "", "revoked_after": "", "last_ceu_on": "",
         "unrenewed_since": "",
+        "bouncing_since": "",
     }  # fmt: skip
     assert rows[1]["holder_id"] == "'=HYPERLINK(1)"
     assert rows[1]["name"].startswith("'+")

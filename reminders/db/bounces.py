@@ -3,7 +3,8 @@ lead to (bounces/record.py decides)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -74,3 +75,15 @@ def suppress(connection: Connection, address: str, kind: str, reason: str, now: 
             .where(Suppression.email == address)
             .values(kind=kind, reason=reason[:500], created_at=now)
         )
+
+
+def bouncing(connection: Connection, addresses: Sequence[str]) -> dict[str, date]:
+    """Of these addresses, the ones mail does not reach (refused, or bouncing after it was
+    accepted), with the day that started. Not complaints: those are a person's choice, told to
+    nobody."""
+    if not addresses:
+        return {}
+    query = select(Suppression.email, Suppression.created_at).where(
+        Suppression.email.in_(addresses), Suppression.kind != "complaint"
+    )
+    return {email: created.date() for email, created in connection.execute(query)}

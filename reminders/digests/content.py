@@ -66,6 +66,9 @@ class Line:
     unrenewed: date | None = None
     """The membership renewal date that passed unrenewed, when that is why the line is overdue
     or lapsed (Evaluation.unrenewed)."""
+    bouncing: date | None = None
+    """Since when mail to the member's address is not delivered (it bounced or was refused),
+    until the roster gives a working one."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -87,6 +90,7 @@ def line_of(
     teams: tuple[str, ...] = (),
     category_words: Callable[[str], str] = str,
     last_ceu_on: date | None = None,
+    bouncing: date | None = None,
 ) -> Line:
     e = evaluation
     unmet = tuple(
@@ -97,6 +101,7 @@ def line_of(
     return Line(
         e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
         e.cycle_end, e.days_left, e.deadline, email, teams, unmet, last_ceu_on, e.unrenewed,
+        bouncing,
     )  # fmt: skip
 
 
@@ -121,6 +126,7 @@ def dump_lines(lines: Iterable[Line]) -> str:
                 list(line.unmet),
                 line.last_ceu_on.isoformat() if line.last_ceu_on else None,
                 line.unrenewed.isoformat() if line.unrenewed else None,
+                line.bouncing.isoformat() if line.bouncing else None,
             ]
             for line in lines
         ],
@@ -137,10 +143,11 @@ def _loaded(
     # Absent from digests stored before they were kept:
     deadline: str | None = None, email: str = "", teams: Sequence[str] = (),
     unmet: Sequence[str] = (), last_ceu_on: str | None = None, unrenewed: str | None = None,
+    bouncing: str | None = None,
 ) -> Line:  # fmt: skip
     return Line(
         h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, _date(deadline), email,
-        tuple(teams), tuple(unmet), _date(last_ceu_on), _date(unrenewed),
+        tuple(teams), tuple(unmet), _date(last_ceu_on), _date(unrenewed), _date(bouncing),
     )  # fmt: skip
 
 
@@ -207,6 +214,9 @@ def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tupl
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
     if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
         reasons.append(f"due {when(line.days_left)}")
+    if line.bouncing is not None:
+        # Whatever the status: no reminder reaches them until the roster has a working address.
+        reasons.append(f"address bouncing since {day(line.bouncing)}: reminders do not reach them")
     return tuple(reasons)
 
 
@@ -279,12 +289,13 @@ def _by_name(line: Line) -> tuple[str, str, str]:
 CSV_COLUMNS = (
     "holder_id", "name", "email", "teams", "body", "credentials", "status", "required",
     "earned", "remaining", "unmet_minimums", "cycle_end", "days_left", "days_overdue",
-    "revoked_after", "last_ceu_on", "unrenewed_since",
+    "revoked_after", "last_ceu_on", "unrenewed_since", "bouncing_since",
 )  # fmt: skip
 """What a compliance lead filters and sorts on. A cycle that has ended shows its days
 overdue, not negative days left; ISO dates, which spreadsheets sort. `unrenewed_since`: the
 membership renewal date that passed unrenewed, which is then why the line is overdue or lapsed
-(its CEU cycle may not have ended)."""
+(its CEU cycle may not have ended). `bouncing_since`: the day mail to the member's address
+started bouncing or being refused; empty while it is delivered."""
 
 
 # What a spreadsheet may read as the start of a formula, the full-width forms too (some read
@@ -315,6 +326,7 @@ def csv_bytes(lines: Iterable[Line]) -> bytes:
                 line.deadline.isoformat() if line.deadline else "",
                 line.last_ceu_on.isoformat() if line.last_ceu_on else "",
                 line.unrenewed.isoformat() if line.unrenewed else "",
+                line.bouncing.isoformat() if line.bouncing else "",
             ]
         )  # fmt: skip
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

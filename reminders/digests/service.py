@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
+from reminders.db import bounces, scope
 from reminders.db import digests as store
-from reminders.db import scope
 from reminders.db.facts import holders_by_pk
 from reminders.digests.content import Line, dump_lines, line_of
 from reminders.digests.schedule import Period, end_of_day, latest_period
@@ -86,7 +86,9 @@ def scope_lines(
     """One line per member of the subscription's scope and certifying body, as of a day."""
     for pks in store.scope_members(connection, subscriber.org_pk, subscriber.team_pk):
         teams = scope.teams_of(connection, subscriber.org_pk, pks)
-        for holder in holders_by_pk(connection, pks).values():
+        holders = holders_by_pk(connection, pks)
+        bouncing = bounces.bouncing(connection, sorted({h.email for h in holders.values()}))
+        for holder in holders.values():
             for e in evaluate(holder.facts, rulebook, as_of)[0]:
                 accepted = [
                     c.completed_on
@@ -96,7 +98,7 @@ def scope_lines(
                 yield line_of(
                     holder.full_name, e, holder.email, tuple(teams.get(holder.pk, ())),
                     functools.partial(rulebook.category_words, e.body),
-                    max(accepted, default=None),
+                    max(accepted, default=None), bouncing.get(holder.email),
                 )  # fmt: skip
 
 
