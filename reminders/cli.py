@@ -234,7 +234,10 @@ def write_preview(
     base = app.settings.base_url
     unsubscribe = links.unsubscribe_url(base, secret.encode(), holder.email, links.NOTICES, now)
     calendar = links.calendar_url(base, secret.encode(), holder.email, now)
-    rendered = app.renderer.render(holder.full_name, [view], unsubscribe, calendar, level=level)
+    status = links.status_url(base, secret.encode(), holder.email, now)
+    rendered = app.renderer.render(
+        holder.full_name, [view], unsubscribe, calendar, level=level, status_url=status
+    )
     deadline = (
         [ceus_due(holder.facts.holder_id, evaluation, body_ladder.ceu_page)]
         if kind == "deadline"

@@ -32,6 +32,7 @@ from reminders.rules.loader import Rulebook
 
 UNSUBSCRIBE = "https://reminders.example.org/u/gallery"
 CALENDAR = "https://reminders.example.org/ics/gallery.ics"
+STATUS = "https://reminders.example.org/s/gallery"
 SENDER = "CEU reminders <reminders@example.org>"
 STAMP = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 """When the .eml files say they were written: fixed, so the gallery is the same on every run."""
@@ -136,7 +137,9 @@ class Gallery:
         by_body = {e.body: e for e in evaluations}
         views = [self.view(kind, rung, by_body[body], day) for kind, rung, body in notices]
         notes = standing_notes(evaluations, {body for _, _, body in notices})
-        r = self.renderer.render(person, views, UNSUBSCRIBE, CALENDAR, notes, level)
+        r = self.renderer.render(
+            person, views, UNSUBSCRIBE, CALENDAR, notes, level, status_url=STATUS
+        )
         attached = tuple(
             ceus_due(facts.holder_id, by_body[body], self.ladder.bodies[body].ceu_page)
             for kind, _, body in notices

@@ -1,5 +1,5 @@
-"""The signed links in every mail: unsubscribe and preferences (/u/, /p/) and the calendar feed
-(/ics/). Each token names one address and one list and expires; see reminders/tokens.py."""
+"""The signed links in every mail: unsubscribe and preferences (/u/, /p/), the calendar feed
+(/ics/) and the personal status page (/s/). Each token names one address and one list and expires; see reminders/tokens.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from reminders.tokens import sign
 UNSUBSCRIBE_VALID = timedelta(days=180)
 CALENDAR_VALID = timedelta(days=3 * 365)
 """A calendar subscription is set up once and read for years; every notice carries a fresh link."""
+STATUS_VALID = timedelta(days=365)
+"""A status page is bookmarked; every notice carries a fresh link."""
 NOTICES = "notices"
 CALENDAR = "calendar"
+STATUS = "status"
 
 
 def digest_list(subscription: int) -> str:
@@ -27,3 +30,11 @@ def unsubscribe_url(
 
 def calendar_url(base_url: str, secret: bytes, address: str, now: datetime) -> str:
     return f"{base_url}/ics/{sign(secret, address, CALENDAR, now + CALENDAR_VALID)}.ics"
+
+
+def status_url(base_url: str, secret: bytes, address: str, now: datetime) -> str:
+    return f"{base_url}/s/{sign(secret, address, STATUS, now + STATUS_VALID)}"
+
+
+def preferences_url(base_url: str, secret: bytes, address: str, now: datetime) -> str:
+    return f"{base_url}/p/{sign(secret, address, NOTICES, now + UNSUBSCRIBE_VALID)}"

@@ -9,18 +9,24 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import settings
 from sqlalchemy import inspect, text
 from sqlalchemy.sql.expression import Executable
 
+from reminders.app import App
 from reminders.cli import main
 from reminders.db.engine import make_engine
+from reminders.settings import load_settings
+from reminders.web.server import build
 from tests.pgserver import PostgresServer
 from tests.smtpserver import SmtpServer
+from tests.webserver import serving
 
 # `make mutation` runs the core's tests once for each of a thousand mutants: a quarter of the
 # examples there (--hypothesis-profile=mutation; tests.rules_helpers.examples).
@@ -261,3 +267,14 @@ def mail_env(monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpServer) -> SmtpSe
     monkeypatch.setenv("REMINDERS_SECRET_KEY", SECRET)
     monkeypatch.setenv("REMINDERS_BASE_URL", "https://reminders.example.org")
     return smtp_server
+
+
+@pytest.fixture
+def site(cli: CommandLine, roster: str, mail_env: SmtpServer) -> Iterator[httpx.Client]:
+    """The application on a real port over the demo roster, as of the demo's day (2026-11-24);
+    mail goes to the test's SMTP server."""
+    cli.use(roster)
+    app = App(load_settings(), as_of=date(2026, 11, 24))
+    with serving(build(app)) as base, httpx.Client(base_url=base, timeout=30) as client:
+        yield client
+    app.close()

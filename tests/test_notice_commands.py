@@ -98,10 +98,14 @@ def sample(kind: str) -> NoticeView:
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_template_renders_with_every_variable_defined(kind: str) -> None:
     rendered = Renderer(templates_dir()).render(
-        "Ann Lee", [sample(kind)], "https://x.example/u/t", "https://x.example/ics/c.ics"
-    )
+        "Ann Lee", [sample(kind)], "https://x.example/u/t", "https://x.example/ics/c.ics",
+        status_url="https://x.example/s/t",
+    )  # fmt: skip
     assert rendered.subject and "\n" not in rendered.subject
     assert "AAPC" in rendered.text and "https://x.example/u/t" in rendered.text
+    assert (
+        "https://x.example/s/t" in rendered.text and 'href="https://x.example/s/t"' in rendered.html
+    )
     for part in (rendered.text, rendered.html):
         assert "https://x.example/ics/c.ics" in part
     assert "Why this mail: the reminder 15 days before the due date" in rendered.text

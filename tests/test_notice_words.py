@@ -96,7 +96,9 @@ def test_categories_by_name_and_met_minimums_marked() -> None:
         ("HIIM domains", "30", "32", ""),
         ("from AHIMA sources", "20", "16", "met"),
     ]
-    rendered = Renderer(templates_dir()).render("Priya", [v], "https://x/u", "https://x/c.ics")
+    rendered = Renderer(templates_dir()).render(
+        "Priya", [v], "https://x/u", "https://x/c.ics", status_url="https://x/s"
+    )
     assert "of which from AHIMA sources: 20 of 16 (met)" in rendered.text
     assert "of which HIIM domains: 30 of 32 (2 to go)" in rendered.text
     for code in ("hiim", "ahima-source", "ahima-20", "rules "):
@@ -114,7 +116,9 @@ def test_with_less_than_a_month_left_the_pace_is_the_whole_remainder_in_the_days
     far = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
     assert far.pace == "about 6.5 CEUs a month"  # 18.5 over 90 days: 6.17 a month, rounded up
     near = view("deadline", "15", only(MARIA, "2027-03-16"), "2027-03-16")
-    text = renderer.render("Maria", [near], "https://x/u", "https://x/c.ics").text
+    text = renderer.render(
+        "Maria", [near], "https://x/u", "https://x/c.ics", status_url="https://x/s"
+    ).text
     assert "To finish on time: all 18.5 CEUs in the 15 days left." in text
     assert "a month" not in text.split("To finish on time:")[1].split("\n")[0]
 
@@ -123,7 +127,9 @@ def test_a_due_date_today_or_tomorrow_reads_as_such_and_a_day_is_singular() -> N
     renderer = Renderer(templates_dir())
     for as_of, words in (("2027-03-31", "today"), ("2027-03-30", "tomorrow")):
         v = view("deadline", "15", only(MARIA, as_of), as_of)
-        r = renderer.render("Maria", [v], "https://x/u", "https://x/c.ics")
+        r = renderer.render(
+            "Maria", [v], "https://x/u", "https://x/c.ics", status_url="https://x/s"
+        )
         assert f"your CEUs are due on March 31, 2027, {words}." in r.text
         assert r.subject.startswith(f"AAPC CEUs due {words}:")
         assert "in 0 days" not in r.text and "in 1 days" not in r.text
@@ -138,9 +144,13 @@ def test_submission_that_opened_already_is_not_in_the_future_tense() -> None:
     after = view("deadline", "15", only(MARIA, "2027-03-10"), "2027-03-10")
     assert (before.submission_open, after.submission_open) == (False, True)
     renderer = Renderer(templates_dir())
-    text = renderer.render("Maria", [before], "https://x/u", "https://x/c.ics").text
+    text = renderer.render(
+        "Maria", [before], "https://x/u", "https://x/c.ics", status_url="https://x/s"
+    ).text
     assert "Submission opens on February 28, 2027." in text
-    text = renderer.render("Maria", [after], "https://x/u", "https://x/c.ics").text
+    text = renderer.render(
+        "Maria", [after], "https://x/u", "https://x/c.ics", status_url="https://x/s"
+    ).text
     assert "Submission opens" not in text
     assert "Submission is open: send your CEUs to AAPC by March 31, 2027." in text
 
@@ -152,7 +162,7 @@ def test_the_subject_names_every_notice_of_the_mail() -> None:
     )
     complete = view("complete", "0", only(done, "2026-12-31"), "2026-12-31")
     rendered = Renderer(templates_dir()).render(
-        "Ana", [due, complete], "https://x/u", "https://x/c"
+        "Ana", [due, complete], "https://x/u", "https://x/c", status_url="https://x/s"
     )
     assert rendered.subject.endswith("(also: AHIMA CEUs complete)")
     assert "more)" not in rendered.subject
@@ -180,7 +190,9 @@ def test_a_due_date_that_passed_does_not_read_as_one_to_come_in_the_calendar() -
 def test_the_calendar_is_offered_as_a_subscription() -> None:
     due = view("deadline", "90", only(MARIA, "2026-12-31"), "2026-12-31")
     feed = "https://reminders.example.org/ics/abc.ics"
-    rendered = Renderer(templates_dir()).render("Maria", [due], "https://x/u", feed)
+    rendered = Renderer(templates_dir()).render(
+        "Maria", [due], "https://x/u", feed, status_url="https://x/s"
+    )
     for part in (rendered.text, rendered.html):
         assert "webcal://reminders.example.org/ics/abc.ics" in part and feed in part
 

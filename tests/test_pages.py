@@ -5,37 +5,21 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 import httpx
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from reminders import links
-from reminders.app import App
 from reminders.db.models import Preference, Subscription
-from reminders.settings import load_settings
 from reminders.tokens import OPAQUE, sign, sign_readable
-from reminders.web.server import build
 from tests.conftest import SECRET, CommandLine, database_rows, rows
 from tests.smtpserver import SmtpServer
-from tests.webserver import serving
 
 AS_OF = "2026-11-24"
 KEY = SECRET.encode()
-
-
-@pytest.fixture
-def site(cli: CommandLine, roster: str, mail_env: SmtpServer) -> Iterator[httpx.Client]:
-    """The application on a real port; mail goes to the test's SMTP server."""
-    cli.use(roster)
-    app = App(load_settings(), as_of=date(2026, 11, 24))
-    with serving(build(app)) as base, httpx.Client(base_url=base, timeout=30) as client:
-        yield client
-    app.close()
 
 
 def _path(url: str) -> str:

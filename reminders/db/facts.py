@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from reminders.db.models import Holder
 from reminders.rules.evaluate import ceu_days, sums_suffice
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
@@ -321,3 +322,9 @@ def _ceus(
         else:
             holder.append(fact)
     return found
+
+
+def holders_with_email(connection: Connection, address: str) -> dict[int, StoredHolder]:
+    """Everyone mail to this address is for: one person may be on two organisations' rosters."""
+    pks = list(connection.execute(select(Holder.id).where(Holder.email == address)).scalars())
+    return holders_by_pk(connection, pks)

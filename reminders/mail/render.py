@@ -89,6 +89,8 @@ class Renderer:
         calendar_url: str,
         notes: Sequence[str] = (),
         level: str = DEFAULT,
+        *,
+        status_url: str,
     ) -> Rendered:
         """One message for one person: every notice a section, the most pressing first.
         `level` is how much mail they chose (notices/preferences.py), which the footer names."""
@@ -109,6 +111,7 @@ class Renderer:
             "unsubscribe_url": unsubscribe_url,
             "calendar_url": calendar_url,
             "webcal_url": webcal(calendar_url),
+            "status_url": status_url,
             "notes": notes,
             "level_words": IN_MAIL[level],
         }

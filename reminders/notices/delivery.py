@@ -398,8 +398,9 @@ class Deliverer:
         unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
         calendar = links.calendar_url(base, secret, address, now)
         notes = standing_notes(evaluations.values(), {record.body for record in live})
+        status = links.status_url(base, secret, address, now)
         rendered = self.renderer.render(
-            holder.full_name, views, unsubscribe, calendar, notes, level
+            holder.full_name, views, unsubscribe, calendar, notes, level, status_url=status
         )
         return build(
             rendered,

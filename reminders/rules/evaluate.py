@@ -127,6 +127,10 @@ class Evaluation:
     """An annual membership's renewal date that has passed with no later one recorded: the
     status is overdue (until `deadline`, the cancellation) or lapsed for it, whatever the CEUs
     (rules.membership)."""
+    counted: Sequence[CeuFact] = field(default=(), compare=False, repr=False)
+    """The CEUs that count toward `earned` (the status page tells each CEU's fate: rules.ledger).
+    Not compared: a scan may evaluate with one CEU per body standing for their sum
+    (sums_suffice), and the evaluation is the same."""
 
     @property
     def pace_per_month(self) -> int | None:
@@ -156,6 +160,7 @@ class _Assessment:
     earned: int
     remaining: int
     minimums: tuple[MinimumResult, ...]
+    counted: Sequence[CeuFact]
     reasons: list[Reason] = field(default_factory=list)
 
     @property
@@ -716,8 +721,9 @@ def _assess(
         remaining = max(remaining, *groups.values())
         reasons.extend(spec[5] for spec in specs)
     return _Assessment(
-        window, version, held, required, stated, earned, remaining, tuple(results), reasons
-    )
+        window, version, held, required, stated, earned, remaining, tuple(results), counted,
+        reasons,
+    )  # fmt: skip
 
 
 def _group(version: Version, minimum: Minimum | None) -> str:
@@ -820,4 +826,5 @@ def _result(
         ),
         owner=facts.owner,
         unrenewed=due.renewal_due if due else None,
+        counted=assessment.counted,
     )

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from fastapi import APIRouter, Response
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from reminders.db.facts import holders_by_pk
-from reminders.db.models import Holder
+from reminders import links
+from reminders.db.facts import holders_with_email
 from reminders.mail.message import Deadline, calendar
 from reminders.notices.content import feed_events
 from reminders.notices.ladder import Ladder
@@ -37,10 +37,7 @@ class CalendarFeed:
     def deadlines(self, address: str) -> list[Deadline]:
         day = self.today()
         with self.engine.connect() as connection:
-            pks = list(
-                connection.execute(select(Holder.id).where(Holder.email == address)).scalars()
-            )
-            holders = holders_by_pk(connection, pks)
+            holders = holders_with_email(connection, address)
         found = []
         for holder in sorted(holders.values(), key=lambda h: h.facts.holder_id):
             evaluations = evaluate(holder.facts, self.rulebook, day)[0]
@@ -54,7 +51,7 @@ class CalendarFeed:
         def feed(token: str) -> Response:
             try:
                 with self.engine.connect() as connection:
-                    subject = resolve(connection, self.secret, token, self.clock(), calendar=True)
+                    subject = resolve(connection, self.secret, token, self.clock(), links.CALENDAR)
             except BadToken as exc:
                 return Response(f"this link does not work: {exc}\n", 400, media_type="text/plain")
             except NotFound as exc:

@@ -11,7 +11,7 @@ PAGE_POLICY = (
     " frame-ancestors 'none'; base-uri 'none'"
 )
 """The pages behind the mail links: their own inline styles and forms, nothing else."""
-TOKEN_PATHS = ("/u/", "/p/", "/ics/")
+TOKEN_PATHS = ("/u/", "/p/", "/s/", "/ics/")
 
 
 class SecurityHeaders:

@@ -19,11 +19,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Engine
 
+from reminders import links
 from reminders.db import orgs, preferences
+from reminders.digests.content import ceus
 from reminders.notices.preferences import CHOICES, DEFAULT, LEVELS
 from reminders.resources import templates_dir
 from reminders.tokens import BadToken
 from reminders.web.subjects import NotFound, Subject, resolve
+from reminders.words import day, days, when
 
 
 class Pages:
@@ -34,6 +37,7 @@ class Pages:
             undefined=StrictUndefined,
             autoescape=select_autoescape(["html"]),
         )
+        self.templates.filters.update(ceus=ceus, day=day, days=days, when=when)
 
     def page(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(name).render(choices=CHOICES, **context)
@@ -93,6 +97,7 @@ class Pages:
             return self.page(
                 "preferences.html", 422, subject=subject, token=token, level=level,
                 saved=False, error="Choose one of the three options.",
+                status_path=self._status_path(subject),
             )  # fmt: skip
         with self.engine.begin() as connection:
             if chosen is not None:
@@ -100,5 +105,9 @@ class Pages:
             level = preferences.level_of(connection, subject.address)
         return self.page(
             "preferences.html", subject=subject, token=token, level=level or DEFAULT,
-            saved=chosen is not None, error=None,
+            saved=chosen is not None, error=None, status_path=self._status_path(subject),
         )  # fmt: skip
+
+    def _status_path(self, subject: Subject) -> str:
+        """The coder's status page, from their preference page (a link of its own kind)."""
+        return links.status_url("", self.secret, subject.address, self.clock())

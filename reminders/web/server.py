@@ -36,6 +36,7 @@ from reminders.web.headers import SecurityHeaders
 from reminders.web.hooks import Hooks
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
 from reminders.web.pages import Pages
+from reminders.web.status_page import StatusPage
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
 their credentials, memberships and CEU records, its teams and digest subscriptions, and where
@@ -170,7 +171,11 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     web.include_router(
         router(ApiCore(engine, app.rulebook, app.ladder, app.now, app.today, limiter))
     )
-    web.include_router(Pages(engine, secret, app.now).router())
+    pages = Pages(engine, secret, app.now)
+    web.include_router(pages.router())
+    status = StatusPage(engine, app.rulebook, app.ladder, secret, app.settings.base_url, app.now,
+                        app.today, pages.page)  # fmt: skip
+    web.include_router(status.router())
     settings = app.settings
     postmark = settings.postmark_webhook_secret
     hooks = Hooks(engine, app.bounce_rules, app.now, settings.topics(),

@@ -26,16 +26,21 @@ class Subject:
     """For a digest's link: its subscription."""
 
 
+_OWN_ROUTE = {links.CALENDAR: "this is a calendar link", links.STATUS: "this is a status-page link"}
+
+
 def resolve(
-    connection: Connection, secret: bytes, token: str, now: datetime, calendar: bool = False
+    connection: Connection, secret: bytes, token: str, now: datetime, kind: str | None = None
 ) -> Subject:
     """The address and list a token grants, checked against the data; raises BadToken for a
-    tampered or expired link (or a calendar link used for a page, or the other way round),
-    NotFound for one that names nothing here."""
+    tampered or expired link (or a calendar or status-page link used elsewhere, or another link
+    used for them: `kind` names the one expected), NotFound for one that names nothing here."""
     grant = verify(secret, token, now)
-    if (grant.list == links.CALENDAR) != calendar:
-        raise BadToken("this is a calendar link" if calendar is False else "not a calendar link")
-    if grant.list in (links.NOTICES, links.CALENDAR):
+    if kind is not None and grant.list != kind:
+        raise BadToken(f"not a {kind} link")
+    if kind is None and grant.list in _OWN_ROUTE:
+        raise BadToken(_OWN_ROUTE[grant.list])
+    if grant.list in (links.NOTICES, links.CALENDAR, links.STATUS):
         known = select(Holder.id).where(Holder.email == grant.address).limit(1)
         if connection.execute(known).first() is None:
             raise NotFound("no reminders go to this address")
