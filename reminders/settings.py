@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     """How far behind a steady pace a cycle may be before it counts as behind (rules/pace.py)."""
     pace_grace_days: int = Field(default=90, ge=0, le=365)
     """No cycle counts as behind in its first days (rules/pace.py)."""
+    self_report_pause_days: int = Field(default=30, ge=1, le=365)
+    """A coder's word that a cycle is submitted pauses its reminders this long (planning.PAUSED)."""
     missing_history: Literal["lapsed", "settled"] = "lapsed"
     """A renewal date or stated cycle end passed with nothing after it (Rulebook.missing_history)."""
     mail_pause_after: int = Field(default=10, ge=1)

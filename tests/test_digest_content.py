@@ -224,6 +224,7 @@ def test_the_csv_opens_in_a_spreadsheet_with_every_line_and_no_formulas() -> Non
         "days_left": "200", "days_overdue": "", "revoked_after": "", "last_ceu_on": "",
         "unrenewed_since": "",
         "bouncing_since": "",
+        "self_reported_on": "",
     }  # fmt: skip
     assert rows[1]["holder_id"] == "'=HYPERLINK(1)"
     assert rows[1]["name"].startswith("'+")

@@ -105,7 +105,7 @@ def test_each_subscriber_gets_a_digest_of_their_own_people_and_nobody_else(
         "required": "30", "earned": "5", "remaining": "25",
         "unmet_minimums": "HIIM domains: 0 of 24", "cycle_end": "2026-08-29", "days_left": "",
         "days_overdue": "93", "revoked_after": "2027-02-25", "last_ceu_on": "2024-10-21",
-        "unrenewed_since": "", "bouncing_since": "",
+        "unrenewed_since": "", "bouncing_since": "", "self_reported_on": "",
     }  # fmt: skip
     # Maria works for both organisations: each sees only its own team of hers.
     [summit_maria] = [

@@ -19,7 +19,13 @@ from sqlalchemy import Connection, select
 
 from reminders.db.models import Holder
 from reminders.rules.evaluate import ceu_days, sums_suffice
-from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.facts import (
+    CeuFact,
+    CredentialFact,
+    HolderFacts,
+    MembershipFact,
+    Submitted,
+)
 from reminders.rules.loader import Rulebook
 
 BATCH = 2_000
@@ -236,9 +242,22 @@ def _load(
             None if ends_on is None else days[ends_on],
             None if cents is None else int(cents),
         )
+    submitted: dict[int, dict[tuple[str, date], Submitted]] = {}
+    for pk, body, cycle_end, reported_on, pause_until in reader.rows(
+        f"SELECT holder_pk, body, cycle_end, reported_on, pause_until FROM self_reports "
+        f"WHERE {inside}",
+        pks,
+    ):
+        said = Submitted(days[reported_on], days[pause_until])
+        submitted.setdefault(pk, {})[(body, days[cycle_end])] = said
     facts = {
         pk: HolderFacts(
-            ref, tuple(credentials.get(pk, ())), memberships.get(pk, {}), (), owner(org)
+            ref,
+            tuple(credentials.get(pk, ())),
+            memberships.get(pk, {}),
+            (),
+            owner(org),
+            submitted.get(pk, {}),
         )
         for pk, ref, _, _, _, org in holders
     }
@@ -253,8 +272,9 @@ def _load(
         found = ceus.get(pk)
         if found:
             known = HolderFacts(
-                known.holder_id, known.credentials, known.memberships, tuple(found), known.owner
-            )
+                known.holder_id, known.credentials, known.memberships, tuple(found), known.owner,
+                known.submitted,
+            )  # fmt: skip
         yield StoredHolder(pk, full_name, email, timezone, known)
 
 

@@ -279,6 +279,23 @@ class Suppression(Base):
     kind: Mapped[str] = mapped_column(String(16), server_default=text("'refused'"))
 
 
+class SelfReport(Base):
+    """A holder's word, from their status page or a notice's link, that they have submitted
+    the cycle of one body ending on `cycle_end`: its reminders pause until `pause_until`
+    (rules/facts.py Submitted). Once per holder, body and cycle: saying it again changes nothing."""
+
+    __tablename__ = "self_reports"
+    __table_args__ = (UniqueConstraint("holder_pk", "body", "cycle_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_pk: Mapped[int] = _holder_fk()
+    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    cycle_end: Mapped[date] = mapped_column(Date)
+    reported_on: Mapped[date] = mapped_column(Date)
+    pause_until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class BounceReport(Base):
     """Each report read from the bounce mailbox or a provider's webhook, once: its id (the
     report's Message-ID, a digest of its bytes, or the provider's event id) is unique, so a

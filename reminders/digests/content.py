@@ -69,6 +69,8 @@ class Line:
     bouncing: date | None = None
     """Since when mail to the member's address is not delivered (it bounced or was refused),
     until the roster gives a working one."""
+    self_reported: date | None = None
+    """The day the member said the cycle is submitted, while the records do not show it done."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -101,7 +103,7 @@ def line_of(
     return Line(
         e.holder_id, name, e.body, e.credentials, e.status, e.required, e.earned, e.remaining,
         e.cycle_end, e.days_left, e.deadline, email, teams, unmet, last_ceu_on, e.unrenewed,
-        bouncing,
+        bouncing, e.submitted.reported_on if e.submitted and e.status != "complete" else None,
     )  # fmt: skip
 
 
@@ -127,6 +129,7 @@ def dump_lines(lines: Iterable[Line]) -> str:
                 line.last_ceu_on.isoformat() if line.last_ceu_on else None,
                 line.unrenewed.isoformat() if line.unrenewed else None,
                 line.bouncing.isoformat() if line.bouncing else None,
+                line.self_reported.isoformat() if line.self_reported else None,
             ]
             for line in lines
         ],
@@ -143,11 +146,12 @@ def _loaded(
     # Absent from digests stored before they were kept:
     deadline: str | None = None, email: str = "", teams: Sequence[str] = (),
     unmet: Sequence[str] = (), last_ceu_on: str | None = None, unrenewed: str | None = None,
-    bouncing: str | None = None,
+    bouncing: str | None = None, self_reported: str | None = None,
 ) -> Line:  # fmt: skip
     return Line(
         h, n, b, tuple(c), s, r, e, m, date.fromisoformat(end), d, _date(deadline), email,
         tuple(teams), tuple(unmet), _date(last_ceu_on), _date(unrenewed), _date(bouncing),
+        _date(self_reported),
     )  # fmt: skip
 
 
@@ -214,6 +218,11 @@ def _reasons(line: Line, before: Line | None, first: bool, horizon: int) -> tupl
         reasons.append(_NEWLY[line.status] if new else LABELS[line.status])
     if line.status in ("on_track", "behind") and 0 <= line.days_left <= horizon:
         reasons.append(f"due {when(line.days_left)}")
+    if line.self_reported is not None and reasons:
+        # Only beside a reason to list the line: the member's word explains the quiet.
+        reasons.append(
+            f"self-reported as submitted on {day(line.self_reported)}, not yet confirmed"
+        )
     if line.bouncing is not None:
         # Whatever the status: no reminder reaches them until the roster has a working address.
         reasons.append(f"address bouncing since {day(line.bouncing)}: reminders do not reach them")
@@ -289,13 +298,14 @@ def _by_name(line: Line) -> tuple[str, str, str]:
 CSV_COLUMNS = (
     "holder_id", "name", "email", "teams", "body", "credentials", "status", "required",
     "earned", "remaining", "unmet_minimums", "cycle_end", "days_left", "days_overdue",
-    "revoked_after", "last_ceu_on", "unrenewed_since", "bouncing_since",
+    "revoked_after", "last_ceu_on", "unrenewed_since", "bouncing_since", "self_reported_on",
 )  # fmt: skip
 """What a compliance lead filters and sorts on. A cycle that has ended shows its days
 overdue, not negative days left; ISO dates, which spreadsheets sort. `unrenewed_since`: the
 membership renewal date that passed unrenewed, which is then why the line is overdue or lapsed
 (its CEU cycle may not have ended). `bouncing_since`: the day mail to the member's address
-started bouncing or being refused; empty while it is delivered."""
+started bouncing or being refused; empty while it is delivered. `self_reported_on`: the day the
+member said the cycle is submitted, while the records do not show it done."""
 
 
 # What a spreadsheet may read as the start of a formula, the full-width forms too (some read
@@ -327,6 +337,7 @@ def csv_bytes(lines: Iterable[Line]) -> bytes:
                 line.last_ceu_on.isoformat() if line.last_ceu_on else "",
                 line.unrenewed.isoformat() if line.unrenewed else "",
                 line.bouncing.isoformat() if line.bouncing else "",
+                line.self_reported.isoformat() if line.self_reported else "",
             ]
         )  # fmt: skip
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

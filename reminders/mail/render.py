@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from reminders.digests.content import LABELS, Digest, ceus
 from reminders.notices.content import NoticeView
+from reminders.notices.planning import PAUSED
 from reminders.notices.preferences import DEFAULT, IN_MAIL
 from reminders.words import day, when
 
@@ -105,9 +106,16 @@ class Renderer:
             subject += f" (also: {', '.join(_also(v) for v in notices[1:])})"
         texts = [self._text.get_template(f"{v.kind}.txt").render(n=v).strip() for v in notices]
         htmls = [Markup(self._html.get_template(f"{v.kind}.html").render(n=v)) for v in notices]
+        # Reminders a coder can pause by saying the cycle is submitted (notices/planning.py).
+        submitted = {
+            v.body: f"{status_url}/submitted/{v.body}/{v.cycle}"
+            for v in notices
+            if v.kind in PAUSED and v.cycle
+        }
         context = {
             "name": name,
             "subject": subject,
+            "submitted": submitted,
             "unsubscribe_url": unsubscribe_url,
             "calendar_url": calendar_url,
             "webcal_url": webcal(calendar_url),

@@ -104,6 +104,8 @@ class NoticeView:
     lapsed ("" otherwise): the mail then speaks of the membership first."""
     cycle_ended: bool = False
     """The cycle the figures are of has ended (unmet, when overdue or lapsed)."""
+    cycle: str = ""
+    """The cycle's end as an ISO date, for the link that says it is submitted."""
 
 
 def notice_view(
@@ -139,6 +141,7 @@ def notice_view(
         submission_open=opens is not None and opens <= as_of,
         unrenewed=day(e.unrenewed),
         cycle_ended=e.days_left < 0,
+        cycle=e.cycle_end.isoformat(),
         days_left=max(e.days_left, 0),
         days_to_revocation=max((e.deadline - as_of).days, 0),
         required=ceus(e.required),

@@ -282,7 +282,7 @@ class Deliverer:
                 continue
             if as_of >= record.expires_on:
                 states.append((record.id, "expired"))
-            elif not still_applies(record, evaluations) or not wanted(
+            elif not still_applies(record, evaluations, as_of) or not wanted(
                 record.kind, record.rung, record.body, self.ladders[level], level
             ):
                 states.append((record.id, "cancelled"))

@@ -84,14 +84,16 @@ def plan(
         # Each status has its own kinds (a scan plans a million evaluations: only the kinds
         # that can apply are worked out).
         status = evaluation.status
-        if status in ("on_track", "behind"):
-            _deadline(evaluation, rungs, as_of, known, result)
-        elif status == "overdue":
-            _overdue(evaluation, rungs, as_of, known, result)
-        elif status == "lapsed":
+        if status == "lapsed":
             _lapsed(evaluation, ladder, as_of, known, result)
         elif status == "complete":
             _complete(evaluation, as_of, known, result)
+        elif paused(evaluation, as_of):
+            continue  # the holder says it is submitted: the reminders wait (PAUSED)
+        elif status == "overdue":
+            _overdue(evaluation, rungs, as_of, known, result)
+        else:
+            _deadline(evaluation, rungs, as_of, known, result)
         _dues(evaluation, rungs, as_of, known, result)
         if status == "behind" and not any(
             n.kind == "deadline" and n.body == evaluation.body for n in result.due
@@ -103,6 +105,17 @@ def plan(
     if len(result.due) > 1:
         result.due.sort(key=lambda n: (URGENCY[n.kind], n.body))
     return result
+
+
+PAUSED = frozenset({"deadline", "shortfall", "overdue", "dues"})
+"""What a holder's word that the cycle is submitted pauses; the notice of lapse and the one of
+a complete cycle go out whatever they said."""
+
+
+def paused(evaluation: Evaluation, as_of: date) -> bool:
+    """Does the holder's self-report hold the reminders of this cycle back on `as_of`?"""
+    said = evaluation.submitted
+    return said is not None and as_of < said.pause_until
 
 
 def _ladder(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from reminders.db import events, outbox, preferences
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import missed_on, plan
+from reminders.notices.planning import PAUSED, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.notices.scan import SERIAL, ScanTally, Split, scan_plans
 from reminders.rules.evaluate import Evaluation, evaluate
@@ -129,7 +129,7 @@ def replan_changed(
             stale += [
                 n.id
                 for _, n in pending[pk]
-                if not still_applies(n, by_body)
+                if not still_applies(n, by_body, as_of)
                 or not wanted(n.kind, n.rung, n.body, ladders[level], level)
             ]
             if outbox.record_plan(connection, pk, holder.email, result, now) is not None:
@@ -140,10 +140,15 @@ def replan_changed(
         return Replanned(len(holder_pks), queued, len(stale), more, failed)
 
 
-def still_applies(record: outbox.StoredNotice, evaluations: dict[str, Evaluation]) -> bool:
-    """Is the notice still true on fresh data? (A CEU recorded since planning may have solved it.)"""
+def still_applies(
+    record: outbox.StoredNotice, evaluations: dict[str, Evaluation], as_of: date
+) -> bool:
+    """Is the notice still true on fresh data? (A CEU recorded since planning may have solved
+    it, or the holder said the cycle is submitted.)"""
     e = evaluations.get(record.body)
     if e is None:
+        return False
+    if record.kind in PAUSED and paused(e, as_of):
         return False
     if record.kind == "dues":
         return e.renews_on == record.cycle_end

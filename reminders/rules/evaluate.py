@@ -24,7 +24,13 @@ from reminders.rules.cycles import (
     add_months,
     cycle_before,
 )
-from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.facts import (
+    CeuFact,
+    CredentialFact,
+    HolderFacts,
+    MembershipFact,
+    Submitted,
+)
 from reminders.rules.loader import MissingHistory, Rulebook
 from reminders.rules.membership import Unrenewed, unrenewed
 from reminders.rules.membership import reason as unrenewed_reason
@@ -127,6 +133,8 @@ class Evaluation:
     """An annual membership's renewal date that has passed with no later one recorded: the
     status is overdue (until `deadline`, the cancellation) or lapsed for it, whatever the CEUs
     (rules.membership)."""
+    submitted: Submitted | None = None
+    """The holder's word that this cycle is submitted (HolderFacts.submitted), if they gave it."""
     counted: Sequence[CeuFact] = field(default=(), compare=False, repr=False)
     """The CEUs that count toward `earned` (the status page tells each CEU's fate: rules.ledger).
     Not compared: a scan may evaluate with one CEU per body standing for their sum
@@ -826,5 +834,6 @@ def _result(
         ),
         owner=facts.owner,
         unrenewed=due.renewal_due if due else None,
+        submitted=facts.submitted.get((body.body, window.end)) if facts.submitted else None,
         counted=assessment.counted,
     )

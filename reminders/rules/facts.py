@@ -36,6 +36,15 @@ class CeuFact(NamedTuple):
     index_number: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """The holder said, on `reported_on`, that they have submitted the cycle (renewed): the
+    reminders for it pause until `pause_until`, unless the records settle it first."""
+
+    reported_on: date
+    pause_until: date
+
+
 @dataclass(frozen=True)
 class HolderFacts:
     holder_id: str
@@ -45,3 +54,5 @@ class HolderFacts:
     owner: str = ""
     """Whose holder_id this is: '' for the operator's roster, else the organisation that owns
     the holder (organisations may use the same ids). Part of each notice's key."""
+    submitted: Mapping[tuple[str, date], Submitted] = field(default_factory=dict)
+    """What the holder self-reported as submitted, by (body, end of the cycle)."""

@@ -174,7 +174,7 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     pages = Pages(engine, secret, app.now)
     web.include_router(pages.router())
     status = StatusPage(engine, app.rulebook, app.ladder, secret, app.settings.base_url, app.now,
-                        app.today, pages.page)  # fmt: skip
+                        app.today, pages.page, app.settings.self_report_pause_days)  # fmt: skip
     web.include_router(status.router())
     settings = app.settings
     postmark = settings.postmark_webhook_secret

@@ -6,24 +6,28 @@ follows the data. Server-rendered, readable without JavaScript."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from reminders import links
-from reminders.db import preferences
+from reminders.db import preferences, self_reports
 from reminders.db.facts import holders_with_email
 from reminders.mail.render import webcal
 from reminders.notices.ladder import Ladder
 from reminders.notices.preferences import CHOICES, ladder_for
 from reminders.notices.status_view import HolderView, holder_view
+from reminders.rules.evaluate import evaluate
+from reminders.rules.facts import Submitted
 from reminders.rules.loader import Rulebook
 from reminders.tokens import BadToken
 from reminders.web.subjects import NotFound, resolve
 
 Render = Callable[..., HTMLResponse]
+OPEN = ("on_track", "behind", "overdue")
+"""The statuses a coder may say are submitted: not done by the records, not yet revoked."""
 
 
 class StatusPage:
@@ -37,10 +41,12 @@ class StatusPage:
         clock: Callable[[], datetime],
         today: Callable[[], date],
         render: Render,
+        pause_days: int = 30,
     ) -> None:
         self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
         self.secret, self.base_url = secret, base_url
         self.clock, self.today, self.render = clock, today, render
+        self.pause_days = pause_days
 
     def views(self, address: str) -> tuple[list[HolderView], str]:
         """Everyone this address stands for (one person may be on two organisations' rosters),
@@ -74,6 +80,7 @@ class StatusPage:
             calendar = links.calendar_url(self.base_url, self.secret, address, now)
             return self.render(
                 "status.html",
+                token=token,
                 address=address,
                 views=views,
                 as_of=self.today(),
@@ -84,4 +91,57 @@ class StatusPage:
                 webcal_url=webcal(calendar),
             )
 
+        @router.get("/s/{token}/submitted/{body}/{cycle}", response_class=HTMLResponse)
+        def ask(token: str, body: str, cycle: str) -> HTMLResponse:
+            return self._submitted(token, body, cycle, saving=False)
+
+        @router.post("/s/{token}/submitted/{body}/{cycle}", response_class=HTMLResponse)
+        def say(token: str, body: str, cycle: str) -> HTMLResponse:
+            return self._submitted(token, body, cycle, saving=True)
+
         return router
+
+    def _submitted(self, token: str, body: str, cycle: str, saving: bool) -> HTMLResponse:
+        """ "I already submitted": GET asks (a link scanner changes nothing), POST records it,
+        once per holder, body and cycle; only for a cycle the records show open."""
+        now, as_of = self.clock(), self.today()
+        try:
+            with self.engine.connect() as connection:
+                subject = resolve(connection, self.secret, token, now, links.STATUS)
+            cycle_end = date.fromisoformat(cycle)
+        except BadToken as exc:
+            return self.render("invalid.html", 400, reason=str(exc))
+        except NotFound as exc:
+            return self.render("invalid.html", 404, reason=str(exc))
+        except ValueError:
+            return self.render("invalid.html", 404, reason="this link names no cycle")
+        address = subject.address
+        with self.engine.connect() as connection:
+            holders = holders_with_email(connection, address)
+        open_for = {}
+        for pk, holder in holders.items():
+            for e in evaluate(holder.facts, self.rulebook, as_of)[0]:
+                if e.body == body and e.cycle_end == cycle_end and e.status in OPEN:
+                    open_for[pk] = e
+        said = next((e.submitted for e in open_for.values() if e.submitted), None)
+        saved = False
+        if saving and open_for and said is None:
+            said = Submitted(as_of, as_of + timedelta(days=self.pause_days))
+            with self.engine.begin() as connection:
+                saved = self_reports.record(
+                    connection, sorted(open_for), body, cycle_end, said.pause_until, now
+                )
+        state = "nothing" if not open_for else "done" if said else "ask"
+        return self.render(
+            "submitted.html",
+            state=state,
+            saved=saved,
+            body=body[:16],
+            cycle_end=cycle_end,
+            reported_on=said.reported_on if said else None,
+            pause_until=said.pause_until if said else None,
+            pause_days=self.pause_days,
+            as_of=as_of,
+            path=f"/s/{token}/submitted/{body}/{cycle}",
+            status_path=f"/s/{token}",
+        )
