@@ -26,6 +26,7 @@ from reminders.app import App
 from reminders.cli_bounces import bounces
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_service import catcher, check, run, web
+from reminders.cli_simulate import simulate
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
 from reminders.db import migrate, outbox, preferences, summary
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
@@ -438,6 +439,7 @@ cli.add_command(catcher)
 cli.add_command(subscription)
 cli.add_command(digest)
 cli.add_command(bounces)
+cli.add_command(simulate)
 
 
 def _fail(message: str, code: int) -> NoReturn:

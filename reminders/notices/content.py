@@ -6,7 +6,8 @@ title is a string the template prints, escaped in HTML.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
+import functools
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -257,3 +258,22 @@ def standing_notes(evaluations: Iterable[Evaluation], mentioned: Container[str])
                 " revokes the credential."
             )
     return tuple(notes)
+
+
+def message_views(
+    notices: Iterable[tuple[str, str, str]],
+    evaluations: Mapping[str, Evaluation],
+    ladder: Ladder,
+    category_words: Callable[[str, str], str],
+    as_of: date,
+) -> tuple[list[NoticeView], tuple[str, ...]]:
+    """The views of one mail's notices, each (kind, rung, body), and its notes on the bodies
+    it does not speak of: what delivery renders, and what `reminders simulate` shows."""
+    views = []
+    bodies = set()
+    for kind, rung, body in notices:
+        e = evaluations[body]
+        words = functools.partial(category_words, body)
+        views.append(notice_view(kind, rung, e, ladder.bodies[body], as_of, words))
+        bodies.add(body)
+    return views, standing_notes(evaluations.values(), bodies)

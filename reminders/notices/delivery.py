@@ -29,7 +29,7 @@ from reminders.mail.message import Envelope, build
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
-from reminders.notices.content import ceus_due, notice_view, standing_notes
+from reminders.notices.content import ceus_due, message_views
 from reminders.notices.ladder import Ladder
 from reminders.notices.lease import Lease, release
 from reminders.notices.outcomes import Outcomes, Report
@@ -385,19 +385,20 @@ class Deliverer:
         now: datetime,
         level: str,
     ) -> Envelope:
-        views = []
-        deadlines = []
-        for record in live:
-            e = evaluations[record.body]
-            body_ladder = self.ladder.bodies[record.body]
-            words = functools.partial(self.rulebook.category_words, e.body)
-            views.append(notice_view(record.kind, record.rung, e, body_ladder, as_of, words))
-            if record.kind == "deadline":
-                deadlines.append(ceus_due(holder.facts.holder_id, e, body_ladder.ceu_page))
+        views, notes = message_views(
+            ((record.kind, record.rung, record.body) for record in live),
+            evaluations, self.ladder, self.rulebook.category_words, as_of,
+        )  # fmt: skip
+        deadlines = [
+            ceus_due(
+                holder.facts.holder_id, evaluations[r.body], self.ladder.bodies[r.body].ceu_page
+            )
+            for r in live
+            if r.kind == "deadline"
+        ]
         base, secret = self.mail.base_url, self.mail.secret
         unsubscribe = links.unsubscribe_url(base, secret, address, links.NOTICES, now)
         calendar = links.calendar_url(base, secret, address, now)
-        notes = standing_notes(evaluations.values(), {record.body for record in live})
         status = links.status_url(base, secret, address, now)
         rendered = self.renderer.render(
             holder.full_name, views, unsubscribe, calendar, notes, level, status_url=status
