@@ -10,7 +10,7 @@ from datetime import timedelta
 from reminders.digests.content import build_digest, line_of
 from reminders.notices.planning import plan
 from reminders.rules.facts import Submitted
-from tests.rules_helpers import d
+from tests.rules_helpers import cred, d, holder, member, only
 from tests.test_planning import LADDER, brief, ev, known
 
 
@@ -52,3 +52,22 @@ def test_the_digest_says_self_reported_not_yet_confirmed_until_the_records_settl
     assert flagged.reasons[-1] == "self-reported as submitted on April 5, 2027, not yet confirmed"
     complete = replace(overdue, status="complete", remaining=0)
     assert line_of("Maria Alvarez", complete).self_reported is None
+
+
+def test_one_body_paused_leaves_the_others_to_their_reminders() -> None:
+    paused = replace(ev("behind"), submitted=_said("2026-12-20"))
+    other = ev("behind", body="AHIMA", cycle_end="2027-03-31")
+    assert brief(plan([paused, other], LADDER, d("2027-01-01"), {}).due) == [
+        ("deadline", "90", "2026-12-31")
+    ]
+    assert [n.body for n in plan([paused, other], LADDER, d("2027-01-01"), {}).due] == ["AHIMA"]
+
+
+def test_the_word_reaches_the_evaluation_of_that_cycle_only() -> None:
+    said = _said("2026-12-20")
+    facts = holder([cred("CPC", "2015-01-10")], [], AAPC=member("2027-03-31"))
+    mine = replace(facts, submitted={("AAPC", d("2027-03-31")): said})
+    assert only(mine, "2026-12-21").submitted == said
+    earlier = replace(facts, submitted={("AAPC", d("2025-03-31")): said})
+    assert only(earlier, "2026-12-21").submitted is None
+    assert only(facts, "2026-12-21").submitted is None

@@ -56,19 +56,22 @@ def test_ceus_of_an_earlier_cycle_say_which() -> None:
     """§4.4: the cycle that ended 2025-03-31 is settled (renewed to 2027): its CEUs are its own."""
     facts = holder(
         [cred("CPC", "2015-01-10")],
-        [ceu("2024-06-01", 30), ceu("2025-03-10", 6), ceu("2025-04-15", 2)],
+        [ceu("2024-06-01", 30), ceu("2025-03-10", 6), ceu("2025-04-15", 2), ceu("2015-01-10", 1)],
         AAPC=member("2027-03-31"),
     )
+    before = "completed before this cycle began on April 1, 2025"
     assert _fates(facts, "2025-05-01") == [
         ("2025-04-15", True, ""),
-        ("2025-03-10", False, "completed before this cycle began on April 1, 2025"),
-        ("2024-06-01", False, "completed before this cycle began on April 1, 2025"),
+        ("2025-03-10", False, before),
+        ("2024-06-01", False, before),
+        ("2015-01-10", False, before),  # on the day of certification: it is not before it
     ]
     # Late CEUs complete an ended cycle that needs them (choice late-ceus): with 20 of 36 by
     # 2025-03-31 and 18 in April, the ended cycle takes the April CEUs; the new one has none.
+    # The first of them is dated the new cycle's first day, the last the day of the evaluation.
     late = holder(
         [cred("CPC", "2015-01-10")],
-        [ceu("2024-06-01", 20), ceu("2025-04-15", 16), ceu("2025-04-20", 2)],
+        [ceu("2024-06-01", 20), ceu("2025-04-01", 16), ceu("2025-05-01", 2)],
         AAPC=member("2025-03-31"),
     )
     [e], _ = evaluate(late, replace(RULES, missing_history="settled"), d("2025-05-01"))
@@ -78,6 +81,22 @@ def test_ceus_of_an_earlier_cycle_say_which() -> None:
         (False, taken),
         (False, taken),
         (False, "completed before this cycle began on April 1, 2025"),
+    ]
+
+
+def test_a_lapsed_cycle_leaves_the_ceus_after_its_window_to_the_next() -> None:
+    """20 of 36 by 2025-03-31; the 90 days after it closed on 2025-06-29: lapsed, and the CEU
+    of July is the new cycle's."""
+    facts = holder(
+        [cred("CPC", "2015-01-10")],
+        [ceu("2024-06-01", 20), ceu("2025-07-15", 3)],
+        AAPC=member("2025-03-31"),
+    )
+    [e], _ = evaluate(facts, replace(RULES, missing_history="settled"), d("2025-08-01"))
+    assert (e.status, e.cycle_end) == ("lapsed", d("2025-03-31"))
+    assert [(line.counts, line.why) for line in ledger(facts, e, d("2025-08-01"))] == [
+        (False, "completed after this cycle ended on March 31, 2025: it goes to the next"),
+        (True, ""),
     ]
 
 
@@ -98,6 +117,25 @@ def test_an_overdue_cycle_counts_its_late_ceus_and_leaves_the_next_ones_to_the_n
     assert [line.counts for line in lines] == [True, True, True, True]
 
 
+def test_ceus_are_listed_newest_first_and_by_title_within_a_day() -> None:
+    facts = holder(
+        [cred("CPC", "2015-01-10")],
+        [
+            ceu("2025-05-01", 2, title="A course"),
+            ceu("2025-05-01", 1, title="B course"),
+            ceu("2025-06-01", 1, title="C course"),
+            ceu("2025-04-01", 1, bodies="AHIMA", title="X"),
+            ceu("2025-04-01", 2, bodies="AHIMA", title="Y"),
+            ceu("2025-07-01", 1, bodies="AHIMA", title="Z"),
+        ],
+        AAPC=member("2027-03-31"),
+    )
+    e = only(facts, "2026-11-24")
+    titles = [line.ceu.title for line in ledger(facts, e, d("2026-11-24"))]
+    assert titles == ["C course", "B course", "A course"]
+    assert [c.title for c in outside(facts, [e])] == ["Z", "Y", "X"]
+
+
 def test_what_fills_a_minimum_and_what_only_the_total() -> None:
     facts = holder(
         [cred("CPC", "2015-01-10"), cred("CPMA", "2016-01-10")],
@@ -108,6 +146,13 @@ def test_what_fills_a_minimum_and_what_only_the_total() -> None:
         "toward the total, not toward a minimum (not tagged for one)",
         "toward the minimum for auditing too",
     ]
+    both = holder(
+        [cred("CPC", "2015-01-10"), cred("CPMA", "2016-01-10"), cred("CPCO", "2016-01-10")],
+        [ceu("2025-05-01", 8, categories="auditing;compliance")],
+        AAPC=member("2027-03-31"),
+    )
+    [(_, _, why)] = _fates(both, "2026-11-24")
+    assert why == "toward the minimum for auditing, compliance too"
 
 
 def test_the_notices_still_to_come_follow_the_ladder_and_the_preference() -> None:

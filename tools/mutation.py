@@ -86,6 +86,11 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "CEUs decide); sums_suffice answers None to both, as both need the CEUs read."
     ),
     ("plan", "if len(result.due) >= 1:"): "Sorting a list of one changes nothing.",
+    ("_why_not", "if day >= e.cycle_end:"): (
+        "Only a CEU that does not count is asked why, and one dated the last day of the cycle "
+        "shown always counts there: it lies inside the cycle (after certification, on or before "
+        "the evaluation's day), and the ended cycle it could go to is that same cycle."
+    ),
     (
         "_score",
         "return sum(state), sum(2 for filled, cap in zip(state, caps, strict=True) if filled >= cap)",

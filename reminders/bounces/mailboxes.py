@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import mailbox
 import re
 import ssl
 from collections.abc import Callable, Iterator
@@ -57,24 +56,33 @@ def take_one(engine: Engine, rules: BounceRules, data: bytes, source: str, now: 
 def read_maildir(
     engine: Engine, rules: BounceRules, path: Path, now: Callable[[], datetime]
 ) -> Tally:
-    """Every mail of the Maildir not yet flagged seen (S)."""
-    box = mailbox.Maildir(path, factory=None, create=False)
+    """Every mail of the Maildir not yet flagged seen (S). A mail is flagged the Maildir way,
+    by renaming its file into cur/ with the S flag in its name: its bytes stay as they came
+    (Python's mailbox module would write the parsed message back)."""
     tally = Tally()
-    for key in list(box.iterkeys()):
+    for name, info, file in _unseen(path):
         try:
-            message = box.get_message(key)
-        except (KeyError, FileNotFoundError):
+            with file.open("rb") as handle:
+                data = handle.read(MAX_BYTES)
+        except FileNotFoundError:
             continue  # taken by another reader meanwhile
-        if "S" in message.get_flags():
-            continue
-        with box.get_file(key) as handle:
-            data = handle.read(MAX_BYTES)
         tally.add(take_one(engine, rules, data, "maildir", now()))
-        message.add_flag("S")
-        message.set_subdir("cur")
-        with suppress(KeyError):
-            box[key] = message
+        flags = "".join(sorted(set(info.removeprefix("2,")) | {"S"}))
+        with suppress(FileNotFoundError):
+            file.rename(path / "cur" / f"{name}:2,{flags}")
     return tally
+
+
+def _unseen(path: Path) -> Iterator[tuple[str, str, Path]]:
+    """(unique name, info, file) of each mail of new/ and of cur/ without the S flag."""
+    for sub in ("new", "cur"):
+        for file in sorted((path / sub).iterdir()):
+            if file.name.startswith(".") or not file.is_file():
+                continue
+            name, _, info = file.name.partition(":")
+            if sub == "cur" and "S" in info.partition(",")[2]:
+                continue
+            yield name, info, file
 
 
 @dataclass(frozen=True)

@@ -834,6 +834,6 @@ def _result(
         ),
         owner=facts.owner,
         unrenewed=due.renewal_due if due else None,
-        submitted=facts.submitted.get((body.body, window.end)) if facts.submitted else None,
+        submitted=facts.submitted.get((body.body, window.end)),
         counted=assessment.counted,
     )

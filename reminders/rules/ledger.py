@@ -10,7 +10,6 @@ A course repeated under the same index number never gets this far: the import re
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,9 +28,9 @@ class CeuLine:
 
 
 def certified_on(facts: HolderFacts, evaluation: Evaluation) -> date:
-    """The first day the holder held one of the evaluation's credentials."""
-    days = [c.earned_on for c in facts.credentials if c.code in evaluation.credentials]
-    return min(days, default=evaluation.cycle_start)
+    """The first day the holder held one of the evaluation's credentials (each of its codes is
+    one of the facts' own, so there is always one)."""
+    return min(c.earned_on for c in facts.credentials if c.code in evaluation.credentials)
 
 
 def ledger(
@@ -41,14 +40,14 @@ def ledger(
     words: Callable[[str], str] = str,
 ) -> list[CeuLine]:
     """The CEUs the body accepts (they name it), newest first. `words` names a category."""
-    left = Counter(evaluation.counted)  # two identical records are two CEUs
+    # Identical records share their fate: every rule that counts a CEU reads only what it says.
+    counted = frozenset(evaluation.counted)
     certified = certified_on(facts, evaluation)
     categories = {m.category for m in evaluation.minimums}
     lines = []
     mine = [c for c in facts.ceus if evaluation.body in c.bodies]
     for ceu in sorted(mine, key=lambda c: (c.completed_on, c.title), reverse=True):
-        if left[ceu] > 0:
-            left[ceu] -= 1
+        if ceu in counted:
             lines.append(CeuLine(ceu, True, _fills(ceu, categories, words)))
         else:
             lines.append(CeuLine(ceu, False, _why_not(ceu, evaluation, certified, as_of)))
