@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def _simulated(cli: CommandLine, *options: str) -> list[dict[str, object]]:
     return found
 
 
-def _run_daemon_for(day: date, port: int) -> None:
-    """The daemon, its clock pinned to `day`, until it has scanned, queued and delivered."""
+def _run_daemon_for(day: date, port: int, inbox: Sequence[object], expected: int) -> None:
+    """The daemon, its clock pinned to `day`, until it has scanned, queued and delivered, and
+    the `expected` mails arrived (a moment more shows any it should not have sent)."""
     env = {**os.environ, "REMINDERS_HTTP_PORT": str(port), "REMINDERS_DELIVER_INTERVAL_SECONDS": "0.2",
            "REMINDERS_DIGEST_INTERVAL_SECONDS": "0.2", "REMINDERS_SCAN_INTERVAL_SECONDS": "3600"}  # fmt: skip
     process = subprocess.Popen(
@@ -44,17 +46,19 @@ def _run_daemon_for(day: date, port: int) -> None:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     metrics = f"http://127.0.0.1:{port}/metrics"
+    before = len(inbox)
 
     def settled() -> bool:
         try:
             text = _get(metrics)[1]
         except OSError:
             return False
-        return "reminders_scans_total 1.0" in text and "reminders_outbox_depth 0.0" in text
+        done = "reminders_scans_total 1.0" in text and "reminders_outbox_depth 0.0" in text
+        return done and len(inbox) - before >= expected
 
     try:
-        until(settled)
-        time.sleep(1.0)  # the digest job's first run, and any delivery it set off
+        until(settled, seconds=60)
+        time.sleep(0.6)  # three more delivery and digest runs: nothing else may come
         until(settled)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -79,7 +83,7 @@ def test_the_simulation_is_what_the_daemon_then_sends_day_by_day(
     for offset in range(DAYS):
         day = START + timedelta(days=offset)
         count = len(inbox.messages)
-        _run_daemon_for(day, port)
+        _run_daemon_for(day, port, inbox.messages, sum(1 for o in expected if o[0] == str(day)))
         got += [(day.isoformat(), m["To"].addresses[0].addr_spec, str(m["Subject"]))
                 for m in inbox.messages[count:]]  # fmt: skip
     assert sorted(got) == expected

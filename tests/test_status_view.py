@@ -124,8 +124,8 @@ def test_ceus_are_listed_newest_first_and_by_title_within_a_day() -> None:
             ceu("2025-05-01", 2, title="A course"),
             ceu("2025-05-01", 1, title="B course"),
             ceu("2025-06-01", 1, title="C course"),
-            ceu("2025-04-01", 1, bodies="AHIMA", title="X"),
-            ceu("2025-04-01", 2, bodies="AHIMA", title="Y"),
+            ceu("2025-04-01", 2, bodies="AHIMA", title="X"),  # more CEUs, yet after Y
+            ceu("2025-04-01", 1, bodies="AHIMA", title="Y"),
             ceu("2025-07-01", 1, bodies="AHIMA", title="Z"),
         ],
         AAPC=member("2027-03-31"),
