@@ -18,6 +18,7 @@ from reminders.db import digests as store
 from reminders.db.facts import holders_by_pk
 from reminders.digests.content import Line, dump_lines, line_of
 from reminders.digests.schedule import Period, end_of_day, latest_period
+from reminders.logs import fingerprint
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 
@@ -134,7 +135,9 @@ def queue_digests(
             )
             if store.record(connection, new, now) is not None:
                 queued.append(item)
+                # A subscriber's address is personal data too: the log carries its fingerprint.
                 log.info(
-                    "digest %s queued for %s: %d lines", item.key, item.subscriber.email, len(lines)
-                )
+                    "digest %s queued for %s: %d lines",
+                    item.key, fingerprint(item.subscriber.email), len(lines),
+                )  # fmt: skip
     return queued
