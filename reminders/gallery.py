@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -212,8 +212,9 @@ class Gallery:
         compared: str | None,
         people: tuple[str, ...] | None = None,
         scope: str = "Riverside Health, Coding",
+        lines: list[Line] | None = None,
     ) -> Item:
-        lines = self.lines(day, people)
+        lines = self.lines(day, people) if lines is None else lines
         d = build_digest(scope, period, day, lines, previous, compared_with=compared)
         frequency = "monthly" if "week" not in period else "weekly"
         r = self.renderer.render_digest(d, "lead@example.org", frequency, UNSUBSCRIBE)
@@ -240,6 +241,15 @@ class Gallery:
                           calm, "Riverside Health, Audit")  # fmt: skip
         yield self.digest("digest-empty-team", "December 2026", date(2026, 12, 1), [],
                           "November 2026", (), "Riverside Health, New hires")  # fmt: skip
+        # What the roster cannot show: an address that bounces, and a coder's own word.
+        told = [
+            replace(line, bouncing=date(2026, 11, 26)) if line.name == "Maria Alvarez"
+            else replace(line, self_reported=date(2026, 11, 27)) if line.status == "overdue"
+            else line
+            for line in self.lines(first)
+        ]  # fmt: skip
+        yield self.digest("digest-bouncing-and-self-reported", "week of November 30, 2026", first,
+                          before, "week of November 23, 2026", lines=told)  # fmt: skip
 
     def items(self) -> list[Item]:
         return [*self.notices(), *self.digests()]

@@ -7,8 +7,10 @@ to scroll on a phone (screenshots kept in var/test-artifacts/gallery/)."""
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
+import io
 import json
 import re
 from datetime import date, datetime
@@ -67,7 +69,8 @@ def test_the_gallery_covers_every_kind_rung_and_body(items: list[Item]) -> None:
     assert {item.level for item in items} == {"all", "fewer", "final"}
     digests = {item.name for item in items if item.name.startswith("digest-")}
     assert {"digest-busy-weekly", "digest-quiet-weekly", "digest-empty-team"} <= digests
-    assert any("monthly" in name for name in digests) and len(digests) == 5
+    assert any("monthly" in name for name in digests) and len(digests) == 6
+    assert "digest-bouncing-and-self-reported" in digests
 
 
 def test_each_mail_names_the_choice_it_was_sent_under_and_only_its_rungs(
@@ -168,7 +171,7 @@ def test_everyone_overdue_or_lapsed_needs_attention_in_every_digest(items: list[
         attention = item.text.split("NEEDS ATTENTION")[1].split("EVERYONE, MOST URGENT")[0]
         for line in troubled:
             assert f"{line.name} ({line.holder_id}), {line.body}" in attention, item.name
-    assert seen == 3
+    assert seen == 4
 
 
 def test_a_quiet_digest_and_an_empty_team_say_so(items: list[Item]) -> None:
@@ -219,9 +222,9 @@ def test_the_command_writes_the_gallery_with_an_index(cli: CommandLine, tmp_path
     assert result.code == 0, result.err
     index = (tmp_path / "gallery" / "index.html").read_text()
     pages = re.findall(r'href="([^"]+\.html)"', index)
-    assert len(pages) == 38 and all((tmp_path / "gallery" / page).is_file() for page in pages)
-    assert len(list((tmp_path / "gallery").glob("*.eml"))) == 38
-    assert len(list((tmp_path / "gallery").glob("digest-*.csv"))) == 5
+    assert len(pages) == 39 and all((tmp_path / "gallery" / page).is_file() for page in pages)
+    assert len(list((tmp_path / "gallery").glob("*.eml"))) == 39
+    assert len(list((tmp_path / "gallery").glob("digest-*.csv"))) == 6
 
 
 # On a phone a member's row reflows into lines: no table is wider than its box.
@@ -263,3 +266,16 @@ def test_a_membership_not_renewed_is_said_as_such(items: list[Item]) -> None:
     assert lapsed.subject == "AAPC CPC: the membership was not renewed by December 29, 2026"
     digest = by_name["digest-first-weekly"]
     assert "membership not renewed since September 30, 2026" in digest.text
+
+
+def test_a_bouncing_address_and_a_coders_own_word_are_said_in_the_digest(
+    items: list[Item],
+) -> None:
+    [item] = [item for item in items if item.name == "digest-bouncing-and-self-reported"]
+    text = " ".join(item.text.split())
+    assert "address bouncing since November 26, 2026: reminders do not reach them" in text
+    assert "self-reported as submitted on November 27, 2026, not yet confirmed" in text
+    assert item.csv is not None
+    rows = list(csv.DictReader(io.StringIO(item.csv.decode("utf-8-sig"))))
+    assert {row["bouncing_since"] for row in rows} == {"", "2026-11-26"}
+    assert {row["self_reported_on"] for row in rows} == {"", "2026-11-27"}
