@@ -4,7 +4,6 @@ server pipes in."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import BinaryIO
 
@@ -75,4 +74,3 @@ def _report(source: str, tally: Tally) -> None:
     click.echo(f"{source}: {tally}")
     for address in tally.suppressed:
         click.echo(f"  suppressed {address}")
-    sys.stdout.flush()

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from reminders.db import bounces as store
+from reminders.db import outbox
 from reminders.mail.bounces import message_of
 from reminders.mail.reports import Ignored, Report
 
@@ -70,7 +71,7 @@ def take(
     if reason is None:
         return Taken(found.kind, address)
     kind = "complaint" if found.kind == "complaint" else "bounce"
-    store.suppress(connection, address, kind, reason, now)
+    outbox.suppress(connection, address, reason, now, kind)
     return Taken(found.kind, address, suppressed=True, reason=reason)
 
 

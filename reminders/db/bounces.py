@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from reminders.db.models import BounceReport, MessageRecord, Suppression
 
@@ -54,27 +54,6 @@ def soft_since(connection: Connection, address: str, since: datetime) -> int:
         BounceReport.received_at >= since,
     )
     return int(connection.execute(query).scalar_one())
-
-
-def suppression_of(connection: Connection, address: str) -> str | None:
-    """The kind of the address's suppression, if it has one."""
-    query = select(Suppression.kind).where(Suppression.email == address)
-    return connection.execute(query).scalar_one_or_none()
-
-
-def suppress(connection: Connection, address: str, kind: str, reason: str, now: datetime) -> None:
-    """Suppress the address; a complaint overrides a suppression of another kind, since it is
-    not lifted when the holder's row changes."""
-    current = suppression_of(connection, address)
-    if current is None:
-        values = {"email": address, "kind": kind, "reason": reason[:500], "created_at": now}
-        connection.execute(insert(Suppression).values(**values))
-    elif kind == "complaint" and current != "complaint":
-        connection.execute(
-            update(Suppression)
-            .where(Suppression.email == address)
-            .values(kind=kind, reason=reason[:500], created_at=now)
-        )
 
 
 def bouncing(connection: Connection, addresses: Sequence[str]) -> dict[str, date]:

@@ -301,10 +301,22 @@ def suppressed(connection: Connection, addresses: Sequence[str]) -> dict[str, st
     return {email: reason for email, reason in connection.execute(query)}
 
 
-def suppress(connection: Connection, address: str, reason: str, now: datetime) -> None:
-    if not suppressed(connection, [address]):
+def suppress(
+    connection: Connection, address: str, reason: str, now: datetime, kind: str = "refused"
+) -> None:
+    """Suppress the address (models.Suppression says the kinds). A complaint replaces a
+    suppression of another kind: it is the one an import that changes the holder does not lift."""
+    current = connection.execute(
+        select(Suppression.kind).where(Suppression.email == address)
+    ).scalar_one_or_none()
+    if current is None:
+        values = {"email": address, "kind": kind, "reason": reason[:500], "created_at": now}
+        connection.execute(insert(Suppression).values(**values))
+    elif kind == "complaint" and current != "complaint":
         connection.execute(
-            insert(Suppression).values(email=address, reason=reason[:500], created_at=now)
+            update(Suppression)
+            .where(Suppression.email == address)
+            .values(kind=kind, reason=reason[:500], created_at=now)
         )
 
 

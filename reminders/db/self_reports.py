@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db import events
@@ -35,14 +35,3 @@ def record(
     if added:
         events.record(connection, holder_pks, "self-report", now)
     return added
-
-
-def reported_on(
-    connection: Connection, holder_pks: list[int], body: str, cycle_end: date
-) -> date | None:
-    query = select(SelfReport.reported_on).where(
-        SelfReport.holder_pk.in_(holder_pks),
-        SelfReport.body == body,
-        SelfReport.cycle_end == cycle_end,
-    )
-    return connection.execute(query).scalars().first()

@@ -14,7 +14,7 @@ it cannot know: mail servers' answers, data that changes meanwhile, and the hour
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -105,7 +105,7 @@ class Simulation:
             for subscriber in subscribers:
                 found = self._digest(state, subscriber, day)
                 if found is not None:
-                    yield _with(found, "suppressed") if found.to in suppressed else found
+                    yield replace(found, outcome="suppressed") if found.to in suppressed else found
 
     def _holders(self, holder_id: str | None) -> dict[int, StoredHolder]:
         batches = stored_holders(self.connection, holder_id=holder_id)
@@ -157,10 +157,10 @@ class Simulation:
             base = Outgoing(day, address, "notices", subject, why, "sent", holder.facts.holder_id,
                             tuple(f"{n.kind}:{n.rung}:{n.body}" for n in live))  # fmt: skip
             if address in suppressed:
-                yield _with(base, "suppressed")
+                yield replace(base, outcome="suppressed")
             elif state.sent_on.get((address, day), 0) >= self.daily_cap:
                 waiting.append(_Message(holder, live))
-                yield _with(base, "held")
+                yield replace(base, outcome="held")
             else:
                 state.sent_on[(address, day)] = state.sent_on.get((address, day), 0) + 1
                 yield base
@@ -214,8 +214,3 @@ class Simulation:
         )
         why = (f"the {subscriber.frequency} digest of {title_of(period.label)}",)
         return Outgoing(day, subscriber.email, "digest", rendered.subject, why, "sent")
-
-
-def _with(outgoing: Outgoing, outcome: str) -> Outgoing:
-    return Outgoing(outgoing.day, outgoing.to, outgoing.kind, outgoing.subject, outgoing.why,
-                    outcome, outgoing.holder_id, outgoing.notices)  # fmt: skip

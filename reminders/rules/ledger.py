@@ -46,7 +46,7 @@ def ledger(
     categories = {m.category for m in evaluation.minimums}
     lines = []
     mine = [c for c in facts.ceus if evaluation.body in c.bodies]
-    for ceu in sorted(mine, key=lambda c: (c.completed_on, c.title), reverse=True):
+    for ceu in _newest_first(mine):
         if ceu in counted:
             lines.append(CeuLine(ceu, True, _fills(ceu, categories, words)))
         else:
@@ -85,4 +85,9 @@ def outside(facts: HolderFacts, evaluations: Sequence[Evaluation]) -> list[CeuFa
     """CEUs that name none of the bodies evaluated: no cycle of this holder can count them."""
     bodies = {e.body for e in evaluations}
     found = [c for c in facts.ceus if bodies.isdisjoint(c.bodies)]
-    return sorted(found, key=lambda c: (c.completed_on, c.title), reverse=True)
+    return _newest_first(found)
+
+
+def _newest_first(ceus: list[CeuFact]) -> list[CeuFact]:
+    """As the page lists them: newest first, and by title within a day."""
+    return sorted(ceus, key=lambda c: (c.completed_on, c.title), reverse=True)
