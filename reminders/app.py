@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from reminders.alerts.service import AlertRules
 from reminders.bounces.mailboxes import ImapAddress, Mailboxes
 from reminders.bounces.record import BounceRules
 from reminders.bounces.sns import AwsNetwork, Network
@@ -108,7 +109,12 @@ class App:
             lease_seconds=s.lease_seconds,
             pause_after=s.mail_pause_after,
             bounce_domain=s.bounce_domain,
+            alert_interval_minutes=s.alert_interval_minutes,
         )
+
+    def alert_rules(self) -> AlertRules:
+        s = self.settings
+        return AlertRules(s.alert_behind_days, timedelta(minutes=s.alert_interval_minutes))
 
     def bounce_rules(self) -> BounceRules:
         s = self.settings

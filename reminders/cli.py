@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__, links
 from reminders.app import App
+from reminders.cli_alerts import alerts
 from reminders.cli_bounces import bounces
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_service import catcher, check, run, web
@@ -438,6 +439,7 @@ cli.add_command(check)
 cli.add_command(catcher)
 cli.add_command(subscription)
 cli.add_command(digest)
+cli.add_command(alerts)
 cli.add_command(bounces)
 cli.add_command(simulate)
 

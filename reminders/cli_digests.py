@@ -19,9 +19,9 @@ from reminders.digests.mail import compose
 from reminders.digests.service import current_digests, queue_digests, scope_lines
 from reminders.errors import BadInput
 from reminders.imports import fields
+from reminders.imports.kinds import ALERTS, FREQUENCIES
 from reminders.notices.delivery import Deliverer
 
-FREQUENCIES = ("weekly", "monthly")
 ROW_ID = click.IntRange(1, 2**31 - 1)  # what the id columns hold on both databases
 
 
@@ -150,12 +150,17 @@ def org_show(name: str) -> None:
             str(s.id),
             s.team or "(whole organisation)",
             s.email,
-            s.frequency,
+            _frequency(s),
             s.timezone or f"{app.settings.timezone} (default)",
             "paused" if s.paused else "active",
             f"{period} {state}".strip(),
         )
     out.print(subs)
+
+
+def _frequency(s: store.Subscriber) -> str:
+    """The digest's frequency, and the alerts under it when there are any."""
+    return s.frequency if s.alerts == "none" else f"{s.frequency}\n+ {s.alerts}\n  alerts"
 
 
 @click.group()
@@ -169,11 +174,24 @@ def subscription() -> None:
 @click.option("--team", help="One team of the organisation (default: the whole organisation).")
 @click.option("--frequency", type=click.Choice(FREQUENCIES), default="weekly", show_default=True)
 @click.option("--timezone", help="The subscriber's IANA time zone (default: REMINDERS_TIMEZONE).")
+@click.option(
+    "--alerts",
+    "alert_mode",
+    type=click.Choice(ALERTS),
+    help="Alerts when a member turns behind near a deadline, overdue or lapsed: none, daily "
+    "(08:00 local), or immediate (at most one mail every REMINDERS_ALERT_INTERVAL_MINUTES). "
+    "New subscriptions: none; adding one again keeps its choice unless given.",
+)
 def subscription_add(
-    org_name: str, email: str, team: str | None, frequency: str, timezone: str | None
+    org_name: str,
+    email: str,
+    team: str | None,
+    frequency: str,
+    timezone: str | None,
+    alert_mode: str | None,
 ) -> None:
     """Subscribe EMAIL to the digest of ORG (or of one of its teams). Adding it again changes
-    its frequency and time zone, and resumes it."""
+    its frequency, time zone and alerts, and resumes it."""
     app = current_app()
     try:
         address = fields.email(email)
@@ -187,10 +205,12 @@ def subscription_add(
             team_pk = orgs.team(connection, org_pk, team)
             if team_pk is None:
                 raise BadInput(f"organisation {org_name!r} has no team {team!r}")
-        pk, new = orgs.subscribe(connection, org_pk, team_pk, address, frequency, zone)
+        pk, new = orgs.subscribe(connection, org_pk, team_pk, address, frequency, zone, alert_mode)
+        mode = store.subscribers(connection, pk)[0].alerts
     scope = org_name if team is None else f"{org_name}, {team}"
     verb = "added" if new else "updated"
-    click.echo(f"{verb} subscription {pk}: {address} gets the {frequency} digest of {scope}")
+    told = "" if mode == "none" else f", with {mode} alerts"
+    click.echo(f"{verb} subscription {pk}: {address} gets the {frequency} digest of {scope}{told}")
 
 
 @subscription.command("list")
@@ -209,7 +229,7 @@ def subscription_list(org_name: str | None) -> None:
             str(s.id),
             s.scope,
             s.email,
-            s.frequency,
+            _frequency(s),
             s.timezone or "(default)",
             "paused" if s.paused else "active",
         )

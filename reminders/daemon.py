@@ -23,6 +23,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from reminders.alerts.service import detect, queue_alerts
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
@@ -112,17 +113,42 @@ class Daemon:
         log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
         if queued:
             await self.deliver()
+        await self._detect(None)
+
+    async def _detect(self, holder_pks: list[int] | None) -> None:
+        """Record the events employers are alerted to (all members', or these holders'), then
+        queue the alerts they make due."""
+        app = self.app
+        found = await asyncio.to_thread(
+            detect, app.engine, app.rulebook, app.today(), app.now(), app.alert_rules(),
+            holder_pks,
+        )  # fmt: skip
+        if found:
+            log.info("alerts: %d new events", found)
+        await self.alerts()
+
+    async def alerts(self) -> None:
+        """Queue the employer alerts due (immediate ones at most once an interval)."""
+        app = self.app
+        queued = await asyncio.to_thread(
+            queue_alerts, app.engine, app.now(), app.settings.timezone, app.alert_rules()
+        )
+        if queued:
+            self.metrics.alerts.inc(len([q for q in queued if q.key is not None]))
+            self._deliver_soon()
 
     async def changes(self) -> None:
         """Re-plan the holders whose data changed, a thousand events at a time until none
         are left, then deliver what that queued."""
         app = self.app
         queued = 0
+        changed: list[int] = []
         while True:
             result = await asyncio.to_thread(
                 replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
             )
             self._left_out("changes", result.failed)
+            changed += result.pks
             if result.holders:
                 self.metrics.replanned.inc(result.holders)
                 self.metrics.queued.inc(result.queued)
@@ -135,6 +161,8 @@ class Daemon:
                 break
         if queued:
             self._deliver_soon()
+        if changed:
+            await self._detect(changed)
 
     def _left_out(self, job: str, holders: list[str]) -> None:
         """Holders a job could not plan (each logged with its traceback where it failed)."""
@@ -173,6 +201,7 @@ class Daemon:
             self.metrics.digests.inc(len(queued))
             log.info("digests: %d queued", len(queued))
             self._deliver_soon()
+        await self.alerts()
 
     async def bounces(self) -> None:
         """Read the bounce mailbox: each report once; suppress the addresses it condemns."""

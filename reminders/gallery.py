@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from reminders.alerts.content import build_alert, told
+from reminders.alerts.events import events_of
 from reminders.digests.content import Line, build_digest, csv_bytes, line_of
 from reminders.digests.mail import csv_name
 from reminders.mail.ical import Deadline
@@ -251,8 +253,32 @@ class Gallery:
         yield self.digest("digest-bouncing-and-self-reported", "week of November 30, 2026", first,
                           before, "week of November 23, 2026", lines=told)  # fmt: skip
 
+    def alert(self, name: str, day: date, people: tuple[str, ...] | None, mode: str) -> Item:
+        """What the roster's members that day would alert an employer to."""
+        lines = {(line.holder_id, line.body): line for line in self.lines(day, people)}
+        items = [
+            told(lines[(facts.holder_id, e.body)], e.kind, e.happened_on)
+            for person, facts in ROSTER.items()
+            if people is None or person in people
+            for e in events_of(evaluate(facts, self.rulebook, day)[0], day, 90)
+        ]
+        alert = build_alert("Riverside Health, Coding", day, items)
+        r = self.renderer.render_alert(alert, "lead@example.org", mode, "weekly", 15, UNSUBSCRIBE)
+        envelope = build(r, mail_from=SENDER, to_name="", to_address="lead@example.org",
+                         keys=[name], unsubscribe_url=UNSUBSCRIBE, now=STAMP)  # fmt: skip
+        return Item(name, f"Alert: {name.replace('-', ' ')} ({day:%Y-%m-%d})", r.subject, r.text,
+                    r.html, envelope.data)  # fmt: skip
+
+    def alerts(self) -> Iterator[Item]:
+        yield self.alert("alert-immediate-several", date(2026, 11, 30), None, "immediate")
+        overdue = tuple(
+            person for person, facts in ROSTER.items()
+            if any(e.status == "overdue" for e in evaluate(facts, self.rulebook, date(2026, 11, 30))[0])
+        )[:1]  # fmt: skip
+        yield self.alert("alert-daily-one", date(2026, 11, 30), overdue, "daily")
+
     def items(self) -> list[Item]:
-        return [*self.notices(), *self.digests()]
+        return [*self.notices(), *self.digests(), *self.alerts()]
 
 
 SCOPE = ("Riverside Health", "Coding", "lead@example.org")

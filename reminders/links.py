@@ -22,6 +22,11 @@ def digest_list(subscription: int) -> str:
     return f"digest:{subscription}"
 
 
+def alert_list(subscription: int) -> str:
+    """The list an unsubscribe token of an alert names: leaving it stops the alerts only."""
+    return f"alerts:{subscription}"
+
+
 def unsubscribe_url(
     base_url: str, secret: bytes, address: str, list_name: str, now: datetime
 ) -> str:

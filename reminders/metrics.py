@@ -45,6 +45,7 @@ class Metrics:
             "reminders_outbox_depth", "Messages waiting to go out", registry=r
         )
         self.digests = Counter("reminders_digests_queued", "Employer digests queued", registry=r)
+        self.alerts = Counter("reminders_alerts_queued", "Employer alerts queued", registry=r)
         self.server_faults = Counter(
             "reminders_mail_server_faults",
             "Messages the mail server, or its configuration, kept from going out (retried)",

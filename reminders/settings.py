@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     deliver_interval_seconds: float = Field(default=15.0, gt=0)
     events_poll_seconds: float = Field(default=1.0, gt=0)
     digest_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often the daemon looks for digests and alerts due."""
+    alert_behind_days: int = Field(default=90, ge=0, le=730)
+    """A member turning behind pace is alerted within this many days of the deadline."""
+    alert_interval_minutes: int = Field(default=15, ge=1, le=1440)
+    """Immediate alerts: at most one mail per subscriber per this many minutes."""
     api_rate_per_minute: int = Field(default=600, gt=0)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""

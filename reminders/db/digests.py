@@ -8,15 +8,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from reminders.db import scope
+from reminders.db import outbox, scope
 from reminders.db.models import (
     DigestRecord,
     Holder,
-    MessageRecord,
     Organisation,
     Subscription,
     Team,
@@ -37,6 +36,8 @@ class Subscriber:
     frequency: str
     timezone: str | None
     paused: bool
+    alerts: str = "none"
+    """none, daily or immediate (db/alerts.py)."""
 
     @property
     def scope(self) -> str:
@@ -55,7 +56,16 @@ def subscribers(
     s, o, t = Subscription, Organisation, Team
     query = (
         select(
-            s.id, s.org_pk, o.name, s.team_pk, t.name, s.email, s.frequency, s.timezone, s.paused
+            s.id,
+            s.org_pk,
+            o.name,
+            s.team_pk,
+            t.name,
+            s.email,
+            s.frequency,
+            s.timezone,
+            s.paused,
+            s.alerts,
         )
         .join(o, o.id == s.org_pk)
         .outerjoin(t, t.id == s.team_pk)
@@ -67,7 +77,7 @@ def subscribers(
         query = query.where(s.org_pk == org_pk)
     if ids is not None:
         query = query.where(s.id.in_(ids))
-    return [Subscriber(*row) for row in connection.execute(query)]
+    return [Subscriber(*row[:9], alerts=row[9]) for row in connection.execute(query)]
 
 
 def scope_members(
@@ -144,11 +154,7 @@ class NewDigest:
 def record(connection: Connection, digest: NewDigest, now: datetime) -> int | None:
     """Queue a digest and its message; None (and nothing written) if its key was recorded
     already, by this instance or another."""
-    message = connection.execute(
-        insert(MessageRecord)
-        .values(to_address=digest.email, state="queued", attempts=0, created_at=now)
-        .returning(MessageRecord.id)
-    ).scalar_one()
+    message = outbox.employer_message(connection, digest.email, now)
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(DigestRecord)
@@ -170,7 +176,7 @@ def record(connection: Connection, digest: NewDigest, now: datetime) -> int | No
     )
     inserted = connection.execute(statement).scalar_one_or_none()
     if inserted is None:
-        connection.execute(delete(MessageRecord).where(MessageRecord.id == message))
+        outbox.withdraw(connection, message)
     return inserted
 
 
@@ -226,10 +232,6 @@ def cancel_pending(connection: Connection, subscription: int, now: datetime) -> 
     pending = [pk for pk in found if pk is not None]
     if not pending:
         return 0
-    connection.execute(
-        update(MessageRecord)
-        .where(MessageRecord.id.in_(pending), MessageRecord.state.in_(("queued", "retry")))
-        .values(state="cancelled", lease_until=None)
-    )
+    outbox.cancel_messages(connection, pending)
     finish(connection, pending, "cancelled", now)
     return len(pending)

@@ -136,6 +136,9 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    events_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When its members' events were first detected (alerts/service.py): what was true then is
+    the baseline, recorded but never news."""
 
 
 class Team(Base):
@@ -196,6 +199,11 @@ class Subscription(Base):
     frequency: Mapped[str] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
     paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    alerts: Mapped[str] = mapped_column(String(16), server_default=text("'none'"))
+    """none, daily or immediate: alerts of the events in its scope (alerts/service.py)."""
+    alerts_after: Mapped[int | None] = mapped_column(Integer)
+    """The newest event when its alerts began: older events were known before and are not
+    alerted. Empty while its alerts are off (set by the first alert run after they start)."""
 
 
 class ChangeEvent(Base):
@@ -340,6 +348,72 @@ class DigestRecord(Base):
     shown: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TeamEvent(Base):
+    """Something an employer is alerted to: a member of the organisation turned behind near a
+    deadline, overdue or lapsed, for one body's cycle. Once per organisation, holder, body,
+    cycle and kind (the key), whoever is told of it and however often it is seen. `baseline`:
+    true when the organisation's events were first detected, so known already."""
+
+    __tablename__ = "team_events"
+    __table_args__ = (
+        UniqueConstraint("org_pk", "holder_pk", "body", "cycle_end", "kind"),
+        Index("ix_team_events_org", "org_pk", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    holder_pk: Mapped[int] = _holder_fk()
+    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    cycle_end: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    happened_on: Mapped[date] = mapped_column(Date)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    baseline: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class AlertRecord(Base):
+    """One alert mail of one subscription: the events it carries are its items. Its key (the
+    subscription and its day, or its quarter of an hour) is unique, so two instances queue it
+    once."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_subscription", "subscription_pk", "id"),
+        Index("ix_alerts_message", "message_pk"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    subscription_pk: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertItem(Base):
+    """An event in an alert: once per subscription and event, so no event is told twice.
+    `dropped`: no longer true when the alert was sent, so left out of it."""
+
+    __tablename__ = "alert_items"
+    __table_args__ = (Index("ix_alert_items_alert", "alert_pk"),)
+
+    subscription_pk: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_pk: Mapped[int] = mapped_column(
+        ForeignKey("team_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    alert_pk: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    )
+    dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Preference(Base):

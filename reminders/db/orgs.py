@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from reminders.db import digests, scope
+from reminders.db import alerts, digests, scope
 from reminders.db.models import DigestRecord, Holder, Organisation, Subscription, Team, TeamMember
 
 
@@ -67,9 +67,11 @@ def subscribe(
     email: str,
     frequency: str,
     timezone: str | None,
+    alert_mode: str | None = None,
 ) -> tuple[int, bool]:
-    """Add a subscription, or change the frequency and zone of the one with this scope and
-    address (and resume it); its id, and whether it is new."""
+    """Add a subscription, or change the frequency, zone and (given) alerts of the one with
+    this scope and address (and resume it); its id, and whether it is new. Alerts turned off
+    that were queued are cancelled by their sender's re-check."""
     same_team = (
         Subscription.team_pk.is_(None) if team_pk is None else Subscription.team_pk == team_pk
     )
@@ -78,7 +80,9 @@ def subscribe(
             Subscription.org_pk == org_pk, same_team, Subscription.email == email
         )
     ).scalar_one_or_none()
-    values = {"frequency": frequency, "timezone": timezone, "paused": False}
+    values: dict[str, object] = {"frequency": frequency, "timezone": timezone, "paused": False}
+    if alert_mode is not None:
+        values["alerts"] = alert_mode
     if existing is not None:
         connection.execute(update(Subscription).where(Subscription.id == existing).values(values))
         return existing, False
@@ -97,12 +101,14 @@ def set_paused(connection: Connection, subscription: int, paused: bool, now: dat
     ).rowcount
     if changed and paused:
         digests.cancel_pending(connection, subscription, now)
+        alerts.cancel_pending(connection, subscription, now)
     return bool(changed)
 
 
 def unsubscribe(connection: Connection, subscription: int, now: datetime) -> bool:
     """Remove a subscription and its digests' history; False if there is no such one."""
     digests.cancel_pending(connection, subscription, now)
+    alerts.cancel_pending(connection, subscription, now)
     removed = connection.execute(delete(Subscription).where(Subscription.id == subscription))
     return bool(removed.rowcount)
 

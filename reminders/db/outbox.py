@@ -99,6 +99,31 @@ def record_plan(
     return int(message)
 
 
+def employer_message(connection: Connection, address: str, now: datetime) -> int:
+    """Queue a message to an employer (a digest or an alert: its row says which)."""
+    return int(
+        connection.execute(
+            insert(MessageRecord)
+            .values(to_address=address, state="queued", attempts=0, created_at=now)
+            .returning(MessageRecord.id)
+        ).scalar_one()
+    )
+
+
+def withdraw(connection: Connection, message: int) -> None:
+    """Take back a message queued in this transaction whose content another queued first."""
+    connection.execute(delete(MessageRecord).where(MessageRecord.id == message))
+
+
+def cancel_messages(connection: Connection, messages: Sequence[int]) -> None:
+    """Cancel the messages among these that no sender has taken."""
+    connection.execute(
+        update(MessageRecord)
+        .where(MessageRecord.id.in_(messages), MessageRecord.state.in_(PENDING))
+        .values(state="cancelled", lease_until=None)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int

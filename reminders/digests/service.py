@@ -86,21 +86,30 @@ def scope_lines(
 ) -> Iterator[Line]:
     """One line per member of the subscription's scope and certifying body, as of a day."""
     for pks in store.scope_members(connection, subscriber.org_pk, subscriber.team_pk):
-        teams = scope.teams_of(connection, subscriber.org_pk, pks)
-        holders = holders_by_pk(connection, pks)
-        bouncing = bounces.bouncing(connection, sorted({h.email for h in holders.values()}))
-        for holder in holders.values():
-            for e in evaluate(holder.facts, rulebook, as_of)[0]:
-                accepted = [
-                    c.completed_on
-                    for c in holder.facts.ceus
-                    if e.body in c.bodies and c.completed_on <= as_of
-                ]
-                yield line_of(
-                    holder.full_name, e, holder.email, tuple(teams.get(holder.pk, ())),
-                    functools.partial(rulebook.category_words, e.body),
-                    max(accepted, default=None), bouncing.get(holder.email),
-                )  # fmt: skip
+        for _, line in member_lines(connection, rulebook, subscriber.org_pk, pks, as_of):
+            yield line
+
+
+def member_lines(
+    connection: Connection, rulebook: Rulebook, org_pk: int, pks: list[int], as_of: date
+) -> Iterator[tuple[int, Line]]:
+    """The lines of these holders (row ids) as an organisation's mail shows them: with their
+    teams in that organisation only."""
+    teams = scope.teams_of(connection, org_pk, pks)
+    holders = holders_by_pk(connection, pks)
+    bouncing = bounces.bouncing(connection, sorted({h.email for h in holders.values()}))
+    for holder in holders.values():
+        for e in evaluate(holder.facts, rulebook, as_of)[0]:
+            accepted = [
+                c.completed_on
+                for c in holder.facts.ceus
+                if e.body in c.bodies and c.completed_on <= as_of
+            ]
+            yield holder.pk, line_of(
+                holder.full_name, e, holder.email, tuple(teams.get(holder.pk, ())),
+                functools.partial(rulebook.category_words, e.body),
+                max(accepted, default=None), bouncing.get(holder.email),
+            )  # fmt: skip
 
 
 def queue_digests(

@@ -282,6 +282,12 @@ def _teams() -> Kind:
 
 
 FREQUENCIES = ("weekly", "monthly")
+ALERTS = ("none", "daily", "immediate")
+
+
+def _alerts(value: str) -> str:
+    """none (also empty), daily or immediate."""
+    return fields.choice(ALERTS, "alerts")(value) if value.strip() else "none"
 
 
 def _subscriptions() -> Kind:
@@ -293,6 +299,7 @@ def _subscriptions() -> Kind:
             Column("email", True, fields.email),
             Column("frequency", True, fields.choice(FREQUENCIES, "frequency")),
             Column("timezone", False, fields.timezone),
+            Column("alerts", False, _alerts),
         ),
         staged=(
             _str("org", models.NAME_LENGTH),
@@ -300,6 +307,7 @@ def _subscriptions() -> Kind:
             _str("email", models.EMAIL_LENGTH),
             _str("frequency", 16),
             _str("timezone", 64, nullable=True),
+            _str("alerts", 16),
         ),
         build=_identity,
         key=("org", "team", "email"),

@@ -314,7 +314,11 @@ _TARGETS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("completed_on", "hours", "title", "provider", "index_number", "bodies", "categories"),
     ),
     "teams": ("team_members", ("team_pk", "holder_pk"), ()),
-    "subscriptions": ("subscriptions", ("org_pk", "team_pk", "email"), ("frequency", "timezone")),
+    "subscriptions": (
+        "subscriptions",
+        ("org_pk", "team_pk", "email"),
+        ("frequency", "timezone", "alerts"),
+    ),
 }
 # The files whose changes the daemon must re-evaluate holders for.
 _EVALUATED = frozenset({"holders", "credentials", "memberships", "ceus"})

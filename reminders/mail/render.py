@@ -17,6 +17,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from reminders.alerts.content import Alert
 from reminders.digests.content import LABELS, Digest, ceus
 from reminders.notices.content import NoticeView
 from reminders.notices.planning import PAUSED
@@ -143,4 +144,31 @@ class Renderer:
         # Sections come and go with the data; one blank line between them, whatever shows.
         text = re.sub(r"\n{3,}", "\n\n", self._text.get_template("digest.txt").render(context))
         html = self._html.get_template("digest.html").render(subject=subject, **context)
+        return Rendered(subject, text, self._inliner.inline(html))
+
+    def render_alert(
+        self,
+        alert: Alert,
+        to: str,
+        mode: str,
+        frequency: str,
+        interval_minutes: int,
+        unsubscribe_url: str,
+    ) -> Rendered:
+        """One employer alert: the events it tells, most urgent first. `mode` is immediate or
+        daily; `frequency` the subscription's digest's."""
+        if not alert.items:
+            raise ValueError("an alert needs at least one event")
+        context = {
+            "a": alert,
+            "to": to,
+            "mode": mode,
+            "frequency": frequency,
+            "interval": interval_minutes,
+            "labels": LABELS,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = " ".join(self._text.get_template("alert.subject.txt").render(context).split())
+        text = self._text.get_template("alert.txt").render(context)
+        html = self._html.get_template("alert.html").render(subject=subject, **context)
         return Rendered(subject, text, self._inliner.inline(html))

@@ -14,25 +14,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from reminders import links
-from reminders.db import digests as digest_store
 from reminders.db import outbox, preferences
 from reminders.db.facts import StoredHolder, holders_by_pk
-from reminders.digests.content import load_lines
-from reminders.digests.mail import compose
 from reminders.mail.bounces import bounce_address
 from reminders.mail.message import Envelope, build
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import ceus_due, message_views
+from reminders.notices.employer import Claimed, EmployerMail
 from reminders.notices.ladder import Ladder
 from reminders.notices.lease import Lease, release
-from reminders.notices.outcomes import Outcomes, Report
+from reminders.notices.outcomes import Outcomes, Report, employer_finish
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.service import still_applies
 from reminders.rules.evaluate import Evaluation, evaluate
@@ -48,7 +45,7 @@ class _Batch:
     """What one claim batch needs from the database, read in a few queries."""
 
     notices: dict[int, list[outbox.StoredNotice]]
-    digests: dict[int, digest_store.StoredDigest]
+    employers: Claimed
     levels: dict[str, str]
     suppressed: dict[str, str]
     sent_today: dict[str, int]
@@ -62,7 +59,8 @@ class _Outgoing:
     attempts: int
     notices: list[tuple[int, str]]
     kinds: tuple[str, ...] = ()
-    digest: bool = False
+    employer: bool = False
+    """A digest or an alert: an employer's mail."""
     token: str = ""
     """The claim the message is held under."""
 
@@ -142,6 +140,7 @@ class Deliverer:
         self.engine, self.rulebook, self.ladder = engine, rulebook, ladder
         self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
         self.ladders = Ladders(ladder)
+        self.employers = EmployerMail(rulebook, renderer, mail)
         self._report_lock = threading.Lock()
         self._unreleased: set[str] = set()
         self._unrecorded: list[tuple[_Outgoing, SendError | None]] = []
@@ -220,9 +219,7 @@ class Deliverer:
         midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
         batch = _Batch(
             notices=outbox.notices_of(connection, [c.id for c in claimed]),
-            digests=digest_store.of_messages(
-                connection, [c.id for c in claimed if c.holder_pk is None]
-            ),
+            employers=Claimed.read(connection, [c.id for c in claimed if c.holder_pk is None]),
             levels=preferences.levels(connection, addresses),
             suppressed=outbox.suppressed(connection, addresses),
             # Messages to the same address in this batch count toward its daily cap too.
@@ -233,7 +230,7 @@ class Deliverer:
         for message in claimed:
             try:
                 if message.holder_pk is None:
-                    item = self._prepare_digest(connection, message, as_of, now, batch, report)
+                    item = self._prepare_employer(connection, message, as_of, now, batch, report)
                 else:
                     holder = holders[message.holder_pk]
                     item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
@@ -246,7 +243,7 @@ class Deliverer:
                 outbox.finish(
                     connection, message.id, state, now, error=error, next_attempt=retry_at
                 )
-                digest_store.finish(connection, [message.id], state, now)
+                employer_finish(connection, [message.id], state, now)
                 report.problem(message.to_address, error)
                 continue
             if item is not None:
@@ -293,7 +290,7 @@ class Deliverer:
             outbox.finish(connection, message.id, final, now, notices=states)
             setattr(report, final, getattr(report, final) + 1)
             return None
-        opens = self._window_opens(holder, now)
+        opens = self.mail.window_opens(holder.timezone, now)
         if opens is not None:
             outbox.finish(connection, message.id, "retry", now, next_attempt=opens, notices=states)
             report.deferred += 1
@@ -310,7 +307,7 @@ class Deliverer:
         return _Outgoing(message.id, self._sent_as(message.id, envelope), message.attempts,
                          states, kinds)  # fmt: skip
 
-    def _prepare_digest(
+    def _prepare_employer(
         self,
         connection: Connection,
         message: outbox.Claimed,
@@ -319,41 +316,17 @@ class Deliverer:
         batch: _Batch,
         report: Report,
     ) -> _Outgoing | None:
-        """A digest goes at its scheduled hour whatever the send window, and does not count
-        against the daily cap of notices: the subscriber asked for it."""
-        digest = batch.digests.get(message.id)
-        address = message.to_address
-        refusal = batch.suppressed.get(address)
-        if digest is None or digest.subscriber.paused:
-            final, error = "cancelled", None  # removed or paused since it was queued
-        elif refusal is not None:
-            final, error = "failed", f"suppressed: {refusal}"
-        elif as_of >= digest.expires_on:
-            final, error = "expired", None  # the next period's digest is due instead
-        else:
-            return self._digest_envelope(message, digest, now)
-        outbox.finish(connection, message.id, final, now, error=error)
-        digest_store.finish(connection, [message.id], final, now)
-        setattr(report, final, getattr(report, final) + 1)
-        return None
-
-    def _digest_envelope(
-        self, message: outbox.Claimed, digest: digest_store.StoredDigest, now: datetime
-    ) -> _Outgoing:
-        composed = compose(
-            self.renderer,
-            self.mail,
-            digest.subscriber,
-            digest.key,
-            digest.period,
-            digest.as_of,
-            load_lines(digest.shown),
-            None if digest.previous_shown is None else load_lines(digest.previous_shown),
-            now,
-            digest.previous_period,
+        refusal = batch.suppressed.get(message.to_address)
+        ready = self.employers.prepare(
+            connection, message, batch.employers, refusal, as_of, now, report
         )
-        envelope = self._sent_as(message.id, composed.envelope)
-        return _Outgoing(message.id, envelope, message.attempts, [], ("digest",), digest=True)
+        if ready is None:
+            return None
+        envelope, kind = ready
+        return _Outgoing(
+            message.id, self._sent_as(message.id, envelope), message.attempts, [], (kind,),
+            employer=True,
+        )  # fmt: skip
 
     def _sent_as(self, message: int, envelope: Envelope) -> Envelope:
         """With a bounce domain, the envelope sender names the message (mail/bounces.py)."""
@@ -361,19 +334,6 @@ class Deliverer:
         if domain is None:
             return envelope
         return replace(envelope, sender=bounce_address(self.mail.secret, message, domain))
-
-    def _window_opens(self, holder: StoredHolder, now: datetime) -> datetime | None:
-        """When the send window opens next in the holder's time zone, if it is closed now."""
-        window = self.mail.send_window
-        if window is None:
-            return None
-        zone = ZoneInfo(holder.timezone or self.mail.timezone)
-        local = now.astimezone(zone)
-        start, end = window
-        if start <= local.time() < end:
-            return None
-        day = local.date() if local.time() < start else local.date() + timedelta(days=1)
-        return datetime.combine(day, start, zone).astimezone(UTC)
 
     def _envelope(
         self,

@@ -26,12 +26,21 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from reminders.db import alerts as alert_store
 from reminders.db import digests as digest_store
 from reminders.db import outbox
 from reminders.mail.policy import MailSettings
 from reminders.mail.smtp import LOST, MAILBOX, SERVER, SendError
 
 log = logging.getLogger("reminders.delivery")
+
+
+def employer_finish(
+    connection: Connection, messages: Sequence[int], state: str, now: datetime
+) -> None:
+    """A delivery outcome, on the digests or alerts the messages carry."""
+    digest_store.finish(connection, messages, state, now)
+    alert_store.finish(connection, messages, state, now)
 
 
 @dataclass
@@ -78,7 +87,7 @@ class Tried(Protocol):
     @property
     def kinds(self) -> tuple[str, ...]: ...
     @property
-    def digest(self) -> bool: ...
+    def employer(self) -> bool: ...
     @property
     def token(self) -> str: ...
 
@@ -127,9 +136,9 @@ class Outcomes:
             recorded += [item for item in mine if item.message in done]
             for item in (item for item in mine if item.message not in done):
                 self._lost(item, "sent")
-        digests = [item.message for item in recorded if item.digest]
-        if digests:
-            digest_store.finish(connection, digests, "sent", now)
+        employers = [item.message for item in recorded if item.employer]
+        if employers:
+            employer_finish(connection, employers, "sent", now)
         self.report.sent += len(recorded)
         for kind in (kind for item in recorded for kind in item.kinds):
             self.report.sent_kinds[kind] = self.report.sent_kinds.get(kind, 0) + 1
@@ -194,8 +203,8 @@ class Outcomes:
     ) -> None:
         if not self._finish(connection, item, "failed", now, error):
             return
-        if item.digest:
-            digest_store.finish(connection, [item.message], "failed", now)
+        if item.employer:
+            employer_finish(connection, [item.message], "failed", now)
         if suppress:
             outbox.suppress(connection, item.recipient, str(error), now)
         self.report.failed += 1
@@ -209,8 +218,8 @@ class Outcomes:
         retry_at = now + timedelta(seconds=delay)
         if not self._finish(connection, item, "retry", now, error, retry_at, charged):
             return
-        if item.digest:
-            digest_store.finish(connection, [item.message], "retry", now)
+        if item.employer:
+            employer_finish(connection, [item.message], "retry", now)
         self.report.retried += 1
         if not str(error).startswith("not tried:"):
             self.report.problem(item.recipient, error)

@@ -95,6 +95,8 @@ class Replanned:
     """A full batch of events was taken: there may be more waiting."""
     failed: list[str] = field(default_factory=list)
     """The holders that could not be planned, left as they were."""
+    pks: tuple[int, ...] = ()
+    """The row ids of the holders whose events were taken (the alerts look at them too)."""
 
 
 def replan_changed(
@@ -137,7 +139,7 @@ def replan_changed(
         outbox.cancel(connection, stale, now)
         events.drop(connection, up_to, holder_pks)
         more = taken >= events.TAKE
-        return Replanned(len(holder_pks), queued, len(stale), more, failed)
+        return Replanned(len(holder_pks), queued, len(stale), more, failed, tuple(holder_pks))
 
 
 def still_applies(

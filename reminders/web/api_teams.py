@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import Connection, delete, insert, select
 
+from reminders.db import alerts, orgs, scope
 from reminders.db import digests as digest_store
-from reminders.db import orgs, scope
 from reminders.db.models import TeamMember
 from reminders.web.api_core import ApiCore
 from reminders.web.schemas import (
@@ -106,7 +106,7 @@ def routes(core: ApiCore, api: APIRouter) -> None:  # noqa: C901 - one route tab
     def subscription_out(s: digest_store.Subscriber) -> SubscriptionOut:
         return SubscriptionOut(
             id=s.id, team=s.team, email=s.email, frequency=s.frequency,
-            timezone=s.timezone, paused=s.paused,
+            timezone=s.timezone, paused=s.paused, alerts=s.alerts,
         )  # fmt: skip
 
     def own_subscription(connection: Connection, org: Org, subscription: int) -> None:
@@ -139,7 +139,10 @@ def routes(core: ApiCore, api: APIRouter) -> None:  # noqa: C901 - one route tab
     ) -> SubscriptionOut:
         with core.engine.begin() as connection:
             own_subscription(connection, org, subscription)
-            orgs.set_paused(connection, subscription, change.paused, core.clock())
+            if change.paused is not None:
+                orgs.set_paused(connection, subscription, change.paused, core.clock())
+            if change.alerts is not None:
+                alerts.set_alerts(connection, subscription, change.alerts, core.clock())
             return subscription_out(digest_store.subscribers(connection, subscription)[0])
 
     @api.delete("/subscriptions/{subscription}", status_code=204)

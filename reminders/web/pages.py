@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine
 
 from reminders import links
-from reminders.db import orgs, preferences
+from reminders.db import alerts, orgs, preferences
 from reminders.digests.content import ceus
 from reminders.notices.preferences import CHOICES, DEFAULT, LEVELS
 from reminders.resources import templates_dir
@@ -69,7 +69,9 @@ class Pages:
                 return subject
             now = self.clock()
             with self.engine.begin() as connection:
-                if subject.subscriber is not None:
+                if subject.subscriber is not None and subject.alerts:
+                    alerts.set_alerts(connection, subject.subscriber.id, "none", now)
+                elif subject.subscriber is not None:
                     orgs.set_paused(connection, subject.subscriber.id, True, now)
                 else:
                     preferences.choose(connection, subject.address, "final", now)

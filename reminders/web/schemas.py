@@ -153,10 +153,17 @@ class SubscriptionIn(_In):
     email: str = Field(min_length=3, max_length=254)
     frequency: Literal["weekly", "monthly"]
     timezone: str | None = Field(default=None, max_length=64)
+    alerts: Literal["none", "daily", "immediate"] = Field(
+        default="none",
+        description="alerts when a member turns behind near a deadline, overdue or lapsed: "
+        "none, daily (08:00 in the subscriber's zone) or immediate (at most one mail per "
+        "REMINDERS_ALERT_INTERVAL_MINUTES)",
+    )
 
 
 class SubscriptionPatch(_In):
-    paused: bool
+    paused: bool | None = None
+    alerts: Literal["none", "daily", "immediate"] | None = None
 
 
 class SubscriptionOut(BaseModel):
@@ -166,6 +173,7 @@ class SubscriptionOut(BaseModel):
     frequency: str
     timezone: str | None
     paused: bool
+    alerts: str
 
 
 class NoticeOut(BaseModel):

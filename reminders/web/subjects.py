@@ -23,7 +23,12 @@ class Subject:
     address: str
     list: str
     subscriber: digests.Subscriber | None = None
-    """For a digest's link: its subscription."""
+    """For a digest's or an alert's link: its subscription."""
+
+    @property
+    def alerts(self) -> bool:
+        """An alert's link: leaving stops the alerts and keeps the digest."""
+        return self.list.startswith("alerts:")
 
 
 _OWN_ROUTE = {links.CALENDAR: "this is a calendar link", links.STATUS: "this is a status-page link"}
@@ -45,8 +50,9 @@ def resolve(
         if connection.execute(known).first() is None:
             raise NotFound("no reminders go to this address")
         return Subject(grant.address, grant.list)
-    if grant.list.startswith("digest:") and grant.list[7:].isdigit():
-        found = digests.subscribers(connection, int(grant.list[7:]))
+    prefix, _, number = grant.list.partition(":")
+    if prefix in ("digest", "alerts") and number.isdigit():
+        found = digests.subscribers(connection, int(number))
         if not found or found[0].email != grant.address:
             raise NotFound("this digest subscription does not exist any more")
         return Subject(grant.address, grant.list, found[0])
