@@ -26,6 +26,7 @@ from reminders.app import App
 from reminders.cli_alerts import alerts
 from reminders.cli_bounces import bounces
 from reminders.cli_digests import digest, org, subscription
+from reminders.cli_leads import lead, org_set
 from reminders.cli_service import catcher, check, run, web
 from reminders.cli_simulate import simulate
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
@@ -440,6 +441,8 @@ cli.add_command(catcher)
 cli.add_command(subscription)
 cli.add_command(digest)
 cli.add_command(alerts)
+org.add_command(org_set)
+org.add_command(lead)
 cli.add_command(bounces)
 cli.add_command(simulate)
 

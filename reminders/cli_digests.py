@@ -53,7 +53,7 @@ def org_create(name: str) -> None:
 def org_keys(name: str) -> None:
     """An organisation's API keys: id, first characters, made, revoked."""
     app = current_app()
-    org_pk = _org(app, name)
+    org_pk = org_pk_of(app, name)
     with app.ready_engine().connect() as connection:
         keys = apikeys.listed(connection, org_pk)
     table = terminal_table("id", "starts with", "created", "revoked")
@@ -71,7 +71,7 @@ def org_keys(name: str) -> None:
 def org_rotate_key(name: str, key_id: int) -> None:
     """Replace key KEY_ID: print a new key and revoke the old one, in one step."""
     app = current_app()
-    org_pk = _org(app, name)
+    org_pk = org_pk_of(app, name)
     with app.ready_engine().begin() as connection:
         if not apikeys.revoke(connection, org_pk, key_id, app.now()):
             raise BadInput(f"{name!r} has no active API key {key_id} (see `reminders org keys`)")
@@ -86,7 +86,7 @@ def org_rotate_key(name: str, key_id: int) -> None:
 def org_revoke_key(name: str, key_id: int) -> None:
     """Revoke key KEY_ID at once: requests with it get 401 from then on."""
     app = current_app()
-    org_pk = _org(app, name)
+    org_pk = org_pk_of(app, name)
     with app.ready_engine().begin() as connection:
         if not apikeys.revoke(connection, org_pk, key_id, app.now()):
             raise BadInput(f"{name!r} has no active API key {key_id} (see `reminders org keys`)")
@@ -108,7 +108,7 @@ def org_list() -> None:
     console().print(table)
 
 
-def _org(app: App, name: str) -> int:
+def org_pk_of(app: App, name: str) -> int:
     with app.ready_engine().connect() as connection:
         found = orgs.find(connection, name)
     if found is None:
@@ -121,7 +121,7 @@ def _org(app: App, name: str) -> int:
 def org_show(name: str) -> None:
     """An organisation's teams and digest subscriptions."""
     app = current_app()
-    org_pk = _org(app, name)
+    org_pk = org_pk_of(app, name)
     with app.ready_engine().connect() as connection:
         teams = orgs.teams(connection, org_pk)
         subscribers = store.subscribers(connection, org_pk=org_pk)
@@ -198,7 +198,7 @@ def subscription_add(
         zone = fields.timezone(timezone or "")
     except fields.FieldError as exc:
         raise BadInput(f"{'email' if 'e-mail' in str(exc) else 'timezone'}: {exc}") from exc
-    org_pk = _org(app, org_name)
+    org_pk = org_pk_of(app, org_name)
     with app.ready_engine().begin() as connection:
         team_pk = None
         if team is not None:
@@ -218,7 +218,7 @@ def subscription_add(
 def subscription_list(org_name: str | None) -> None:
     """Every subscription (or one organisation's)."""
     app = current_app()
-    org_pk = _org(app, org_name) if org_name is not None else None
+    org_pk = org_pk_of(app, org_name) if org_name is not None else None
     with app.ready_engine().connect() as connection:
         subscribers = store.subscribers(connection, org_pk=org_pk)
     table = terminal_table(

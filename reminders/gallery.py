@@ -16,6 +16,7 @@ from reminders.alerts.content import build_alert, told
 from reminders.alerts.events import events_of
 from reminders.digests.content import Line, build_digest, csv_bytes, line_of
 from reminders.digests.mail import csv_name
+from reminders.escalation.content import coder_note, copied, lead_copy
 from reminders.mail.ical import Deadline
 from reminders.mail.message import Attachment, build
 from reminders.mail.render import Renderer
@@ -133,6 +134,7 @@ class Gallery:
         day: date,
         notices: list[tuple[str, int, str]],
         level: str = DEFAULT,
+        informed: str | None = None,
     ) -> Item:
         facts = ROSTER[person]
         evaluations = evaluate(facts, self.rulebook, day)[0]
@@ -140,8 +142,9 @@ class Gallery:
         views = [self.view(kind, rung, by_body[body], day) for kind, rung, body in notices]
         notes = standing_notes(evaluations, {body for _, _, body in notices})
         r = self.renderer.render(
-            person, views, UNSUBSCRIBE, CALENDAR, notes, level, status_url=STATUS
-        )
+            person, views, UNSUBSCRIBE, CALENDAR, notes, level, status_url=STATUS,
+            informed=informed,
+        )  # fmt: skip
         attached = tuple(
             ceus_due(facts.holder_id, by_body[body], self.ladder.bodies[body].ceu_page)
             for kind, _, body in notices
@@ -277,8 +280,35 @@ class Gallery:
         )[:1]  # fmt: skip
         yield self.alert("alert-daily-one", date(2026, 11, 30), overdue, "daily")
 
+    def lead_copy(self, name: str, person: str, day: date, kind: str, policy: str) -> Item:
+        """A team lead's copy of one of a coder's notices (escalation/content.py)."""
+        facts = ROSTER[person]
+        items = [
+            copied(line_of(person, e, category_words=functools.partial(
+                self.rulebook.category_words, e.body)), kind)
+            for e in evaluate(facts, self.rulebook, day)[0]
+            if e.status in ({kind} if kind != "deadline" else {"on_track", "behind"})
+        ][:1]  # fmt: skip
+        view = lead_copy(person, facts.holder_id, "Riverside Health", "Coding", policy, items)
+        r = self.renderer.render_lead(view, "lead@example.org", UNSUBSCRIBE)
+        envelope = build(r, mail_from=SENDER, to_name="", to_address="lead@example.org",
+                         keys=[name], unsubscribe_url=UNSUBSCRIBE, now=STAMP)  # fmt: skip
+        return Item(name, f"Team lead: {name.replace('-', ' ')} ({day:%Y-%m-%d})", r.subject,
+                    r.text, r.html, envelope.data)  # fmt: skip
+
+    def escalations(self) -> Iterator[Item]:
+        end = self.evaluation("Priya Raman", "AHIMA", date(2026, 11, 24)).cycle_end
+        overdue = end + timedelta(days=1)
+        yield self.lead_copy("lead-copy-overdue", "Priya Raman", overdue, "overdue", "overdue")
+        final = self.evaluation("Maria Alvarez", "AAPC", date(2026, 11, 24)).cycle_end
+        yield self.lead_copy("lead-copy-final", "Maria Alvarez", final - timedelta(days=15),
+                             "deadline", "final")  # fmt: skip
+        note = coder_note([("Dana Whitaker", "Riverside Health", "final")])
+        yield self.mail("AHIMA-overdue-1-lead-informed", "AHIMA overdue, 1 day after, lead told",
+                        "Priya Raman", overdue, [("overdue", 1, "AHIMA")], informed=note)  # fmt: skip
+
     def items(self) -> list[Item]:
-        return [*self.notices(), *self.digests(), *self.alerts()]
+        return [*self.notices(), *self.digests(), *self.alerts(), *self.escalations()]
 
 
 SCOPE = ("Riverside Health", "Coding", "lead@example.org")

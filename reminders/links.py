@@ -27,6 +27,11 @@ def alert_list(subscription: int) -> str:
     return f"alerts:{subscription}"
 
 
+def lead_list(team: int) -> str:
+    """The list an unsubscribe token of a lead's copy names: that team's copies."""
+    return f"lead:{team}"
+
+
 def unsubscribe_url(
     base_url: str, secret: bytes, address: str, list_name: str, now: datetime
 ) -> str:

@@ -199,6 +199,7 @@ def _other_ids(url: str) -> dict[str, Any]:
         "holder_id": riverside_only, "team": ["HIM", "Professional Coding"],
         "ceu_id": [row[0] for row in ceus], "subscription": [row[0] for row in subscriptions],
         "credential": ["CPC", "CCS"], "body": ["AAPC", "AHIMA"],
+        "email": ["lead@riverside.example", "him.lead@riverside.example"],
     }  # fmt: skip
 
 
@@ -207,6 +208,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/holders/{holder_id}/memberships": {"body": "AAPC"},
     "/api/v1/teams/{team}/members": {"holder_id": "h-001"},
     "/api/v1/subscriptions/{subscription}": {"paused": True},
+    "/api/v1/teams/{team}/leads": {"email": "lead@summit.example"},
 }
 
 

@@ -59,3 +59,21 @@ def test_no_module_imports_itself_around_a_circle() -> None:
     graph = _imports()
     assert len(graph) > 50 and graph["reminders.digests.mail"]
     assert _circles(graph) == []
+
+
+def test_every_subpackage_is_in_the_wheel() -> None:
+    """pyproject.toml lists the packages (templates and config are mapped in beside them): a
+    new subpackage left out installs a command that cannot start. The packaging test finds that
+    in a minute; this says it at once."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(init.parent.relative_to(PACKAGE.parent).parts)
+        for init in PACKAGE.rglob("__init__.py")
+    }
+    assert found - listed == set()

@@ -139,6 +139,9 @@ class Organisation(Base):
     events_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When its members' events were first detected (alerts/service.py): what was true then is
     the baseline, recorded but never news."""
+    escalate: Mapped[str] = mapped_column(String(16), server_default=text("'off'"))
+    """Which of its members' notices its team leads get a copy of: off, final (the final rung
+    before a due date, and the overdue and lapse notices) or overdue (escalation/policy.py)."""
 
 
 class Team(Base):
@@ -162,6 +165,35 @@ class TeamMember(Base):
     holder_pk: Mapped[int] = mapped_column(
         ForeignKey("holders.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class TeamLead(Base):
+    """Someone told of a team's escalated notices (when the organisation escalates): a copy of
+    each, in a mail of their own. `muted`: they used the copy's unsubscribe link."""
+
+    __tablename__ = "team_leads"
+    __table_args__ = (UniqueConstraint("team_pk", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_pk: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    muted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class LeadCopy(Base):
+    """A message to a team lead carrying a copy of the notices of a holder's message (the
+    original): once per original and lead, so a lead never gets one reminder twice."""
+
+    __tablename__ = "lead_copies"
+    __table_args__ = (UniqueConstraint("original_pk", "email"),)
+
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    original_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    team_pk: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
 
 
 class Subscription(Base):

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from reminders.alerts.content import Alert
 from reminders.digests.content import LABELS, Digest, ceus
+from reminders.escalation.content import LeadCopyView
 from reminders.notices.content import NoticeView
 from reminders.notices.planning import PAUSED
 from reminders.notices.preferences import DEFAULT, IN_MAIL
@@ -93,9 +94,11 @@ class Renderer:
         level: str = DEFAULT,
         *,
         status_url: str,
+        informed: str | None = None,
     ) -> Rendered:
         """One message for one person: every notice a section, the most pressing first.
-        `level` is how much mail they chose (notices/preferences.py), which the footer names."""
+        `level` is how much mail they chose (notices/preferences.py), which the footer names;
+        `informed` says which team leads get a copy (escalation/content.py)."""
         if not notices:
             raise ValueError("a message needs at least one notice")
         # The views go in as they are (frozen dataclasses the templates read by attribute):
@@ -123,6 +126,7 @@ class Renderer:
             "status_url": status_url,
             "notes": notes,
             "level_words": IN_MAIL[level],
+            "informed": informed,
         }
         text = self._text.get_template("layout.txt").render(sections=texts, **context)
         html = self._html.get_template("layout.html").render(sections=htmls, **context)
@@ -171,4 +175,14 @@ class Renderer:
         subject = " ".join(self._text.get_template("alert.subject.txt").render(context).split())
         text = self._text.get_template("alert.txt").render(context)
         html = self._html.get_template("alert.html").render(subject=subject, **context)
+        return Rendered(subject, text, self._inliner.inline(html))
+
+    def render_lead(self, view: LeadCopyView, to: str, unsubscribe_url: str) -> Rendered:
+        """A team lead's copy of a coder's notices, in the third person."""
+        if not view.items:
+            raise ValueError("a copy needs at least one notice")
+        context = {"v": view, "to": to, "unsubscribe_url": unsubscribe_url}
+        subject = " ".join(self._text.get_template("lead.subject.txt").render(context).split())
+        text = self._text.get_template("lead.txt").render(context)
+        html = self._html.get_template("lead.html").render(subject=subject, **context)
         return Rendered(subject, text, self._inliner.inline(html))

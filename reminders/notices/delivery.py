@@ -18,8 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from reminders import links
-from reminders.db import outbox, preferences
+from reminders.db import leads, outbox, preferences
 from reminders.db.facts import StoredHolder, holders_by_pk
+from reminders.escalation.content import coder_note
 from reminders.mail.bounces import bounce_address
 from reminders.mail.message import Envelope, build
 from reminders.mail.policy import MailSettings
@@ -28,6 +29,7 @@ from reminders.mail.smtp import Connections, SendError, SmtpConfig
 from reminders.notices.content import ceus_due, message_views
 from reminders.notices.employer import Claimed, EmployerMail
 from reminders.notices.ladder import Ladder
+from reminders.notices.lead_mail import LeadMail
 from reminders.notices.lease import Lease, release
 from reminders.notices.outcomes import Outcomes, Report, employer_finish
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
@@ -46,6 +48,10 @@ class _Batch:
 
     notices: dict[int, list[outbox.StoredNotice]]
     employers: Claimed
+    copies: dict[int, leads.Copy]
+    """The team leads' copies among the messages."""
+    informed: dict[int, list[leads.Informed]]
+    """The leads each coder's message is copied to."""
     levels: dict[str, str]
     suppressed: dict[str, str]
     sent_today: dict[str, int]
@@ -141,6 +147,7 @@ class Deliverer:
         self.renderer, self.smtp, self.mail, self.clock = renderer, smtp, mail, clock
         self.ladders = Ladders(ladder)
         self.employers = EmployerMail(rulebook, renderer, mail)
+        self.leads = LeadMail(rulebook, ladder, renderer, mail)
         self._report_lock = threading.Lock()
         self._unreleased: set[str] = set()
         self._unrecorded: list[tuple[_Outgoing, SendError | None]] = []
@@ -220,6 +227,8 @@ class Deliverer:
         batch = _Batch(
             notices=outbox.notices_of(connection, [c.id for c in claimed]),
             employers=Claimed.read(connection, [c.id for c in claimed if c.holder_pk is None]),
+            copies=leads.copies_of(connection, [c.id for c in claimed if c.holder_pk]),
+            informed=leads.informed(connection, [c.id for c in claimed if c.holder_pk]),
             levels=preferences.levels(connection, addresses),
             suppressed=outbox.suppressed(connection, addresses),
             # Messages to the same address in this batch count toward its daily cap too.
@@ -231,6 +240,9 @@ class Deliverer:
             try:
                 if message.holder_pk is None:
                     item = self._prepare_employer(connection, message, as_of, now, batch, report)
+                elif message.id in batch.copies:
+                    item = self._prepare_copy(connection, message, holders, as_of, now, batch,
+                                              report)  # fmt: skip
                 else:
                     holder = holders[message.holder_pk]
                     item = self._prepare_one(connection, message, holder, as_of, now, batch, report)
@@ -302,7 +314,9 @@ class Deliverer:
             )
             report.deferred += 1
             return None
-        envelope = self._envelope(holder, live, evaluations, address, as_of, now, level)
+        told = batch.informed.get(message.id, [])
+        note = coder_note([(lead.name, lead.org, lead.policy) for lead in told])
+        envelope = self._envelope(holder, live, evaluations, address, as_of, now, level, note)
         kinds = tuple(record.kind for record in live)
         return _Outgoing(message.id, self._sent_as(message.id, envelope), message.attempts,
                          states, kinds)  # fmt: skip
@@ -328,6 +342,28 @@ class Deliverer:
             employer=True,
         )  # fmt: skip
 
+    def _prepare_copy(
+        self,
+        connection: Connection,
+        message: outbox.Claimed,
+        holders: dict[int, StoredHolder],
+        as_of: date,
+        now: datetime,
+        batch: _Batch,
+        report: Report,
+    ) -> _Outgoing | None:
+        refusal = batch.suppressed.get(message.to_address)
+        holder = holders.get(message.holder_pk or 0)
+        copy = batch.copies[message.id]
+        envelope = self.leads.prepare(
+            connection, message, copy, holder, refusal, as_of, now, report
+        )
+        if envelope is None:
+            return None
+        return _Outgoing(
+            message.id, self._sent_as(message.id, envelope), message.attempts, [], ("lead",)
+        )
+
     def _sent_as(self, message: int, envelope: Envelope) -> Envelope:
         """With a bounce domain, the envelope sender names the message (mail/bounces.py)."""
         domain = self.mail.bounce_domain
@@ -344,6 +380,7 @@ class Deliverer:
         as_of: date,
         now: datetime,
         level: str,
+        lead_note: str | None = None,
     ) -> Envelope:
         views, notes = message_views(
             ((record.kind, record.rung, record.body) for record in live),
@@ -361,7 +398,14 @@ class Deliverer:
         calendar = links.calendar_url(base, secret, address, now)
         status = links.status_url(base, secret, address, now)
         rendered = self.renderer.render(
-            holder.full_name, views, unsubscribe, calendar, notes, level, status_url=status
+            holder.full_name,
+            views,
+            unsubscribe,
+            calendar,
+            notes,
+            level,
+            status_url=status,
+            informed=lead_note,
         )
         return build(
             rendered,

@@ -25,7 +25,7 @@ from reminders.digests.mail import compose as compose_digest
 from reminders.mail.message import Envelope
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
-from reminders.notices.outcomes import Report, employer_finish
+from reminders.notices.outcomes import Report, close
 from reminders.rules.loader import Rulebook
 
 
@@ -72,7 +72,7 @@ class EmployerMail:
             final, error = "expired", None  # the next period's digest is due instead
         else:
             return self._digest(digest, now), "digest"
-        self._close(connection, message, final, now, report, error)
+        close(connection, message.id, final, now, report, error)
         return None
 
     def _digest(self, digest: digest_store.StoredDigest, now: datetime) -> Envelope:
@@ -101,15 +101,15 @@ class EmployerMail:
     ) -> tuple[Envelope, str] | None:
         subscriber = stored.subscriber
         if subscriber.paused or subscriber.alerts == "none":
-            self._close(connection, message, "cancelled", now, report)
+            close(connection, message.id, "cancelled", now, report)
             return None
         if refusal is not None:
-            self._close(connection, message, "failed", now, report, f"suppressed: {refusal}")
+            close(connection, message.id, "failed", now, report, f"suppressed: {refusal}")
             return None
         alert, dropped = recheck(connection, self.rulebook, stored, as_of)
         alert_store.drop(connection, stored.id, dropped)
         if not alert.items:  # every event was solved (or left the scope) before it was told
-            self._close(connection, message, "cancelled", now, report)
+            close(connection, message.id, "cancelled", now, report)
             return None
         opens = self.mail.window_opens(subscriber.timezone, now)
         if opens is not None:
@@ -122,16 +122,3 @@ class EmployerMail:
             self.renderer, self.mail, subscriber, stored.key, alert, interval, now
         )
         return envelope, "alert"
-
-    def _close(
-        self,
-        connection: Connection,
-        message: outbox.Claimed,
-        final: str,
-        now: datetime,
-        report: Report,
-        error: str | None = None,
-    ) -> None:
-        outbox.finish(connection, message.id, final, now, error=error)
-        employer_finish(connection, [message.id], final, now)
-        setattr(report, final, getattr(report, final) + 1)

@@ -43,6 +43,21 @@ def employer_finish(
     alert_store.finish(connection, messages, state, now)
 
 
+def close(
+    connection: Connection,
+    message: int,
+    final: str,
+    now: datetime,
+    report: Report,
+    error: str | None = None,
+) -> None:
+    """A message a sender will not send after all (cancelled, expired, failed before trying),
+    recorded and counted."""
+    outbox.finish(connection, message, final, now, error=error)
+    employer_finish(connection, [message], final, now)
+    setattr(report, final, getattr(report, final) + 1)
+
+
 @dataclass
 class Report:
     sent: int = 0

@@ -12,8 +12,9 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, text
 
-from reminders.db import events, outbox, preferences
+from reminders.db import events, leads, outbox, preferences
 from reminders.db.facts import holders_by_pk
+from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import PAUSED, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
@@ -71,13 +72,17 @@ def queue_due(
         # once it commits (a bulk import's thousands of them would otherwise hold up the next
         # real change behind them).
         seen = events.newest(connection)
+        escalating = leads.any_escalating(connection)
         # Streamed: each batch's reads are done before its plans are written, so memory stays
         # bounded by one batch however many holders there are.
         tally = ScanTally()
         for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
             result = planned.plan
-            if outbox.record_plan(connection, planned.pk, planned.email, result, now) is not None:
+            message = outbox.record_plan(connection, planned.pk, planned.email, result, now)
+            if message is not None:
                 counts.queued += 1
+                if escalating:
+                    copy_to_leads(connection, message, planned.pk, result.due, ladder, now)
                 for notice in result.due:
                     counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
         counts.holders += tally.holders
@@ -114,6 +119,7 @@ def replan_changed(
         known = outbox.known_notices(connection, holder_pks)
         chosen = preferences.levels(connection, [holder.email for holder in holders.values()])
         ladders = Ladders(ladder)
+        escalating = leads.any_escalating(connection)
         queued = 0
         stale: list[int] = []
         failed: list[str] = []
@@ -134,8 +140,11 @@ def replan_changed(
                 if not still_applies(n, by_body, as_of)
                 or not wanted(n.kind, n.rung, n.body, ladders[level], level)
             ]
-            if outbox.record_plan(connection, pk, holder.email, result, now) is not None:
+            message = outbox.record_plan(connection, pk, holder.email, result, now)
+            if message is not None:
                 queued += 1
+                if escalating:
+                    copy_to_leads(connection, message, pk, result.due, ladder, now)
         outbox.cancel(connection, stale, now)
         events.drop(connection, up_to, holder_pks)
         more = taken >= events.TAKE

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine
 
 from reminders import links
-from reminders.db import alerts, orgs, preferences
+from reminders.db import alerts, leads, orgs, preferences
 from reminders.digests.content import ceus
 from reminders.notices.preferences import CHOICES, DEFAULT, LEVELS
 from reminders.resources import templates_dir
@@ -69,7 +69,9 @@ class Pages:
                 return subject
             now = self.clock()
             with self.engine.begin() as connection:
-                if subject.subscriber is not None and subject.alerts:
+                if subject.lead is not None:
+                    leads.mute(connection, subject.lead.team_pk, subject.address)
+                elif subject.subscriber is not None and subject.alerts:
                     alerts.set_alerts(connection, subject.subscriber.id, "none", now)
                 elif subject.subscriber is not None:
                     orgs.set_paused(connection, subject.subscriber.id, True, now)
@@ -91,7 +93,8 @@ class Pages:
         subject = self.subject(token)
         if isinstance(subject, HTMLResponse):
             return subject
-        if subject.subscriber is not None:
+        if subject.subscriber is not None or subject.lead is not None:
+            # An employer's link: its own confirmation page, never a coder's preferences.
             return self.page("unsubscribe.html", subject=subject, token=token, done=False)
         if chosen is not None and chosen not in LEVELS:
             with self.engine.connect() as connection:

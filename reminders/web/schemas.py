@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reminders.db import scope
 from reminders.imports.fields import CONTROL, FieldError
+from reminders.imports.fields import email as email_rule
 from reminders.imports.fields import name as name_rule
 
 _UNSAFE = CONTROL  # the import columns' rule: one for CSV, API and command line
@@ -174,6 +175,40 @@ class SubscriptionOut(BaseModel):
     timezone: str | None
     paused: bool
     alerts: str
+
+
+Escalate = Literal["off", "final", "overdue"]
+
+
+class OrganisationOut(BaseModel):
+    name: str
+    escalate: str = Field(
+        description="what its team leads get a copy of: off; final (the final reminder before "
+        "a due date and every notice after it); overdue (every notice after a missed due date)"
+    )
+
+
+class OrganisationPatch(_In):
+    escalate: Escalate
+
+
+class LeadIn(_In):
+    email: str = Field(min_length=3, max_length=254)
+    name: str | None = Field(default=None, max_length=200, description="as the coders see it")
+
+    @field_validator("email")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        try:
+            return email_rule(value)
+        except FieldError as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class LeadOut(BaseModel):
+    email: str
+    name: str | None
+    unsubscribed: bool
 
 
 class NoticeOut(BaseModel):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from reminders import links
-from reminders.db import digests
+from reminders.db import digests, leads
 from reminders.db.models import Holder
 from reminders.tokens import BadToken, verify
 
@@ -24,6 +24,8 @@ class Subject:
     list: str
     subscriber: digests.Subscriber | None = None
     """For a digest's or an alert's link: its subscription."""
+    lead: leads.Lead | None = None
+    """For a team lead's copy: the lead, of that team."""
 
     @property
     def alerts(self) -> bool:
@@ -51,6 +53,11 @@ def resolve(
             raise NotFound("no reminders go to this address")
         return Subject(grant.address, grant.list)
     prefix, _, number = grant.list.partition(":")
+    if prefix == "lead" and number.isdigit():
+        found_lead = leads.lead(connection, int(number), grant.address)
+        if found_lead is None:
+            raise NotFound("this address is not a lead of that team any more")
+        return Subject(grant.address, grant.list, lead=found_lead)
     if prefix in ("digest", "alerts") and number.isdigit():
         found = digests.subscribers(connection, int(number))
         if not found or found[0].email != grant.address:

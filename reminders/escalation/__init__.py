@@ -1,0 +1,1 @@
+"""Escalation: the notices an organisation's team leads get a copy of."""
