@@ -26,6 +26,7 @@ from reminders.resources import bodies_dir, config_dir, templates_dir
 from reminders.rules.loader import Rulebook, RulebookError, load_rulebook
 from reminders.rules.pace import Pace
 from reminders.settings import Settings
+from reminders.webhooks.service import WebhookRules
 
 
 class App:
@@ -111,6 +112,13 @@ class App:
             bounce_domain=s.bounce_domain,
             alert_interval_minutes=s.alert_interval_minutes,
         )
+
+    def webhook_rules(self) -> WebhookRules:
+        s = self.settings
+        return WebhookRules(
+            self.mail().secret, s.webhook_allow_private, s.webhook_timeout_seconds,
+            timedelta(hours=s.webhook_disable_after_hours),
+        )  # fmt: skip
 
     def alert_rules(self) -> AlertRules:
         s = self.settings

@@ -29,6 +29,7 @@ from reminders.cli_digests import digest, org, subscription
 from reminders.cli_leads import lead, org_set
 from reminders.cli_service import catcher, check, run, web
 from reminders.cli_simulate import simulate
+from reminders.cli_webhooks import webhook, webhooks
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
 from reminders.db import migrate, outbox, preferences, summary
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
@@ -443,6 +444,8 @@ cli.add_command(digest)
 cli.add_command(alerts)
 org.add_command(org_set)
 org.add_command(lead)
+org.add_command(webhook)
+cli.add_command(webhooks)
 cli.add_command(bounces)
 cli.add_command(simulate)
 

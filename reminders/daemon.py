@@ -23,11 +23,10 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from reminders.alerts.service import detect, queue_alerts
 from reminders.app import App
 from reminders.catcher import Catcher
 from reminders.db import events, outbox
-from reminders.digests.service import queue_digests
+from reminders.employer_jobs import EmployerJobs
 from reminders.health import MailHealth
 from reminders.logs import fingerprint
 from reminders.metrics import Metrics
@@ -72,6 +71,7 @@ class Daemon:
         self._delivering = asyncio.Lock()
         self._deliver_now = self._guarded("delivery now", self.deliver)
         self._stopping = False
+        self.employers = EmployerJobs(app, self.metrics, self._deliver_soon)
         self._deliverer = Deliverer(
             app.ready_engine(),
             app.rulebook,
@@ -113,29 +113,7 @@ class Daemon:
         log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
         if queued:
             await self.deliver()
-        await self._detect(None)
-
-    async def _detect(self, holder_pks: list[int] | None) -> None:
-        """Record the events employers are alerted to (all members', or these holders'), then
-        queue the alerts they make due."""
-        app = self.app
-        found = await asyncio.to_thread(
-            detect, app.engine, app.rulebook, app.today(), app.now(), app.alert_rules(),
-            holder_pks,
-        )  # fmt: skip
-        if found:
-            log.info("alerts: %d new events", found)
-        await self.alerts()
-
-    async def alerts(self) -> None:
-        """Queue the employer alerts due (immediate ones at most once an interval)."""
-        app = self.app
-        queued = await asyncio.to_thread(
-            queue_alerts, app.engine, app.now(), app.settings.timezone, app.alert_rules()
-        )
-        if queued:
-            self.metrics.alerts.inc(len([q for q in queued if q.key is not None]))
-            self._deliver_soon()
+        await self.employers.detect(None)
 
     async def changes(self) -> None:
         """Re-plan the holders whose data changed, a thousand events at a time until none
@@ -162,7 +140,7 @@ class Daemon:
         if queued:
             self._deliver_soon()
         if changed:
-            await self._detect(changed)
+            await self.employers.detect(changed)
 
     def _left_out(self, job: str, holders: list[str]) -> None:
         """Holders a job could not plan (each logged with its traceback where it failed)."""
@@ -190,18 +168,6 @@ class Daemon:
         task = asyncio.create_task(run())
         self._running.add(task)
         task.add_done_callback(self._running.discard)
-
-    async def digests(self) -> None:
-        """Queue the employer digests that came due in their subscribers' time zones."""
-        app = self.app
-        queued = await asyncio.to_thread(
-            queue_digests, app.engine, app.rulebook, app.now(), app.settings.timezone, app.as_of
-        )
-        if queued:
-            self.metrics.digests.inc(len(queued))
-            log.info("digests: %d queued", len(queued))
-            self._deliver_soon()
-        await self.alerts()
 
     async def bounces(self) -> None:
         """Read the bounce mailbox: each report once; suppress the addresses it condemns."""
@@ -379,9 +345,11 @@ class Daemon:
         scheduler.every(
             "digests",
             intervals.digest_seconds,
-            self._guarded("digests", self.digests),
+            self._guarded("digests", self.employers.digests),
             now=self.app.now(),
         )
+        webhooks = self._guarded("webhooks", self.employers.post)
+        scheduler.every("webhooks", intervals.deliver_seconds, webhooks, now=self.app.now())
         if self.app.mailboxes():
             bounces = self._guarded("bounces", self.bounces)
             scheduler.every("bounces", intervals.bounce_seconds, bounces, now=self.app.now())
@@ -421,6 +389,7 @@ class Daemon:
         if self._running:
             await asyncio.wait(self._running, timeout=STOP_WITHIN_SECONDS)
         self.scheduler.shutdown()
+        self.employers.close()
         for server, _ in running:
             server.should_exit = True
         for _, task in running:

@@ -46,6 +46,10 @@ class Metrics:
         )
         self.digests = Counter("reminders_digests_queued", "Employer digests queued", registry=r)
         self.alerts = Counter("reminders_alerts_queued", "Employer alerts queued", registry=r)
+        self.webhooks = Counter(
+            "reminders_webhook_deliveries", "Webhook deliveries tried, by outcome", ["outcome"],
+            registry=r,
+        )  # fmt: skip
         self.server_faults = Counter(
             "reminders_mail_server_faults",
             "Messages the mail server, or its configuration, kept from going out (retried)",

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     """A member turning behind pace is alerted within this many days of the deadline."""
     alert_interval_minutes: int = Field(default=15, ge=1, le=1440)
     """Immediate alerts: at most one mail per subscriber per this many minutes."""
+    webhook_allow_private: bool = False
+    """Webhooks may post to loopback, private and link-local addresses (webhooks/address.py)."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_disable_after_hours: int = Field(default=24, ge=1, le=24 * 30)
+    """An endpoint failing this long is disabled; its organisation's digests say so."""
     api_rate_per_minute: int = Field(default=600, gt=0)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from reminders.app import App
+from reminders.db import orgs, webhooks
+from reminders.db.engine import make_engine
 from reminders.db.models import CeuRecord, Holder, Subscription
 from reminders.settings import load_settings
 from reminders.web.server import build
@@ -195,11 +197,21 @@ def _other_ids(url: str) -> dict[str, Any]:
     subscriptions = rows(
         url, select(Subscription.id).where(Subscription.email.like("%riverside.example"))
     )
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        riverside = orgs.find(connection, RIVERSIDE)
+        assert riverside is not None
+        hooks = [
+            webhooks.add(connection, riverside, f"https://hooks.example.org/{n}", "json", "-",
+                         datetime(2026, 11, 24, tzinfo=UTC))
+            for n in (1, 2)
+        ]  # fmt: skip
+    engine.dispose()
     return {
         "holder_id": riverside_only, "team": ["HIM", "Professional Coding"],
         "ceu_id": [row[0] for row in ceus], "subscription": [row[0] for row in subscriptions],
         "credential": ["CPC", "CCS"], "body": ["AAPC", "AHIMA"],
-        "email": ["lead@riverside.example", "him.lead@riverside.example"],
+        "email": ["lead@riverside.example", "him.lead@riverside.example"], "webhook": hooks,
     }  # fmt: skip
 
 
@@ -210,6 +222,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/subscriptions/{subscription}": {"paused": True},
     "/api/v1/teams/{team}/leads": {"email": "lead@summit.example"},
 }
+"""A valid body for each route that takes one, so that only the scope can refuse it."""
 
 
 def test_nothing_of_another_organisation_can_be_read_written_or_detected(web: Web) -> None:

@@ -205,16 +205,30 @@ def recheck(
     subscriber = stored.subscriber
     pks = sorted({item.holder_pk for item in stored.items})
     inside = sorted(store.in_scope(connection, subscriber, pks))
+    kept, dropped = still_told(connection, rulebook, subscriber.org_pk, inside, stored.items, as_of)
+    return build_alert(subscriber.scope, as_of, [told for _, told in kept]), dropped
+
+
+def still_told(
+    connection: Connection,
+    rulebook: Rulebook,
+    org_pk: int,
+    inside: Sequence[int],
+    items: Sequence[store.Item],
+    as_of: date,
+) -> tuple[list[tuple[int, Told]], list[int]]:
+    """Of these events, those still true on fresh data for members among `inside` (row ids),
+    each with its words; and the others' ids."""
     lines = {
         (pk, line.body): line
-        for pk, line in member_lines(connection, rulebook, subscriber.org_pk, inside, as_of)
+        for pk, line in member_lines(connection, rulebook, org_pk, list(inside), as_of)
     }
-    kept: list[Told] = []
+    kept: list[tuple[int, Told]] = []
     dropped: list[int] = []
-    for item in stored.items:
+    for item in items:
         line = lines.get((item.holder_pk, item.body))
         if line is None or not still_true(item.kind, item.cycle_end, line):
             dropped.append(item.event)
         else:
-            kept.append(told(line, item.kind, item.happened_on))
-    return build_alert(subscriber.scope, as_of, kept), dropped
+            kept.append((item.event, told(line, item.kind, item.happened_on)))
+    return kept, dropped

@@ -448,6 +448,70 @@ class AlertItem(Base):
     dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
+class Webhook(Base):
+    """An organisation's endpoint that its events are posted to (webhooks/), as Slack, Teams or
+    JSON. Its secret signs each request and is kept encrypted under REMINDERS_SECRET_KEY. An
+    endpoint failing for a day is disabled; `events_after`: the newest event when it began."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_pk: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(16))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    events_after: Mapped[int | None] = mapped_column(Integer)
+
+
+class WebhookDelivery(Base):
+    """One request to an endpoint, carrying its items: an outbox of its own, with claims that
+    expire, attempts and a next attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook", "webhook_pk", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_pk: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookItem(Base):
+    """An event in a delivery: once per endpoint and event, so none is posted twice."""
+
+    __tablename__ = "webhook_items"
+    __table_args__ = (Index("ix_webhook_items_delivery", "delivery_pk"),)
+
+    webhook_pk: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_pk: Mapped[int] = mapped_column(
+        ForeignKey("team_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    delivery_pk: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
+    )
+    dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
 class Preference(Base):
     """How much mail an address wants (set from the preference page its links open): `all`,
     `fewer`, or `final`. No row: all."""

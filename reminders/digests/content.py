@@ -189,6 +189,8 @@ class Digest:
     newly_complete: tuple[Line, ...]
     changes: tuple[Change, ...]
     lines: tuple[Line, ...]
+    notes: tuple[str, ...] = ()
+    """What the service itself needs the organisation to know (a webhook it stopped)."""
 
     @property
     def quiet(self) -> bool:
@@ -251,6 +253,7 @@ def build_digest(
     previous: Sequence[Line] | None,
     horizon: int = HORIZON_DAYS,
     compared_with: str | None = None,
+    notes: Sequence[str] = (),
 ) -> Digest:
     """The digest of `lines` (the scope's members now); `previous` is what the last digest
     showed, or None for a subscription's first digest."""
@@ -288,6 +291,7 @@ def build_digest(
         newly_complete=tuple(newly_complete),
         changes=tuple(changes),
         lines=ordered,
+        notes=tuple(notes),
     )
 
 

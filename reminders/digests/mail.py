@@ -42,13 +42,15 @@ def compose(
     previous: Sequence[Line] | None,
     now: datetime,
     previous_period: str | None = None,
+    notes: Sequence[str] = (),
 ) -> Composed:
     """The digest's message; `previous` is what the digest of `previous_period` (a label)
     showed, which this one tells the changes since."""
     compared = None if previous_period is None else title_of(previous_period)
     content = build_digest(
-        subscriber.scope, title_of(period), as_of, lines, previous, compared_with=compared
-    )
+        subscriber.scope, title_of(period), as_of, lines, previous, compared_with=compared,
+        notes=notes,
+    )  # fmt: skip
     address = subscriber.email
     unsubscribe = unsubscribe_url(
         mail.base_url, mail.secret, address, digest_list(subscriber.id), now

@@ -78,5 +78,6 @@ def coder_note(leads: Sequence[tuple[str | None, str, str]]) -> str | None:
         + (f" ({', '.join(names)})" if names else "")
         + (" get a copy" if len(leads) > 1 else " gets a copy")
     )
-    asked = f"{' and '.join(orgs)} asks that team leads are told of {WORDS[leads[0][2]]}"
+    verb = "asks" if len(orgs) == 1 else "ask"
+    asked = f"{' and '.join(orgs)} {verb} that team leads are told of {WORDS[leads[0][2]]}"
     return f"{who} of this reminder: {asked}."

@@ -19,7 +19,7 @@ from reminders.alerts.mail import compose as compose_alert
 from reminders.alerts.service import recheck
 from reminders.db import alerts as alert_store
 from reminders.db import digests as digest_store
-from reminders.db import outbox
+from reminders.db import outbox, webhooks
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose as compose_digest
 from reminders.mail.message import Envelope
@@ -27,6 +27,7 @@ from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.notices.outcomes import Report, close
 from reminders.rules.loader import Rulebook
+from reminders.words import day
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,20 @@ class EmployerMail:
         elif as_of >= digest.expires_on:
             final, error = "expired", None  # the next period's digest is due instead
         else:
-            return self._digest(digest, now), "digest"
+            return self._digest(connection, digest, now), "digest"
         close(connection, message.id, final, now, report, error)
         return None
 
-    def _digest(self, digest: digest_store.StoredDigest, now: datetime) -> Envelope:
+    def _digest(
+        self, connection: Connection, digest: digest_store.StoredDigest, now: datetime
+    ) -> Envelope:
+        stopped = webhooks.disabled(connection, digest.subscriber.org_pk)
+        notes = [
+            f"Webhook {hook.id} ({hook.format}, {hook.url}) was stopped on {day(hook.disabled_at)}: "
+            f"{hook.disabled_reason}. Fix the receiver, then `reminders org webhook enable` it."
+            for hook in stopped
+            if hook.disabled_at is not None
+        ]
         return compose_digest(
             self.renderer,
             self.mail,
@@ -87,6 +97,7 @@ class EmployerMail:
             None if digest.previous_shown is None else load_lines(digest.previous_shown),
             now,
             digest.previous_period,
+            notes,
         ).envelope
 
     def _alert(

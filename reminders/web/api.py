@@ -11,19 +11,22 @@ Writes go through the same checks and upserts as the CSV imports
 re-plans the holders they touch at once.
 
 The routes: api_holders (holders, credentials, memberships), api_ceus, api_teams (teams and
-digest subscriptions), api_leads (escalation and team leads); what they share: api_core.
+digest subscriptions), api_leads (escalation and team leads), api_webhooks; what they share:
+api_core.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reminders.web import api_ceus, api_holders, api_leads, api_teams
+from reminders.web import api_ceus, api_holders, api_leads, api_teams, api_webhooks
 from reminders.web.api_core import ApiCore
+from reminders.webhooks.service import WebhookRules
 
 
-def router(core: ApiCore) -> APIRouter:
+def router(core: ApiCore, webhooks: WebhookRules) -> APIRouter:
     api = APIRouter(prefix="/api/v1", tags=["api"])
     for module in (api_holders, api_ceus, api_teams, api_leads):
         module.routes(core, api)
+    api_webhooks.routes(core, api, webhooks)
     return api

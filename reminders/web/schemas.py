@@ -8,7 +8,7 @@ time.)
 """
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -209,6 +209,40 @@ class LeadOut(BaseModel):
     email: str
     name: str | None
     unsubscribed: bool
+
+
+class WebhookIn(_In):
+    url: str = Field(min_length=8, max_length=2000, description="https only")
+    format: Literal["slack", "teams", "json"] = "json"
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    format: str
+    state: str = Field(description="active, failing or disabled")
+    created_at: datetime
+    failing_since: datetime | None
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(
+        description="signs every request (the Reminders-Signature header); shown only here"
+    )
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    webhook: int
+    created_at: datetime
+    state: str
+    attempts: int
+    events: int
+    last_status: int | None
+    last_error: str | None
+    sent_at: datetime | None
 
 
 class NoticeOut(BaseModel):

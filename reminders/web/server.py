@@ -169,7 +169,10 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         return JSONResponse({"detail": jsonable_encoder(problems)}, status_code=422)
 
     web.include_router(
-        router(ApiCore(engine, app.rulebook, app.ladder, app.now, app.today, limiter))
+        router(
+            ApiCore(engine, app.rulebook, app.ladder, app.now, app.today, limiter),
+            app.webhook_rules(),
+        )
     )
     pages = Pages(engine, secret, app.now)
     web.include_router(pages.router())
