@@ -73,6 +73,8 @@ def test_an_event_holds_until_solved_or_turned_into_another() -> None:
     assert not still_true(OVERDUE, d("2027-12-31"), unrenewed)
     behind = ev("behind")
     assert still_true(BEHIND, d("2027-03-31"), behind)
+    # Behind is keyed by the cycle's end even beside an unrenewed membership date.
+    assert still_true(BEHIND, d("2027-03-31"), replace(behind, unrenewed=d("2026-12-31")))
     assert not still_true(BEHIND, d("2027-03-31"), replace(behind, status="on_track"))
     # A digest's line answers the same as the evaluation it came from.
     assert still_true(OVERDUE, d("2026-12-31"), line_of("Ann", unrenewed))

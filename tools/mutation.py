@@ -1,7 +1,7 @@
 """`make mutation`: mutation testing of the pure core, and its report in docs/mutation.md.
 
 mutmut (configured in pyproject.toml, [tool.mutmut]) changes the code that decides who is told
-what (reminders/rules/ and reminders/notices/planning.py) one small way at a time: `<` for `<=`,
+what (the modules `only_mutate` names in pyproject.toml) one small way at a time: `<` for `<=`,
 `+ 1` for `+ 2`, `and` for `or`, a string for another. Each change is a mutant; the fast tests
 run against it, and a mutant they fail on is killed. A mutant they pass is a wrong program the
 tests cannot tell from the right one: a test is missing, or the change makes no difference (an
@@ -183,8 +183,9 @@ def report(mutants: list[Mutant], when: datetime) -> str:
         "# Mutation testing of the core",
         "",
         f"`make mutation` on {when:%Y-%m-%d}, mutmut {version('mutmut')}: every mutant of",
-        "`reminders/rules/` and `reminders/notices/planning.py` against the fast tests",
-        "(pyproject.toml, `[tool.mutmut]`). The score is the share of the mutants that are not",
+        "the modules `[tool.mutmut]` of pyproject.toml names (the rules, planning, which events",
+        "employers are told of and what their team leads get a copy of) against the fast tests.",
+        "The score is the share of the mutants that are not",
         "equivalent that the tests kill. Written by `tools/mutation.py`; the module says how",
         "mutmut works and how to read this.",
         "",
