@@ -236,3 +236,15 @@ def test_the_check_is_made_again_when_the_request_goes(
     assert hooks.receiver.received == []
     log = hooks.cli("org", "webhook", "log", RIVERSIDE).out
     assert "refused" in log and "loopback" in log
+
+
+def test_the_command_queues_and_posts_once(hooks: Hooks) -> None:
+    hooks.add("json")
+    hooks.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+    hooks.detect(date(2026, 9, 1))
+    result = hooks.cli("webhooks", "--as-of", "2026-09-01")
+    assert result.code == 0, result.err
+    assert result.out == "queued 1 event; posted 1, 0 to retry, 0 failed, 0 cancelled\n"
+    assert len(hooks.receiver.received) == 1
+    again = hooks.cli("webhooks", "--as-of", "2026-09-01")
+    assert again.out == "queued 0 events; posted 0, 0 to retry, 0 failed, 0 cancelled\n"
