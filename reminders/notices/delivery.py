@@ -33,6 +33,7 @@ from reminders.notices.lead_mail import LeadMail
 from reminders.notices.lease import Lease, release
 from reminders.notices.outcomes import Outcomes, Report, employer_finish
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
+from reminders.notices.recorder import GroupRecorder
 from reminders.notices.service import still_applies
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
@@ -75,53 +76,11 @@ class _Outgoing:
         return self.envelope.recipient
 
 
-class _GroupRecorder:
-    """Records delivery outcomes as they come, those that arrive together in one transaction.
-
-    Each connection waits for its outcome to be recorded before it sends its next message, so
-    that a crash repeats at most the messages in flight. Outcomes that arrive while a
-    transaction runs go together in the next one: eight connections cost about one transaction
-    a round instead of eight, and the guarantee is the same.
-    """
-
-    def __init__(
-        self,
-        record: Callable[[list[_Outgoing], list[SendError | None]], None],
-        unrecorded: list[tuple[_Outgoing, SendError | None]],
-    ) -> None:
-        self._record = record
-        self._unrecorded = unrecorded
-        """Where outcomes go that could not be recorded (the database failed): the pass fails,
-        and the next one records them before anything else."""
-        self._waiting: list[tuple[_Outgoing, SendError | None, asyncio.Future[None]]] = []
-        self._draining: asyncio.Task[None] | None = None
-
-    async def __call__(self, item: _Outgoing, error: SendError | None) -> None:
-        recorded = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, error, recorded))
-        if self._draining is None or self._draining.done():
-            self._draining = asyncio.create_task(self._drain())
-        await recorded
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            try:
-                items, errors = [g[0] for g in group], [g[1] for g in group]
-                await asyncio.to_thread(self._record, items, errors)
-            except Exception as exc:  # noqa: BLE001 (each waiting connection raises it)
-                self._unrecorded += [(item, error) for item, error, _ in group]
-                for *_, recorded in group:
-                    if not recorded.done():
-                        recorded.set_exception(exc)
-            else:
-                for *_, recorded in group:
-                    if not recorded.done():
-                        recorded.set_result(None)
-
-
 async def _record_one(
-    recorder: _GroupRecorder, outgoing: list[_Outgoing], index: int, error: SendError | None
+    recorder: GroupRecorder[_Outgoing],
+    outgoing: list[_Outgoing],
+    index: int,
+    error: SendError | None,
 ) -> None:
     await recorder(outgoing[index], error)
 
@@ -171,7 +130,7 @@ class Deliverer:
         for token in sorted(self._unreleased):
             if await asyncio.to_thread(release, self.engine, token, self.clock()):
                 self._unreleased.discard(token)
-        recorder = _GroupRecorder(
+        recorder: GroupRecorder[_Outgoing] = GroupRecorder(
             functools.partial(self._record, outcomes=outcomes), self._unrecorded
         )
         async with Connections(self.smtp) as connections:
