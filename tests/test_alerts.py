@@ -10,6 +10,7 @@ Summit) are behind within 90 days of their deadlines.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from reminders.notices.delivery import Deliverer
 from reminders.notices.outcomes import Report
 from reminders.settings import load_settings
 from tests.conftest import CommandLine, rows, write_csv
+from tests.httpsreceiver import Receiver
 from tests.smtpserver import SmtpServer
 from tests.test_api import Web, web  # noqa: F401 (the fixture)
 from tests.webserver import free_port, until
@@ -408,18 +410,27 @@ def test_the_api_chooses_alerts_and_shows_them(web: Web) -> None:  # noqa: F811 
     ]
 
 
-def test_the_daemon_alerts_at_its_first_scan(
-    cli: CommandLine, roster: str, mail_env: SmtpServer
+def test_the_daemon_alerts_and_posts_at_its_first_scan(
+    cli: CommandLine,
+    roster: str,
+    mail_env: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Riverside's baseline is May; the daemon, as of November 24, finds Priya overdue and
-    James behind, and the manager with immediate alerts has one mail of both beside the
-    notices and digests."""
+    James behind: the manager with immediate alerts has one mail of both beside the notices
+    and digests, and Riverside's webhook one post of both."""
+    receiver = Receiver(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(receiver.ca))
+    monkeypatch.setenv("REMINDERS_WEBHOOK_ALLOW_PRIVATE", "true")
     cli.use(roster)
     app = App(load_settings())
     try:
         detect(app.engine, app.rulebook, date(2026, 5, 1), START, app.alert_rules())
         _alerts_on(cli, (RIVERSIDE, "immediate"))
         queue_alerts(app.engine, START, app.settings.timezone, app.alert_rules())
+        added = cli("org", "webhook", "add", "Riverside Health", receiver.url)
+        assert added.code == 0, added.err
     finally:
         app.close()
     port = free_port()
@@ -443,6 +454,15 @@ def test_the_daemon_alerts_at_its_first_scan(
         assert mail["To"].addresses[0].addr_spec == RIVERSIDE
         metrics = f"http://127.0.0.1:{port}/metrics"
         until(lambda: "reminders_alerts_queued_total 1.0" in httpx.get(metrics).text)
+        until(lambda: len(receiver.received) == 1)
+        events = json.loads(receiver.received[0].body)["events"]
+        assert sorted((e["holder_id"], e["kind"]) for e in events) == [
+            ("h-002", "behind"),
+            ("h-003", "overdue"),
+        ]
+        sent = 'reminders_webhook_deliveries_total{outcome="sent"} 1.0'
+        until(lambda: sent in httpx.get(metrics).text)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+        receiver.stop()
