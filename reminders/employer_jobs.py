@@ -50,8 +50,13 @@ class EmployerJobs:
 
     async def alerts(self) -> None:
         """Queue the employer alerts due (immediate ones at most once an interval) and the
-        webhooks' new events, and post those."""
+        webhooks' new events, and post those. An organisation someone has just begun to be
+        told of gets its baseline first."""
         app = self.app
+        await asyncio.to_thread(
+            detect, app.engine, app.rulebook, app.today(), app.now(), app.alert_rules(),
+            None, True,
+        )  # fmt: skip
         queued = await asyncio.to_thread(
             queue_alerts, app.engine, app.now(), app.settings.timezone, app.alert_rules()
         )

@@ -93,7 +93,7 @@ def _alerts_on(cli: CommandLine, *subscribers: tuple[str, str]) -> None:
         result = cli("subscription", "add", org, address, *extra, "--frequency", frequency,
                      "--timezone", zone, "--alerts", mode)  # fmt: skip
         assert result.code == 0, result.err
-        assert f"with {mode} alerts" in result.out
+        assert (f"with {mode} alerts" in result.out) == (mode != "none")
 
 
 @pytest.fixture
@@ -124,8 +124,8 @@ def test_a_member_turning_overdue_is_told_once_to_their_own_employer_with_why_an
     world: World, cli: CommandLine
 ) -> None:
     # The first detection is the baseline: what is true already is in the digest, not news.
-    assert world.detect(date(2026, 5, 1)) == 2
     _alerts_on(cli, (RIVERSIDE, "immediate"), (SUMMIT, "immediate"))
+    assert world.detect(date(2026, 5, 1)) == 2
     assert world.send() == []
     world.later(days=123)  # 2026-09-01
     assert world.detect(date(2026, 9, 1)) == 2
@@ -153,6 +153,31 @@ def test_a_member_turning_overdue_is_told_once_to_their_own_employer_with_why_an
         assert world.send() == []
 
 
+def test_alerts_turned_off_and_on_again_start_afresh_within_the_minute(
+    world: World, cli: CommandLine
+) -> None:
+    _alerts_on(cli, (SUMMIT, "immediate"))
+    assert world.detect(date(2026, 5, 1)) == 1  # Summit's baseline: Linda overdue
+    world.send()
+    _alerts_on(cli, (SUMMIT, "none"))
+    world.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+    assert world.detect(date(2026, 9, 1)) == 0, "nobody is told of Summit: not watched"
+    # On again in November: the minute's job takes Summit's baseline at once, and what
+    # happened while nobody was told (Linda's lapse in August) is in the digest, not news.
+    _alerts_on(cli, (SUMMIT, "immediate"))
+    world.now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
+    app = world.app
+    assert detect(app.engine, app.rulebook, date(2026, 11, 30), world.now, app.alert_rules(),
+                  only_new=True) == 2  # fmt: skip
+    assert detect(app.engine, app.rulebook, date(2026, 11, 30), world.now, app.alert_rules(),
+                  only_new=True) == 0, "once"  # fmt: skip
+    assert world.send() == []
+    world.now = datetime(2027, 1, 1, 15, 0, tzinfo=UTC)
+    world.detect(date(2027, 1, 1))
+    [mail] = world.send()
+    assert "Thomas Becker" in _text(mail) and "Linda" not in _text(mail)
+
+
 def _joins(cli: CommandLine, tmp_path: Path, team: str, holder: str) -> None:
     """A coder joins one of Summit's teams (teams.csv)."""
     path = write_csv(
@@ -167,8 +192,8 @@ def _joins(cli: CommandLine, tmp_path: Path, team: str, holder: str) -> None:
 def test_immediate_alerts_come_at_most_once_per_interval_and_group_what_happened_meanwhile(
     world: World, cli: CommandLine, tmp_path: Path
 ) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (SUMMIT, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     world.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
     world.detect(date(2026, 9, 1))
@@ -203,8 +228,8 @@ def test_immediate_alerts_come_at_most_once_per_interval_and_group_what_happened
 def test_an_event_solved_before_its_alert_goes_is_never_told(
     world: World, cli: CommandLine, tmp_path: Path
 ) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (RIVERSIDE, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     world.later(days=123)
     world.detect(date(2026, 9, 1))
@@ -230,8 +255,8 @@ def test_an_event_solved_before_its_alert_goes_is_never_told(
 def test_daily_alerts_come_at_eight_in_the_subscribers_zone_once_a_day(
     world: World, cli: CommandLine, tmp_path: Path
 ) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (SUMMIT, "daily"))  # Denver: UTC-6 in September
+    world.detect(date(2026, 5, 1))
     world.send()
     world.now = datetime(2026, 9, 1, 13, 59, tzinfo=UTC)  # 07:59 in Denver
     world.detect(date(2026, 9, 1))
@@ -257,8 +282,8 @@ def test_an_alert_waits_for_the_send_window_and_what_happens_meanwhile_joins_it(
     monkeypatch.setenv("REMINDERS_SEND_WINDOW", "09:00-17:00")
     world.app.close()
     world.app = App(load_settings())
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (SUMMIT, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     world.now = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)  # 06:00 in Denver
     world.detect(date(2026, 9, 1))
@@ -279,8 +304,8 @@ def test_an_alert_waits_for_the_send_window_and_what_happens_meanwhile_joins_it(
 
 
 def test_a_suppressed_address_gets_no_alert(world: World, cli: CommandLine) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (SUMMIT, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     with world.app.engine.begin() as connection:
         from reminders.db import outbox
@@ -293,8 +318,8 @@ def test_a_suppressed_address_gets_no_alert(world: World, cli: CommandLine) -> N
 
 
 def test_a_team_subscription_hears_only_of_its_team(world: World, cli: CommandLine) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (HIM, "immediate"), (RIVERSIDE, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     world.now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
     world.detect(date(2026, 11, 30))  # Priya overdue (HIM), James behind (not HIM)
@@ -307,8 +332,8 @@ def test_a_team_subscription_hears_only_of_its_team(world: World, cli: CommandLi
 def test_the_alert_link_stops_alerts_and_keeps_the_digest(
     world: World, cli: CommandLine, site: httpx.Client
 ) -> None:
-    world.detect(date(2026, 5, 1))
     _alerts_on(cli, (SUMMIT, "immediate"))
+    world.detect(date(2026, 5, 1))
     world.send()
     world.later(days=123)
     world.detect(date(2026, 9, 1))
@@ -359,17 +384,19 @@ def test_alerts_are_chosen_in_the_subscriptions_file_and_a_bad_value_is_named(
 
 
 def test_the_cli_runs_one_alert_pass(world: World, cli: CommandLine) -> None:
-    baseline = cli("alerts", "--as-of", "2026-05-01")
-    assert baseline.code == 0, baseline.err
-    assert baseline.out == (
-        "2 new events; queued 0 alerts; sent 0 messages, 0 to retry, 0 failed; 0 waiting\n"
-    )
+    # Nobody is told of any organisation's events yet: none is watched, nothing is recorded.
+    idle = cli("alerts", "--as-of", "2026-05-01")
+    assert idle.code == 0, idle.err
+    assert idle.out.startswith("0 new events; queued 0 alerts")
     _alerts_on(cli, (RIVERSIDE, "immediate"))
-    assert cli("alerts", "--as-of", "2026-05-01").code == 0  # starts the subscription's alerts
+    baseline = cli("alerts", "--as-of", "2026-05-01")  # Riverside's baseline: Priya's 2024 lapse
+    assert baseline.out == (
+        "1 new event; queued 0 alerts; sent 0 messages, 0 to retry, 0 failed; 0 waiting\n"
+    )
     result = cli("alerts", "--as-of", "2026-09-01")
     assert result.code == 0, result.err
     assert result.out.endswith(
-        "2 new events; queued 1 alert; sent 1 message, 0 to retry, 0 failed; 0 waiting\n"
+        "1 new event; queued 1 alert; sent 1 message, 0 to retry, 0 failed; 0 waiting\n"
     )
     [mail] = world.smtp.inbox.messages
     assert mail["To"].addresses[0].addr_spec == RIVERSIDE
@@ -426,11 +453,11 @@ def test_the_daemon_alerts_and_posts_at_its_first_scan(
     cli.use(roster)
     app = App(load_settings())
     try:
-        detect(app.engine, app.rulebook, date(2026, 5, 1), START, app.alert_rules())
         _alerts_on(cli, (RIVERSIDE, "immediate"))
-        queue_alerts(app.engine, START, app.settings.timezone, app.alert_rules())
         added = cli("org", "webhook", "add", "Riverside Health", receiver.url)
         assert added.code == 0, added.err
+        detect(app.engine, app.rulebook, date(2026, 5, 1), START, app.alert_rules())
+        queue_alerts(app.engine, START, app.settings.timezone, app.alert_rules())
     finally:
         app.close()
     port = free_port()

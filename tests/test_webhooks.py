@@ -87,7 +87,6 @@ def hooks(
     cli.use(roster)
     app = App(load_settings())
     made = Hooks(cli, app, receiver)
-    made.detect(date(2026, 5, 1))  # the baseline
     yield made
     made.app.close()  # the app the test left in it
     receiver.stop()
@@ -96,6 +95,7 @@ def hooks(
 def test_events_are_posted_signed_once_and_only_the_own_organisations(hooks: Hooks) -> None:
     secret = hooks.add("json")
     assert secret.startswith("whsec_")
+    hooks.detect(date(2026, 5, 1))  # the baseline: Riverside is watched from now on
     hooks.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
     hooks.detect(date(2026, 9, 1))
     report = hooks.post()
@@ -132,6 +132,7 @@ def test_events_are_posted_signed_once_and_only_the_own_organisations(hooks: Hoo
 def test_slack_and_teams_get_their_own_message_shapes(hooks: Hooks) -> None:
     hooks.add("slack")
     hooks.add("teams")
+    hooks.detect(date(2026, 5, 1))
     hooks.now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
     hooks.detect(date(2026, 11, 30))
     assert hooks.post().sent == 2
@@ -152,6 +153,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_disabled_and_the_digest
     hooks: Hooks, mail_env: SmtpServer
 ) -> None:
     hooks.add("json")
+    hooks.detect(date(2026, 5, 1))
     hooks.receiver.answers = [500, 200]
     hooks.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
     hooks.detect(date(2026, 9, 1))
@@ -227,6 +229,7 @@ def test_the_check_is_made_again_when_the_request_goes(
     """An endpoint added while private addresses were allowed is not posted to once they are
     not: the address is checked at each connection, not only when it was added."""
     hooks.add("json")
+    hooks.detect(date(2026, 5, 1))
     monkeypatch.setenv("REMINDERS_WEBHOOK_ALLOW_PRIVATE", "false")
     hooks.app.close()
     hooks.app = App(load_settings())
@@ -240,6 +243,7 @@ def test_the_check_is_made_again_when_the_request_goes(
 
 def test_the_command_queues_and_posts_once(hooks: Hooks) -> None:
     hooks.add("json")
+    hooks.detect(date(2026, 5, 1))
     hooks.now = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
     hooks.detect(date(2026, 9, 1))
     result = hooks.cli("webhooks", "--as-of", "2026-09-01")

@@ -54,19 +54,32 @@ def detect(
     now: datetime,
     rules: AlertRules,
     holder_pks: Sequence[int] | None = None,
+    only_new: bool = False,
 ) -> int:
-    """Record the events of every holder some organisation sees (or of these holders); how
-    many were new. A full detection is an organisation's baseline the first time; the changed
-    holders of an organisation not detected yet wait for that."""
-    with engine.connect() as connection:
-        first = store.unwatched(connection)
+    """Record the events of the holders of the organisations someone is told of (or of these
+    holders); how many were new.
+
+    Only those organisations are watched: one nobody is told of any more stops being watched.
+    A full detection is a watched organisation's baseline the first time; the changed holders
+    of an organisation not detected yet wait for that. `only_new`: the baseline of the
+    organisations someone has just begun to be told of, and nothing else (the minute's job, so
+    that alerts turned on start within a minute rather than at the next scan)."""
+    full = holder_pks is None
+    with engine.begin() as connection:
+        wanted = store.wanting(connection)
+        if full and not only_new:
+            store.unwatch_except(connection, wanted)
+        first = store.unwatched(connection) & wanted
+    orgs = sorted(first if only_new else wanted)
+    if not orgs:
+        return 0
     new = 0
     after = 0
-    pending = None if holder_pks is None else sorted(set(holder_pks))
+    pending = None if full else sorted(set(holder_pks or ()))
     while True:
         if pending is None:
             with engine.connect() as connection:
-                pks = store.holders_in_orgs(connection, after, BATCH)
+                pks = store.holders_in_orgs(connection, orgs, after, BATCH)
         else:
             pks, pending = pending[:BATCH], pending[BATCH:]
         if not pks:
@@ -74,9 +87,9 @@ def detect(
         after = pks[-1]
         connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connection, connection.begin():
-            found = _found(connection, rulebook, as_of, rules, pks, first, holder_pks is None)
+            found = _found(connection, rulebook, as_of, rules, pks, set(orgs), first, full)
             new += store.record_events(connection, found, now)
-    if holder_pks is None and first:
+    if full and first:
         with engine.begin() as connection:
             store.watch(connection, sorted(first), now)
     return new
@@ -88,13 +101,16 @@ def _found(
     as_of: date,
     rules: AlertRules,
     pks: list[int],
+    wanted: set[int],
     first: set[int],
     full: bool,
 ) -> list[store.NewEvent]:
     orgs = store.orgs_of(connection, pks)
     found = []
     for pk, holder in holders_by_pk(connection, pks).items():
-        seen = [org for org in sorted(orgs.get(pk, ())) if full or org not in first]
+        seen = [
+            org for org in sorted(orgs.get(pk, ())) if org in wanted and (full or org not in first)
+        ]
         if not seen:
             continue
         try:

@@ -24,6 +24,7 @@ from reminders.db.models import (
     Team,
     TeamEvent,
     TeamMember,
+    Webhook,
 )
 from reminders.db.outbox import PENDING
 
@@ -35,16 +36,42 @@ def _insert(connection: Connection) -> Any:
 # Events.
 
 
-def holders_in_orgs(connection: Connection, after: int, batch: int) -> list[int]:
-    """Row ids of holders some organisation sees (owns, or has in a team), after `after`."""
-    in_team = select(TeamMember.holder_pk)
+def holders_in_orgs(
+    connection: Connection, org_pks: Sequence[int], after: int, batch: int
+) -> list[int]:
+    """Row ids of holders these organisations see (own, or have in a team), after `after`."""
+    in_team = (
+        select(TeamMember.holder_pk)
+        .join(Team, Team.id == TeamMember.team_pk)
+        .where(Team.org_pk.in_(org_pks))
+    )
     query = (
         select(Holder.id)
-        .where(Holder.id > after, or_(Holder.org_pk.is_not(None), Holder.id.in_(in_team)))
+        .where(Holder.id > after, or_(Holder.org_pk.in_(org_pks), Holder.id.in_(in_team)))
         .order_by(Holder.id)
         .limit(batch)
     )
     return list(connection.execute(query).scalars())
+
+
+def wanting(connection: Connection) -> set[int]:
+    """The organisations someone is told of events for: a subscription with alerts on (not
+    paused), or a webhook not disabled. Only theirs are detected."""
+    alerting = select(Subscription.org_pk).where(
+        Subscription.alerts != "none", Subscription.paused.is_(False)
+    )
+    hooked = select(Webhook.org_pk).where(Webhook.disabled_at.is_(None))
+    return set(connection.execute(alerting.union(hooked)).scalars())
+
+
+def unwatch_except(connection: Connection, keep: set[int]) -> None:
+    """Organisations nobody is told of any more are no longer watched: if someone is again,
+    the first detection then is a baseline, and what happened meanwhile is not news."""
+    connection.execute(
+        update(Organisation)
+        .where(Organisation.events_since.is_not(None), Organisation.id.not_in(keep))
+        .values(events_since=None)
+    )
 
 
 def orgs_of(connection: Connection, holder_pks: Sequence[int]) -> dict[int, set[int]]:
