@@ -59,11 +59,11 @@ def webhook_list(org_name: str) -> None:
         found = store.endpoints(connection, org_pk)
     table = terminal_table("id", "format", whole("url"), whole("state"))
     for hook in found:
-        state = "active"
+        state = hook.state
         if hook.disabled_at is not None:
-            state = f"disabled {hook.disabled_at:%Y-%m-%d}: {hook.disabled_reason}"
+            state += f" {hook.disabled_at:%Y-%m-%d}: {hook.disabled_reason}"
         elif hook.failing_since is not None:
-            state = f"failing since {hook.failing_since:%Y-%m-%d %H:%M} UTC"
+            state += f" since {hook.failing_since:%Y-%m-%d %H:%M} UTC"
         table.add_row(str(hook.id), hook.format, hook.url, state)
     console().print(table)
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from reminders.notices.planning import missed_on
 from reminders.rules.evaluate import Evaluation
 
 LAPSED, OVERDUE, BEHIND = "lapsed", "overdue", "behind"
@@ -30,20 +29,6 @@ class Event:
     """Overdue since, revoked since; for behind, the day it was seen."""
 
 
-def events_of(evaluations: Iterable[Evaluation], as_of: date, behind_days: int) -> list[Event]:
-    """The events a member's evaluations show on `as_of`. Behind counts only within
-    `behind_days` of the deadline: earlier, the digest and the coder's own reminders serve."""
-    found = []
-    for e in evaluations:
-        if e.status == LAPSED:
-            found.append(Event(e.body, missed_on(e), LAPSED, e.deadline + timedelta(days=1)))
-        elif e.status == OVERDUE:
-            found.append(Event(e.body, missed_on(e), OVERDUE, missed_on(e) + timedelta(days=1)))
-        elif e.status == BEHIND and e.days_left <= behind_days:
-            found.append(Event(e.body, e.cycle_end, BEHIND, as_of))
-    return found
-
-
 class Seen(Protocol):
     """A member's cycle as seen now: an Evaluation, or a digest's Line."""
 
@@ -53,6 +38,35 @@ class Seen(Protocol):
     def cycle_end(self) -> date: ...
     @property
     def unrenewed(self) -> date | None: ...
+    @property
+    def deadline(self) -> date | None: ...
+
+
+def _missed(seen: Seen) -> date:
+    """planning.missed_on, for a Line too: the unrenewed membership's date, else the cycle's end."""
+    return seen.unrenewed or seen.cycle_end
+
+
+def began_on(kind: str, seen: Seen, as_of: date) -> date:
+    """When an event began: a lapse the day after the deadline, overdue the day after the date
+    missed; behind has no such day, so the day it is seen."""
+    if kind == LAPSED and seen.deadline is not None:
+        return seen.deadline + timedelta(days=1)
+    if kind in (LAPSED, OVERDUE):
+        return _missed(seen) + timedelta(days=1)
+    return as_of
+
+
+def events_of(evaluations: Iterable[Evaluation], as_of: date, behind_days: int) -> list[Event]:
+    """The events a member's evaluations show on `as_of`. Behind counts only within
+    `behind_days` of the deadline: earlier, the digest and the coder's own reminders serve."""
+    found = []
+    for e in evaluations:
+        if e.status in (LAPSED, OVERDUE):
+            found.append(Event(e.body, _missed(e), e.status, began_on(e.status, e, as_of)))
+        elif e.status == BEHIND and e.days_left <= behind_days:
+            found.append(Event(e.body, e.cycle_end, BEHIND, as_of))
+    return found
 
 
 def still_true(kind: str, cycle: date, seen: Seen | None) -> bool:
@@ -60,5 +74,4 @@ def still_true(kind: str, cycle: date, seen: Seen | None) -> bool:
     or it may have turned into a worse one (told as an event of its own)."""
     if seen is None or seen.status != kind:
         return False
-    missed = seen.unrenewed or seen.cycle_end  # planning.missed_on, for a Line too
-    return (seen.cycle_end if kind == BEHIND else missed) == cycle
+    return (seen.cycle_end if kind == BEHIND else _missed(seen)) == cycle

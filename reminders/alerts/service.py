@@ -138,12 +138,20 @@ class Queued:
 def queue_alerts(
     engine: Engine, now: datetime, default_zone: str, rules: AlertRules
 ) -> list[Queued]:
-    """Queue the alerts due: one transaction per subscription with news."""
+    """Queue the alerts due: one write transaction per subscription with news (or whose
+    alerts start), none for the others, which this job meets every minute."""
     with engine.begin() as connection:
         store.forget_stopped(connection)
         alerting = store.alerting(connection)
+        quiet = {
+            subscriber.id
+            for subscriber, after in alerting
+            if after is not None and not store.news(connection, subscriber, after)
+        }
     queued = []
     for subscriber, after in alerting:
+        if subscriber.id in quiet:
+            continue
         connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         with connection, connection.begin():
             done = _queue_one(connection, subscriber, after, now, default_zone, rules)
@@ -174,10 +182,10 @@ def _queue_one(
     if waiting is not None:
         added = store.add_items(connection, subscriber.id, waiting, events)
         return Queued(subscriber, None, added) if added else None
+    last = store.last_alert_at(connection, subscriber.id) if subscriber.alerts != "daily" else None
     key = due_key(
-        subscriber, now, ZoneInfo(subscriber.timezone or default_zone), rules.interval,
-        store.last_alert_at(connection, subscriber.id),
-    )  # fmt: skip
+        subscriber, now, ZoneInfo(subscriber.timezone or default_zone), rules.interval, last
+    )
     if key is None or _taken(connection, key):
         return None
     alert = store.create(connection, key, subscriber, now)

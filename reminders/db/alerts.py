@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db import outbox, scope
 from reminders.db.digests import Subscriber, subscribers
+from reminders.db.engine import conflict_insert
 from reminders.db.models import (
     AlertItem,
     AlertRecord,
@@ -27,11 +26,6 @@ from reminders.db.models import (
     Webhook,
 )
 from reminders.db.outbox import PENDING
-
-
-def _insert(connection: Connection) -> Any:
-    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
-
 
 # Events.
 
@@ -130,7 +124,7 @@ def record_events(connection: Connection, found: Sequence[NewEvent], now: dateti
         for e in found
     ]  # fmt: skip
     statement = (
-        _insert(connection)(TeamEvent)
+        conflict_insert(connection, TeamEvent)
         .on_conflict_do_nothing(index_elements=["org_pk", "holder_pk", "body", "cycle_end", "kind"])
         .returning(TeamEvent.id)
     )
@@ -221,9 +215,9 @@ def last_alert_at(connection: Connection, subscription: int) -> datetime | None:
 
 def create(connection: Connection, key: str, subscriber: Subscriber, now: datetime) -> int | None:
     """Queue an alert and its message; None (and nothing written) if its key was taken."""
-    message = outbox.employer_message(connection, subscriber.email, now)
+    message = outbox.new_message(connection, subscriber.email, now)
     statement = (
-        _insert(connection)(AlertRecord)
+        conflict_insert(connection, AlertRecord)
         .values(
             key=key,
             subscription_pk=subscriber.id,
@@ -246,7 +240,7 @@ def add_items(connection: Connection, subscription: int, alert: int, events: Seq
     if not events:
         return 0
     statement = (
-        _insert(connection)(AlertItem)
+        conflict_insert(connection, AlertItem)
         .on_conflict_do_nothing(index_elements=["subscription_pk", "event_pk"])
         .returning(AlertItem.event_pk)
     )
@@ -311,12 +305,11 @@ def of_messages(connection: Connection, messages: Sequence[int]) -> dict[int, St
 
 def in_scope(connection: Connection, subscriber: Subscriber, holder_pks: Sequence[int]) -> set[int]:
     """Those of the holders the subscription's scope holds now."""
-    if subscriber.team_pk is not None:
-        query = select(TeamMember.holder_pk).where(
-            TeamMember.team_pk == subscriber.team_pk, TeamMember.holder_pk.in_(holder_pks)
-        )
-    else:
-        query = select(Holder.id).where(Holder.id.in_(holder_pks), scope.within(subscriber.org_pk))
+    if subscriber.team_pk is None:
+        return scope.seen_by(connection, subscriber.org_pk, holder_pks)
+    query = select(TeamMember.holder_pk).where(
+        TeamMember.team_pk == subscriber.team_pk, TeamMember.holder_pk.in_(holder_pks)
+    )
     return set(connection.execute(query).scalars())
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from reminders.db import outbox, scope
+from reminders.db.engine import conflict_insert
 from reminders.db.models import (
     DigestRecord,
     Holder,
@@ -154,10 +154,9 @@ class NewDigest:
 def record(connection: Connection, digest: NewDigest, now: datetime) -> int | None:
     """Queue a digest and its message; None (and nothing written) if its key was recorded
     already, by this instance or another."""
-    message = outbox.employer_message(connection, digest.email, now)
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    message = outbox.new_message(connection, digest.email, now)
     statement = (
-        dialect.insert(DigestRecord)
+        conflict_insert(connection, DigestRecord)
         .values(
             key=digest.key,
             subscription_pk=digest.subscription,

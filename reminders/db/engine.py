@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def conflict_insert(connection: Connection, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING, in the connection's dialect (both
+    databases spell it alike; the core `insert` cannot)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def normalise_url(url: str | URL) -> URL:

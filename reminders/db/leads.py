@@ -9,13 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db import outbox
+from reminders.db.engine import conflict_insert
 from reminders.db.models import (
     Holder,
     LeadCopy,
-    MessageRecord,
     Organisation,
     Team,
     TeamLead,
@@ -54,14 +53,16 @@ class Lead:
     muted: bool = False
 
 
+def _leads() -> Any:
+    """The columns of a Lead, with its team's name."""
+    return select(TeamLead.team_pk, Team.name, TeamLead.email, TeamLead.name, TeamLead.muted).join(
+        Team, Team.id == TeamLead.team_pk
+    )
+
+
 def leads(connection: Connection, org_pk: int, team_pk: int | None = None) -> list[Lead]:
     """An organisation's team leads (or one team's), by team and address."""
-    query = (
-        select(TeamLead.team_pk, Team.name, TeamLead.email, TeamLead.name, TeamLead.muted)
-        .join(Team, Team.id == TeamLead.team_pk)
-        .where(Team.org_pk == org_pk)
-        .order_by(Team.name, TeamLead.email)
-    )
+    query = _leads().where(Team.org_pk == org_pk).order_by(Team.name, TeamLead.email)
     if team_pk is not None:
         query = query.where(TeamLead.team_pk == team_pk)
     return [Lead(*row) for row in connection.execute(query)]
@@ -99,11 +100,7 @@ def mute(connection: Connection, team_pk: int, email: str) -> bool:
 
 
 def lead(connection: Connection, team_pk: int, email: str) -> Lead | None:
-    query = (
-        select(TeamLead.team_pk, Team.name, TeamLead.email, TeamLead.name, TeamLead.muted)
-        .join(Team, Team.id == TeamLead.team_pk)
-        .where(TeamLead.team_pk == team_pk, _same(TeamLead.email, email))
-    )
+    query = _leads().where(TeamLead.team_pk == team_pk, _same(TeamLead.email, email))
     row = connection.execute(query).first()
     return None if row is None else Lead(*row)
 
@@ -157,20 +154,9 @@ def record_copy(
     connection: Connection, original: int, holder_pk: int, lead: HolderLead, now: datetime
 ) -> int | None:
     """Queue a lead's copy of a holder's message; None if that lead has one already."""
-    message = connection.execute(
-        insert(MessageRecord)
-        .values(
-            holder_pk=holder_pk,
-            to_address=lead.email,
-            state="queued",
-            attempts=0,
-            created_at=now,
-        )
-        .returning(MessageRecord.id)
-    ).scalar_one()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    message = outbox.new_message(connection, lead.email, now, holder_pk)
     inserted = connection.execute(
-        dialect.insert(LeadCopy)
+        conflict_insert(connection, LeadCopy)
         .values(message_pk=message, original_pk=original, team_pk=lead.team_pk, email=lead.email)
         .on_conflict_do_nothing(index_elements=["original_pk", "email"])
         .returning(LeadCopy.message_pk)

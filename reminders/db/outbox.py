@@ -26,8 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
+from reminders.db.engine import conflict_insert
 from reminders.db.models import MessageRecord, NoticeRecord, Suppression
 from reminders.notices.planning import Known, Notice, Plan
 
@@ -48,9 +48,8 @@ def _insert_notices(connection: Connection, rows: list[dict[str, object]]) -> se
     """Insert notice rows; a key another planner recorded first is left alone. The keys inserted."""
     if not rows:
         return set()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(NoticeRecord)
+        conflict_insert(connection, NoticeRecord)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(NoticeRecord.key)
@@ -85,11 +84,7 @@ def record_plan(
     _insert_notices(connection, skipped)
     if not plan.due:
         return None
-    message = connection.execute(
-        insert(MessageRecord)
-        .values(holder_pk=holder_pk, to_address=address, state="queued", attempts=0, created_at=now)
-        .returning(MessageRecord.id)
-    ).scalar_one()
+    message = new_message(connection, address, now, holder_pk)
     inserted = _insert_notices(
         connection, [_row(n, holder_pk, "queued", message, now) for n in plan.due]
     )
@@ -99,12 +94,21 @@ def record_plan(
     return int(message)
 
 
-def employer_message(connection: Connection, address: str, now: datetime) -> int:
-    """Queue a message to an employer (a digest or an alert: its row says which)."""
+def new_message(
+    connection: Connection, address: str, now: datetime, holder_pk: int | None = None
+) -> int:
+    """Queue an empty message: its notices, or the digest, alert or lead's copy it carries,
+    point at it."""
     return int(
         connection.execute(
             insert(MessageRecord)
-            .values(to_address=address, state="queued", attempts=0, created_at=now)
+            .values(
+                holder_pk=holder_pk,
+                to_address=address,
+                state="queued",
+                attempts=0,
+                created_at=now,
+            )
             .returning(MessageRecord.id)
         ).scalar_one()
     )

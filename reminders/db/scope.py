@@ -42,6 +42,12 @@ def in_org(org_pk: int) -> Select[int]:
     return select(Holder.id).where(within(org_pk))
 
 
+def seen_by(connection: Connection, org_pk: int, pks: Sequence[int]) -> set[int]:
+    """Those of the holders (row ids) the organisation sees now."""
+    query = select(Holder.id).where(Holder.id.in_(pks), within(org_pk))
+    return set(connection.execute(query).scalars())
+
+
 def holder(connection: Connection, org_pk: int, holder_id: str) -> int | None:
     """The row id of a holder in the organisation's scope, else None (as if it did not exist)."""
     query = select(Holder.id).where(Holder.holder_id == holder_id, within(org_pk))

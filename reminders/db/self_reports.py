@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db import events
+from reminders.db.engine import conflict_insert
 from reminders.db.models import SelfReport
 
 
@@ -28,8 +28,7 @@ def record(
          "pause_until": pause_until, "created_at": now}
         for pk in holder_pks
     ]  # fmt: skip
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SelfReport).values(rows).on_conflict_do_nothing()
+    statement = conflict_insert(connection, SelfReport).values(rows).on_conflict_do_nothing()
     # The rows RETURNING gives, not rowcount: psycopg's counts none for this statement.
     added = bool(connection.execute(statement.returning(SelfReport.id)).all())
     if added:

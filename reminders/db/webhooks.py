@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from reminders.db import scope
 from reminders.db.alerts import Item
+from reminders.db.engine import conflict_insert
 from reminders.db.models import (
-    Holder,
     Organisation,
     TeamEvent,
     Webhook,
@@ -24,10 +23,6 @@ from reminders.db.models import (
 )
 
 PENDING = ("queued", "retry")
-
-
-def _insert(connection: Connection) -> Any:
-    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +38,13 @@ class Endpoint:
     disabled_reason: str | None
     failing_since: datetime | None
     events_after: int | None
+
+    @property
+    def state(self) -> str:
+        """disabled, failing (retried until it has failed for a day) or active."""
+        if self.disabled_at is not None:
+            return "disabled"
+        return "failing" if self.failing_since is not None else "active"
 
 
 def _endpoints_query() -> Any:
@@ -138,12 +140,6 @@ def news(connection: Connection, hook: Endpoint) -> list[int]:
     return list(connection.execute(query).scalars())
 
 
-def in_org(connection: Connection, org_pk: int, holder_pks: Sequence[int]) -> list[int]:
-    """Those of the holders the organisation sees now."""
-    query = select(Holder.id).where(Holder.id.in_(holder_pks), scope.within(org_pk))
-    return sorted(connection.execute(query).scalars())
-
-
 def waiting(connection: Connection, webhook: int) -> int | None:
     """The endpoint's delivery not yet taken by a sender (locked until the transaction ends)."""
     query = (
@@ -171,7 +167,7 @@ def queue(
             ).scalar_one()
         )
     statement = (
-        _insert(connection)(WebhookItem)
+        conflict_insert(connection, WebhookItem)
         .on_conflict_do_nothing(index_elements=["webhook_pk", "event_pk"])
         .returning(WebhookItem.event_pk)
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from reminders.alerts.content import reasons
+from reminders.alerts.events import began_on
 from reminders.digests.content import Line, ceus
 from reminders.escalation.policy import WORDS
 from reminders.words import day, when
@@ -52,10 +52,8 @@ def copied(line: Line, kind: str) -> Copied:
             )
         return Copied(line, kind, f"CEUs due {day(line.cycle_end)} ({when(line.days_left)})",
                       tuple(said))  # fmt: skip
-    missed = line.unrenewed or line.cycle_end  # planning.missed_on, for a line
-    since = line.deadline + timedelta(days=1) if kind == "lapsed" and line.deadline else None
-    happened = since or missed + timedelta(days=1)
-    told = reasons(line, kind, happened)
+    # Overdue or lapsed here: when they began comes from the line; no "as of" day is needed.
+    told = reasons(line, kind, began_on(kind, line, as_of=line.cycle_end))
     return Copied(line, kind, told[0], told[1:])
 
 

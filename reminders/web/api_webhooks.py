@@ -27,9 +27,8 @@ from reminders.webhooks.service import WebhookRules
 
 
 def _out(hook: store.Endpoint) -> WebhookOut:
-    state = "disabled" if hook.disabled_at else "failing" if hook.failing_since else "active"
     return WebhookOut(
-        id=hook.id, url=hook.url, format=hook.format, state=state, created_at=hook.created_at,
+        id=hook.id, url=hook.url, format=hook.format, state=hook.state, created_at=hook.created_at,
         failing_since=hook.failing_since, disabled_at=hook.disabled_at,
         disabled_reason=hook.disabled_reason,
     )  # fmt: skip
