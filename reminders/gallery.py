@@ -307,8 +307,19 @@ class Gallery:
         yield self.mail("AHIMA-overdue-1-lead-informed", "AHIMA overdue, 1 day after, lead told",
                         "Priya Raman", overdue, [("overdue", 1, "AHIMA")], informed=note)  # fmt: skip
 
+    def sign_in(self) -> Iterator[Item]:
+        """The team dashboard's sign-in link, which its reader asked for (web/signin_mail.py)."""
+        url = "https://reminders.example.org/dashboard/sign-in/v2.example"
+        scopes = ["Riverside Health, Coding", "Riverside Health"]
+        r = self.renderer.render_sign_in(url, "lead@example.org", 15, scopes)
+        envelope = build(r, mail_from=SENDER, to_name="", to_address="lead@example.org",
+                         keys=[url], unsubscribe_url=None, now=STAMP)  # fmt: skip
+        title = f"Team dashboard: sign-in link ({STAMP:%Y-%m-%d})"
+        yield Item("dashboard-sign-in", title, r.subject, r.text, r.html, envelope.data)
+
     def items(self) -> list[Item]:
-        return [*self.notices(), *self.digests(), *self.alerts(), *self.escalations()]
+        return [*self.notices(), *self.digests(), *self.alerts(), *self.escalations(),
+                *self.sign_in()]  # fmt: skip
 
 
 SCOPE = ("Riverside Health", "Coding", "lead@example.org")

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     webhook_disable_after_hours: int = Field(default=24, ge=1, le=24 * 30)
     """An endpoint failing this long is disabled; its organisation's digests say so."""
+    dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    """A team dashboard sign-in lasts this long; then the subscriber asks for a new link."""
     api_rate_per_minute: int = Field(default=600, gt=0)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""

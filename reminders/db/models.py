@@ -539,6 +539,34 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class WebSession(Base):
+    """A signed-in browser of the team dashboard (`kind` dashboard) or, later, the operators'
+    page: only the SHA-256 of its cookie is kept, with the secret its forms carry against
+    cross-site requests (web/sessions.py)."""
+
+    __tablename__ = "web_sessions"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsedSignInLink(Base):
+    """A mailed sign-in link that was used: its nonce's SHA-256 is unique, so a link signs in
+    once. Kept until the link would have expired anyway."""
+
+    __tablename__ = "used_sign_in_links"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class RateLimit(Base):
     """A token bucket of the API's rate limits (web/limits.py), kept in the database so that
     several web instances enforce one limit. `stamp` is seconds since the epoch."""

@@ -117,7 +117,7 @@ def build(
     to_name: str,
     to_address: str,
     keys: Sequence[str],
-    unsubscribe_url: str,
+    unsubscribe_url: str | None,
     now: datetime,
     deadlines: Sequence[Deadline] = (),
     unsubscribe_mailto: str | None = None,
@@ -156,13 +156,15 @@ def build(
         "Subject": subject if subject.isascii() else Header(subject, "utf-8").encode(),
         "Date": format_datetime(now),
         "Message-ID": ident,
-        "List-Unsubscribe": f"<{_header(unsubscribe_url)}>"
-        + (
-            f", <mailto:{_header(unsubscribe_mailto)}?subject=unsubscribe>"
-            if unsubscribe_mailto
-            else ""
-        ),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if unsubscribe_url is not None:
+        # None only for mail a person asked for just now (a sign-in link): nothing to leave.
+        mailto = unsubscribe_mailto
+        headers["List-Unsubscribe"] = f"<{_header(unsubscribe_url)}>" + (
+            f", <mailto:{_header(mailto)}?subject=unsubscribe>" if mailto else ""
+        )
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    headers |= {
         "Auto-Submitted": "auto-generated",
         "MIME-Version": "1.0",
         "Content-Type": content_type,

@@ -186,3 +186,11 @@ class Renderer:
         text = self._text.get_template("lead.txt").render(context)
         html = self._html.get_template("lead.html").render(subject=subject, **context)
         return Rendered(subject, text, self._inliner.inline(html))
+
+    def render_sign_in(self, url: str, to: str, minutes: int, scopes: Sequence[str]) -> Rendered:
+        """The mail with a sign-in link to the team dashboard, which its reader asked for."""
+        context = {"url": url, "to": to, "minutes": minutes, "scopes": scopes}
+        subject = " ".join(self._text.get_template("signin.subject.txt").render(context).split())
+        text = self._text.get_template("signin.txt").render(context)
+        html = self._html.get_template("signin.html").render(subject=subject, **context)
+        return Rendered(subject, text, self._inliner.inline(html))

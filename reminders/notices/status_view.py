@@ -70,10 +70,17 @@ class HolderView:
 
 
 def holder_view(
-    name: str, facts: HolderFacts, rulebook: Rulebook, ladder: Ladder, as_of: date
+    name: str,
+    facts: HolderFacts,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    third_person: bool = False,
 ) -> HolderView:
+    """`third_person`: for a page that speaks of the coder to someone else (the team
+    dashboard) rather than to the coder."""
     evaluations, problems = evaluate(facts, rulebook, as_of)
-    bodies = tuple(_body(e, facts, rulebook, ladder, as_of) for e in evaluations)
+    bodies = tuple(_body(e, facts, rulebook, ladder, as_of, third_person) for e in evaluations)
     return HolderView(
         name,
         facts.holder_id,
@@ -84,7 +91,12 @@ def holder_view(
 
 
 def _body(
-    e: Evaluation, facts: HolderFacts, rulebook: Rulebook, ladder: Ladder, as_of: date
+    e: Evaluation,
+    facts: HolderFacts,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    third_person: bool,
 ) -> BodyView:
     words = functools.partial(rulebook.category_words, e.body)
     pace = None
@@ -93,7 +105,7 @@ def _body(
     unrenewed = None
     if e.unrenewed is not None:
         unrenewed = (
-            f"Your {e.body} membership was due for renewal on {day(e.unrenewed)} and no later "
+            f"{'Their' if third_person else 'Your'} {e.body} membership was due for renewal on {day(e.unrenewed)} and no later "
             "renewal is recorded."
         )
     return BodyView(
@@ -103,7 +115,7 @@ def _body(
         pace=pace,
         minimums=tuple(Minimum(words(m.category), m.required, m.earned) for m in e.minimums),
         ceus=tuple(ledger(facts, e, as_of, words)),
-        upcoming=tuple(upcoming(e, ladder, as_of)),
-        behind=behind_words(e, ladder),
+        upcoming=tuple(upcoming(e, ladder, as_of, "their" if third_person else "your")),
+        behind=behind_words(e, ladder, "they are" if third_person else "you are"),
         unrenewed=unrenewed,
     )

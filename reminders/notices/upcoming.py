@@ -22,8 +22,11 @@ class Upcoming:
     what: str
 
 
-def upcoming(evaluation: Evaluation, ladder: Ladder, as_of: date) -> list[Upcoming]:
-    """The dated notices after `as_of`, soonest first."""
+def upcoming(
+    evaluation: Evaluation, ladder: Ladder, as_of: date, whose: str = "your"
+) -> list[Upcoming]:
+    """The dated notices after `as_of`, soonest first; `whose`: "their" for a page that speaks
+    of the coder (the team dashboard)."""
     rungs = ladder.bodies.get(evaluation.body)
     if rungs is None:
         return []
@@ -32,27 +35,26 @@ def upcoming(evaluation: Evaluation, ladder: Ladder, as_of: date) -> list[Upcomi
     if e.status in ("on_track", "behind"):
         for days in rungs.before:
             found.append(Upcoming(e.cycle_end - timedelta(days=days),
-                                  f"a reminder that your {e.body} CEUs are due in {days} days"))  # fmt: skip
+                                  f"a reminder that {whose} {e.body} CEUs are due in {days} days"))  # fmt: skip
     if e.status == "overdue":
         missed = missed_on(e)
         for days in rungs.after:
             on = missed + timedelta(days=days)
             if on <= e.deadline:
-                found.append(Upcoming(on, f"a notice that your {e.body} credential is overdue"))
+                found.append(Upcoming(on, f"a notice that {whose} {e.body} credential is overdue"))
         revoked = e.deadline + timedelta(days=1)
-        found.append(Upcoming(revoked, f"the notice that {e.body} revokes your credential, "
+        found.append(Upcoming(revoked, f"the notice that {e.body} revokes {whose} credential, "
                                        "if it is still not done"))  # fmt: skip
     if e.renews_on is not None:
         for days in rungs.dues_before:
             found.append(Upcoming(e.renews_on - timedelta(days=days),
-                                  f"a reminder that your {e.body} membership dues are due"))  # fmt: skip
+                                  f"a reminder that {whose} {e.body} membership dues are due"))  # fmt: skip
     return sorted(u for u in found if u.on > as_of)
 
 
-def behind_words(evaluation: Evaluation, ladder: Ladder) -> str | None:
+def behind_words(evaluation: Evaluation, ladder: Ladder, who: str = "you are") -> str | None:
     """While behind pace: how often a reminder of the pace comes."""
     if evaluation.status != "behind":
         return None
-    return (
-        f"while you are behind pace, a reminder at most every {ladder.shortfall_interval_days} days"
-    )
+    every = ladder.shortfall_interval_days
+    return f"while {who} behind pace, a reminder at most every {every} days"

@@ -1,6 +1,6 @@
 """Response headers for every page and feed: nothing of a link's token leaks through a Referer,
-the pages run no script and cannot be framed, and a page or feed reached by a token is never
-kept in a cache."""
+the pages run no script and cannot be framed, and a page or feed reached by a token (or shown
+to a signed-in subscriber: the team dashboard) is never kept in a cache."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ PAGE_POLICY = (
     " frame-ancestors 'none'; base-uri 'none'"
 )
 """The pages behind the mail links: their own inline styles and forms, nothing else."""
-TOKEN_PATHS = ("/u/", "/p/", "/s/", "/ics/")
+TOKEN_PATHS = ("/u/", "/p/", "/s/", "/ics/", "/dashboard")
 
 
 class SecurityHeaders:

@@ -57,11 +57,17 @@ class SharedRateLimiter:
     IDLE_SECONDS = 3600.0
 
     def __init__(
-        self, engine: Engine, per_minute: int, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        per_minute: float,
+        clock: Callable[[], float] = time.time,
+        burst: int | None = None,
     ) -> None:
+        """`per_minute` tokens a minute, in bursts of `burst` (as many as a minute's by
+        default): 5 an hour in bursts of 5 is `per_minute=5 / 60, burst=5`."""
         self.engine, self.clock = engine, clock
         self.rate = per_minute / 60.0
-        self.burst = float(per_minute)
+        self.burst = float(per_minute if burst is None else burst)
         self._calls = 0
 
     def wait(self, key: str) -> float:

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -31,11 +31,15 @@ from reminders.errors import ReminderError
 from reminders.web.api import router
 from reminders.web.api_core import ApiCore
 from reminders.web.calendar import CalendarFeed
+from reminders.web.dashboard import Dashboard
+from reminders.web.dashboard_signin import SignIn
 from reminders.web.deadline import HeaderDeadline
 from reminders.web.headers import SecurityHeaders
 from reminders.web.hooks import Hooks
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
 from reminders.web.pages import Pages
+from reminders.web.sessions import LINK_VALID, Sessions
+from reminders.web.signin_mail import SignInMail
 from reminders.web.status_page import StatusPage
 
 DESCRIPTION = """Recertification reminders for medical coders: an organisation's holders,
@@ -186,6 +190,8 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     web.include_router(hooks.router())
     feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)
     web.include_router(feed.router())
+    for each in dashboard(app, pages.page):
+        web.include_router(each)
 
     def database_answers() -> bool:
         try:
@@ -204,6 +210,19 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         return {"status": "ok" if healthy else "unhealthy", "database": database, **extra}
 
     return web
+
+
+def dashboard(app: App, render: Callable[..., HTMLResponse]) -> list[APIRouter]:
+    """The team dashboard's routes: signing in by a mailed link, then the pages."""
+    settings, secret = app.settings, app.mail().secret
+    sessions = Sessions(app.engine, secret, app.now, "dashboard", settings.dashboard_session_hours,
+                        settings.base_url)  # fmt: skip
+    mailer = SignInMail(app.engine, app.renderer, app.smtp(), settings.mail_from,
+                        int(LINK_VALID.total_seconds() // 60))  # fmt: skip
+    signin = SignIn(app.engine, sessions, mailer, render, settings.base_url, app.now)
+    pages = Dashboard(app.engine, app.rulebook, app.ladder, sessions, signin, render, app.today,
+                      settings.timezone)  # fmt: skip
+    return [signin.router(), pages.router()]
 
 
 def admin(public: FastAPI) -> FastAPI:

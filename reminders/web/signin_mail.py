@@ -1,0 +1,57 @@
+"""Sends the team dashboard's sign-in link, at once, from the web process.
+
+Not through the outbox: the link is worth something for fifteen minutes and only to the person
+waiting for it, so it must not wait for the send window, the daily cap or the daemon's next
+pass; if it does not arrive, its reader asks again. A suppressed address (it bounced, or its
+owner reported our mail as spam) gets nothing, and the page says the same as ever."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from reminders.db import outbox
+from reminders.logs import fingerprint
+from reminders.mail.message import build
+from reminders.mail.render import Renderer
+from reminders.mail.smtp import Connections, SmtpConfig
+
+log = logging.getLogger(__name__)
+
+
+class SignInMail:
+    def __init__(
+        self, engine: Engine, renderer: Renderer, smtp: SmtpConfig, mail_from: str, minutes: int
+    ) -> None:
+        self.engine, self.renderer, self.mail_from = engine, renderer, mail_from
+        self.smtp = replace(smtp, connections=1)
+        self.minutes = minutes
+
+    def _suppressed(self, address: str) -> bool:
+        with self.engine.connect() as connection:
+            return bool(outbox.suppressed(connection, [address]))
+
+    async def send(self, address: str, url: str, scopes: Sequence[str], now: datetime) -> bool:
+        """Whether the mail server took it; failures are logged, never raised (the page that
+        asked has answered already)."""
+        if await asyncio.to_thread(self._suppressed, address):
+            log.warning("sign-in link not sent to %s: the address is suppressed",
+                        fingerprint(address))  # fmt: skip
+            return False
+        rendered = self.renderer.render_sign_in(url, address, self.minutes, scopes)
+        envelope = build(
+            rendered, mail_from=self.mail_from, to_name="", to_address=address,
+            keys=[url], unsubscribe_url=None, now=now,
+        )  # fmt: skip
+        async with Connections(self.smtp) as connections:
+            [failure] = await connections.send_all([envelope])
+        if failure is not None:
+            log.warning("sign-in link to %s not sent: %s", fingerprint(address), failure)
+            return False
+        log.info("sign-in link sent to %s", fingerprint(address))
+        return True
