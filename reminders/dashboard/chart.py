@@ -14,6 +14,9 @@ from reminders.digests.content import LABELS, URGENCY, Line
 MONTHS = 12
 WIDTH, HEIGHT = 720, 260
 """The drawing's own units (viewBox): it scales to the width of the page."""
+NARROW = 360
+"""The width of the drawing a phone shows: scaled down from 720, its words would be too small
+to read, so the page draws it twice and shows the one that fits (web/dashboard-team.html)."""
 TOP, BOTTOM, LEFT, RIGHT = 24, 40, 8, 8
 """Room for the counts above the bars and the month names below them."""
 BAR = 0.62
@@ -98,9 +101,10 @@ def _add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def deadline_chart(lines: Iterable[Line], as_of: date) -> Chart:
+def deadline_chart(lines: Iterable[Line], as_of: date, width: int = WIDTH) -> Chart:
     """The cycles that end in this month and the eleven after it, by month and status (the
-    overdue and lapsed cycles ended before: the counts above the chart have them)."""
+    overdue and lapsed cycles ended before: the counts above the chart have them), drawn
+    `width` units wide."""
     first = as_of.replace(day=1)
     end = _add_months(first, MONTHS)
     counted: Counter[tuple[date, str]] = Counter()
@@ -112,7 +116,7 @@ def deadline_chart(lines: Iterable[Line], as_of: date) -> Chart:
         totals[month] += n
     tallest = max(totals.values(), default=0) or 1
     plot = HEIGHT - TOP - BOTTOM
-    slot = (WIDTH - LEFT - RIGHT) / MONTHS
+    slot = (width - LEFT - RIGHT) / MONTHS
     months = []
     for i in range(MONTHS):
         start = _add_months(first, i)
@@ -125,13 +129,14 @@ def deadline_chart(lines: Iterable[Line], as_of: date) -> Chart:
                 height = plot * n / tallest
                 y -= height
                 segments.append(Segment(status, n, round(y, 2), round(height, 2)))
-        width = slot * BAR
-        x = LEFT + i * slot + (slot - width) / 2
-        months.append(Month(start, totals[start], tuple(segments), round(x, 2), round(width, 2)))
+        bar = slot * BAR
+        x = LEFT + i * slot + (slot - bar) / 2
+        months.append(Month(start, totals[start], tuple(segments), round(x, 2), round(bar, 2)))
     present = {status for _, status in counted}
     return Chart(
         first=first,
         months=tuple(months),
         statuses=tuple(s for s in URGENCY if s in present),
         total=sum(totals.values()),
+        width=width,
     )

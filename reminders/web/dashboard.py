@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from reminders.dashboard.chart import deadline_chart
+from reminders.dashboard.chart import NARROW, WIDTH, deadline_chart
 from reminders.dashboard.member import history
 from reminders.dashboard.view import SORTS, ScopeView, order_of, scope_view
 from reminders.db import dashboard as store
@@ -116,7 +116,8 @@ class Dashboard:
         shown = [row.line for row in view.rows]
         return self.render(
             "dashboard-team.html", address=address, csrf=csrf, s=subscriber, v=view,
-            chart=deadline_chart(shown, view.as_of), sorts=SORTS, labels=LABELS,
+            charts=[deadline_chart(shown, view.as_of, width) for width in (WIDTH, NARROW)],
+            sorts=SORTS, labels=LABELS,
             base=f"/dashboard/{subscriber.id}",
         )  # fmt: skip
 
