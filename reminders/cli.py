@@ -20,6 +20,7 @@ from reminders.cli_bounces import bounces
 from reminders.cli_data import import_, init, show
 from reminders.cli_digests import digest, org, subscription
 from reminders.cli_leads import lead, org_set
+from reminders.cli_mail import mail, outbox, suppression
 from reminders.cli_notices import gallery, plan_, preview, send, status
 from reminders.cli_service import catcher, check, run, web
 from reminders.cli_simulate import simulate
@@ -52,7 +53,8 @@ def fingerprint(address: str) -> None:
     click.echo(of(address))
 
 
-for command in (init, import_, show, status, plan_, send, preview, gallery):
+for command in (init, import_, show, status, plan_, send, preview, gallery, mail, outbox,
+                suppression):  # fmt: skip
     cli.add_command(command)
 cli.add_command(org)
 cli.add_command(run)

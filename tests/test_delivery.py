@@ -308,6 +308,12 @@ def test_a_refused_address_fails_and_is_suppressed_until_the_holder_changes(
     assert "suppressed" in "".join(
         error for (error,) in _rows(roster, select(MessageRecord.last_error)) if error
     ), later.out
+    logged = json.loads(
+        cli("mail", "log", "--to", "Maria@Bounce.example.org", "--format", "json").out
+    )
+    assert [m["state"] for m in logged] == ["failed", "failed"]
+    assert logged[0]["reason"].startswith("the address is suppressed: ")
+    assert logged[1]["reason"] is None and "refused" in logged[1]["last_error"]
     # A corrected row lifts the suppression.
     write_csv(holders, "holder_id,full_name,email", "h-001,Maria Alvarez,maria@example.org")
     assert cli("import", "holders", holders).code == 0
@@ -332,6 +338,10 @@ def test_a_notice_solved_between_planning_and_sending_is_cancelled(
     assert not [m for m in mail_env.inbox.messages if "maria" in str(m["To"])]
     states = _rows(roster, select(NoticeRecord.state).where(NoticeRecord.key.startswith("h-001|")))
     assert states == [("cancelled",)]
+    # The mail log says why.
+    [logged] = json.loads(cli("mail", "log", "--holder", "h-001", "--format", "json").out)
+    assert logged["state"] == "cancelled" and logged["finished_at"] is not None
+    assert logged["reason"] == "it no longer applied: the records changed before it went"
 
 
 def test_a_notice_that_could_not_go_out_in_time_expires(
@@ -350,6 +360,9 @@ def test_a_notice_that_could_not_go_out_in_time_expires(
     )
     assert h004 == [("expired",)]
     assert not [m for m in mail_env.inbox.messages if "thomas.becker" in str(m["To"])]
+    [logged] = json.loads(cli("mail", "log", "--holder", "h-004", "--format", "json").out)
+    assert logged["state"] == "expired"
+    assert logged["reason"] == "too late: it could go out until 2026-12-15"
 
 
 def test_a_claim_whose_worker_died_is_taken_again_when_its_lease_runs_out(

@@ -350,6 +350,10 @@ def test_a_digest_queued_and_then_paused_or_removed_is_not_sent(
     assert sorted(tuple(row) for row in states) == sorted(
         [(f"digest:{ids[RIVERSIDE]}:2026-W49", "cancelled"), (f"digest:{ids[HIM]}:2026-11", "sent")]
     )  # the removed subscription's digest went with it
+    [paused] = json.loads(cli("mail", "log", "--to", "coding.manager@riverside.example",
+                              "--format", "json").out)  # fmt: skip
+    assert paused["kind"] == "digest" and paused["state"] == "cancelled"
+    assert paused["reason"] == "the subscription was paused or removed before it went"
 
 
 def test_preview_renders_the_digests_to_files_and_writes_nothing_else(

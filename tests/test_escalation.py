@@ -9,6 +9,7 @@ Adjustment team is Thomas Becker (h-004, AAPC due December 31, 2026), led by Lou
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -143,6 +144,11 @@ def test_a_copy_whose_notice_was_solved_before_it_went_is_cancelled(
         app.close()
     assert [m for m in leads.inbox.messages if _to(m) in (DANA, PRIYA)] == []
     assert rows(roster, queued) == [("cancelled",)]
+    [copy] = json.loads(cli("mail", "log", "--to", DANA, "--format", "json").out)
+    assert copy["kind"] == "lead copy" and copy["name"] == "Priya Raman"
+    assert copy["reason"] == (
+        "what it copied no longer applied, or is no longer escalated, when it was due"
+    )
 
 
 def test_the_copys_link_stops_the_copies_and_the_coder_is_no_longer_told_of_a_lead(

@@ -347,7 +347,8 @@ def cancel_pending(connection: Connection, subscription: int, now: datetime) -> 
     ]
     if not pending:
         return 0
-    outbox.cancel_messages(connection, pending)
+    why = "the subscription's alerts were stopped, or it was paused or removed, before it went"
+    outbox.cancel_messages(connection, pending, now, why)
     finish(connection, pending, "cancelled", now)
     return len(pending)
 

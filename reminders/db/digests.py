@@ -231,6 +231,7 @@ def cancel_pending(connection: Connection, subscription: int, now: datetime) -> 
     pending = [pk for pk in found if pk is not None]
     if not pending:
         return 0
-    outbox.cancel_messages(connection, pending)
+    why = "the subscription was paused or removed before it went"
+    outbox.cancel_messages(connection, pending, now, why)
     finish(connection, pending, "cancelled", now)
     return len(pending)

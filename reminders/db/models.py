@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -301,8 +302,39 @@ class MessageRecord(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     """Which claim holds (or last held) the message: an outcome is recorded only by it."""
     last_error: Mapped[str | None] = mapped_column(String(500))
+    """The mail server's last answer to a try that failed."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When it reached a final state: sent, failed, cancelled or expired."""
+    reason: Mapped[str | None] = mapped_column(String(300))
+    """Why it was not sent, in words, when the service decided so (cancelled, expired, or
+    failed without a try: a suppressed address)."""
+
+
+class MessageCopy(Base):
+    """What a sent message said: its headers and text part, compressed (zlib), so that an
+    operator can show what went out (`reminders mail show`). Pruned with its message."""
+
+    __tablename__ = "message_copies"
+
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    compressed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEntry(Base):
+    """A change an operator made by hand (a suppression lifted, say): who, what, when, why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(500))
 
 
 class Suppression(Base):

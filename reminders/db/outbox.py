@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from reminders.db.engine import conflict_insert
-from reminders.db.models import MessageRecord, NoticeRecord, Suppression
+from reminders.db.models import MessageCopy, MessageRecord, NoticeRecord, Suppression
 from reminders.notices.planning import Known, Notice, Plan
 
 PENDING = ("queued", "retry")
@@ -119,12 +119,14 @@ def withdraw(connection: Connection, message: int) -> None:
     connection.execute(delete(MessageRecord).where(MessageRecord.id == message))
 
 
-def cancel_messages(connection: Connection, messages: Sequence[int]) -> None:
+def cancel_messages(
+    connection: Connection, messages: Sequence[int], now: datetime, reason: str
+) -> None:
     """Cancel the messages among these that no sender has taken."""
     connection.execute(
         update(MessageRecord)
         .where(MessageRecord.id.in_(messages), MessageRecord.state.in_(PENDING))
-        .values(state="cancelled", lease_until=None)
+        .values(state="cancelled", lease_until=None, finished_at=now, reason=reason)
     )
 
 
@@ -221,18 +223,22 @@ def finish(
     notices: Iterable[tuple[int, str]] = (),
     charged: bool = True,
     token: str | None = None,
+    reason: str | None = None,
 ) -> list[int]:
     """Record one outcome on messages and on their notices still pending; `notices` gives
     some notices a state of their own (expired, cancelled). `charged`: a try that counts
     toward the message's attempts (a fault of the server's says nothing of the message).
     `token`: only where that claim still holds the message (a fencing token); the messages
-    recorded are returned, the others belong to another claim now and are left alone."""
+    recorded are returned, the others belong to another claim now and are left alone.
+    `reason`: why the service did not send it, for the mail log."""
     ids = [message] if isinstance(message, int) else list(message)
     attempted = charged and state in ("retry", "sent", "failed")
     statement = _finish_messages(
-        state == "sent", attempted, next_attempt is not None, token is not None
-    )
-    values = {"ids": ids, "new_state": state, "error": error, "at": now, "retry_at": next_attempt}
+        state == "sent", attempted, next_attempt is not None, token is not None,
+        state in FINAL, reason is not None,
+    )  # fmt: skip
+    values = {"ids": ids, "new_state": state, "error": error, "at": now, "retry_at": next_attempt,
+              "reason": reason}  # fmt: skip
     if token is not None:
         values["token"] = token
         ids = list(connection.execute(statement, values).scalars())
@@ -282,7 +288,9 @@ def release(connection: Connection, token: str, now: datetime) -> int:
 
 
 @functools.cache
-def _finish_messages(sent: bool, attempted: bool, retried: bool, fenced: bool) -> Update:
+def _finish_messages(
+    sent: bool, attempted: bool, retried: bool, fenced: bool, final: bool, reasoned: bool
+) -> Update:
     m = MessageRecord.__table__.c
     values: dict[str, Any] = {
         "state": bindparam("new_state"),
@@ -291,6 +299,10 @@ def _finish_messages(sent: bool, attempted: bool, retried: bool, fenced: bool) -
     }
     if sent:
         values["sent_at"] = bindparam("at", type_=m.sent_at.type)
+    if final:
+        values["finished_at"] = bindparam("at", type_=m.finished_at.type)
+    if reasoned:
+        values["reason"] = bindparam("reason", type_=m.reason.type)
     if attempted:
         values["attempts"] = m.attempts + 1
     if retried:
@@ -364,7 +376,12 @@ def pending_of(
     return found
 
 
-def cancel(connection: Connection, notices: Sequence[int], now: datetime) -> None:
+def cancel(
+    connection: Connection,
+    notices: Sequence[int],
+    now: datetime,
+    reason: str = "the records changed before it went: it no longer applied",
+) -> None:
     """Cancel notices; a queued message left with none to carry is cancelled too."""
     if not notices:
         return
@@ -380,7 +397,7 @@ def cancel(connection: Connection, notices: Sequence[int], now: datetime) -> Non
     connection.execute(
         update(MessageRecord)
         .where(MessageRecord.id.in_(affected), MessageRecord.state.in_(PENDING), ~live.exists())
-        .values(state="cancelled", lease_until=None)
+        .values(state="cancelled", lease_until=None, finished_at=now, reason=reason)
     )
 
 
@@ -397,6 +414,7 @@ def prune(connection: Connection, before: datetime) -> int:
         connection.execute(
             update(NoticeRecord).where(NoticeRecord.message_pk.in_(chunk)).values(message_pk=None)
         )
+        connection.execute(delete(MessageCopy).where(MessageCopy.message_pk.in_(chunk)))
         connection.execute(delete(MessageRecord).where(MessageRecord.id.in_(chunk)))
     return len(ids)
 
@@ -412,3 +430,11 @@ def pending(connection: Connection) -> int:
     """Messages that still have to go out (queued, retrying, or being sent)."""
     query = select(func.count()).where(MessageRecord.state.in_((*PENDING, "sending")))
     return int(connection.execute(query).scalar_one())
+
+
+def keep_copies(connection: Connection, copies: Sequence[tuple[int, bytes]]) -> None:
+    """What sent messages said (Envelope.copy), for the mail log; in one statement."""
+    if copies:
+        connection.execute(
+            insert(MessageCopy), [{"message_pk": m, "compressed": c} for m, c in copies]
+        )

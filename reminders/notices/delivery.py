@@ -31,7 +31,7 @@ from reminders.notices.employer import Claimed, EmployerMail
 from reminders.notices.ladder import Ladder
 from reminders.notices.lead_mail import LeadMail
 from reminders.notices.lease import Lease, release
-from reminders.notices.outcomes import Outcomes, Report, employer_finish
+from reminders.notices.outcomes import SUPPRESSED, Outcomes, Report, employer_finish
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.recorder import GroupRecorder
 from reminders.notices.service import still_applies
@@ -74,6 +74,9 @@ class _Outgoing:
     @property
     def recipient(self) -> str:
         return self.envelope.recipient
+
+    def copy(self) -> bytes:
+        return self.envelope.copy()
 
 
 async def _record_one(
@@ -238,27 +241,35 @@ class Deliverer:
         address = message.to_address
         refusal = batch.suppressed.get(address)
         if refusal is not None:
-            outbox.finish(connection, message.id, "failed", now, error=f"suppressed: {refusal}")
+            outbox.finish(connection, message.id, "failed", now, error=f"suppressed: {refusal}",
+                          reason=SUPPRESSED.format(refusal))  # fmt: skip
             report.failed += 1
             return None
         evaluations = {e.body: e for e in evaluate(holder.facts, self.rulebook, as_of)[0]}
         level = batch.levels.get(address, DEFAULT)
         states: list[tuple[int, str]] = []
         live: list[outbox.StoredNotice] = []
+        why: dict[str, None] = {}  # in order, once each
         for record in records:
             if record.state not in ("queued", "retry", "sending"):
                 continue
             if as_of >= record.expires_on:
                 states.append((record.id, "expired"))
-            elif not still_applies(record, evaluations, as_of) or not wanted(
-                record.kind, record.rung, record.body, self.ladders[level], level
-            ):
+                why[f"too late: it could go out until {record.expires_on - timedelta(days=1)}"] = (
+                    None
+                )
+            elif not still_applies(record, evaluations, as_of):
                 states.append((record.id, "cancelled"))
+                why["it no longer applied: the records changed before it went"] = None
+            elif not wanted(record.kind, record.rung, record.body, self.ladders[level], level):
+                states.append((record.id, "cancelled"))
+                why["the coder chose fewer reminders before it went"] = None
             else:
                 live.append(record)
         if not live:
             final = "expired" if all(s == "expired" for _, s in states) else "cancelled"
-            outbox.finish(connection, message.id, final, now, notices=states)
+            outbox.finish(connection, message.id, final, now, notices=states,
+                          reason="; ".join(why) or None)  # fmt: skip
             setattr(report, final, getattr(report, final) + 1)
             return None
         opens = self.mail.window_opens(holder.timezone, now)

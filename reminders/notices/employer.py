@@ -25,7 +25,7 @@ from reminders.digests.mail import compose as compose_digest
 from reminders.mail.message import Envelope
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
-from reminders.notices.outcomes import Report, close
+from reminders.notices.outcomes import SUPPRESSED, Report, close
 from reminders.rules.loader import Rulebook
 from reminders.words import day
 
@@ -65,15 +65,16 @@ class EmployerMail:
         if alert is not None:
             return self._alert(connection, message, alert, refusal, as_of, now, report)
         digest = claimed.digests.get(message.id)
+        error = None
         if digest is None or digest.subscriber.paused:
-            final, error = "cancelled", None  # removed or paused since it was queued
+            final, why = "cancelled", "the subscription was paused or removed before it went"
         elif refusal is not None:
-            final, error = "failed", f"suppressed: {refusal}"
+            final, error, why = "failed", f"suppressed: {refusal}", SUPPRESSED.format(refusal)
         elif as_of >= digest.expires_on:
-            final, error = "expired", None  # the next period's digest is due instead
+            final, why = "expired", "too late: the next period's digest is due instead"
         else:
             return self._digest(connection, digest, now), "digest"
-        close(connection, message.id, final, now, report, error)
+        close(connection, message.id, final, now, report, error, why)
         return None
 
     def _digest(
@@ -112,15 +113,18 @@ class EmployerMail:
     ) -> tuple[Envelope, str] | None:
         subscriber = stored.subscriber
         if subscriber.paused or subscriber.alerts == "none":
-            close(connection, message.id, "cancelled", now, report)
+            why = "the subscription's alerts were stopped, or it was paused, before it went"
+            close(connection, message.id, "cancelled", now, report, reason=why)
             return None
         if refusal is not None:
-            close(connection, message.id, "failed", now, report, f"suppressed: {refusal}")
+            close(connection, message.id, "failed", now, report, f"suppressed: {refusal}",
+                  SUPPRESSED.format(refusal))  # fmt: skip
             return None
         alert, dropped = recheck(connection, self.rulebook, stored, as_of)
         alert_store.drop(connection, stored.id, dropped)
-        if not alert.items:  # every event was solved (or left the scope) before it was told
-            close(connection, message.id, "cancelled", now, report)
+        if not alert.items:
+            why = "every event in it was solved, or its member left the scope, before it went"
+            close(connection, message.id, "cancelled", now, report, reason=why)
             return None
         opens = self.mail.window_opens(subscriber.timezone, now)
         if opens is not None:

@@ -24,7 +24,7 @@ from reminders.mail.message import Envelope, build
 from reminders.mail.policy import MailSettings
 from reminders.mail.render import Renderer
 from reminders.notices.ladder import Ladder
-from reminders.notices.outcomes import Report, close
+from reminders.notices.outcomes import SUPPRESSED, Report, close
 from reminders.notices.service import still_applies
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -50,10 +50,12 @@ class LeadMail:
         """The copy's envelope; None once its outcome is recorded here."""
         lead = copy.lead
         if lead is None or copy.original is None or holder is None:
-            close(connection, message.id, "cancelled", now, report)
+            why = "the lead was removed or muted, or the coder left, before it went"
+            close(connection, message.id, "cancelled", now, report, reason=why)
             return None
         if refusal is not None:
-            close(connection, message.id, "failed", now, report, f"suppressed: {refusal}")
+            close(connection, message.id, "failed", now, report, f"suppressed: {refusal}",
+                  SUPPRESSED.format(refusal))  # fmt: skip
             return None
         evaluations = {e.body: e for e in evaluate(holder.facts, self.rulebook, as_of)[0]}
         live = [
@@ -64,7 +66,8 @@ class LeadMail:
             and still_applies(n, evaluations, as_of)
         ]
         if not live:
-            close(connection, message.id, "cancelled", now, report)
+            why = "what it copied no longer applied, or is no longer escalated, when it was due"
+            close(connection, message.id, "cancelled", now, report, reason=why)
             return None
         opens = self.mail.window_opens(holder.timezone, now)
         if opens is not None:

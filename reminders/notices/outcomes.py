@@ -34,6 +34,9 @@ from reminders.mail.smtp import LOST, MAILBOX, SERVER, SendError
 
 log = logging.getLogger("reminders.delivery")
 
+SUPPRESSED = "the address is suppressed: {}"
+"""Why a message to a suppressed address failed without a try, in the mail log."""
+
 
 def employer_finish(
     connection: Connection, messages: Sequence[int], state: str, now: datetime
@@ -50,10 +53,11 @@ def close(
     now: datetime,
     report: Report,
     error: str | None = None,
+    reason: str | None = None,
 ) -> None:
     """A message a sender will not send after all (cancelled, expired, failed before trying),
-    recorded and counted."""
-    outbox.finish(connection, message, final, now, error=error)
+    recorded (with why, for the mail log) and counted."""
+    outbox.finish(connection, message, final, now, error=error, reason=reason)
     employer_finish(connection, [message], final, now)
     setattr(report, final, getattr(report, final) + 1)
 
@@ -103,6 +107,7 @@ class Tried(Protocol):
     def kinds(self) -> tuple[str, ...]: ...
     @property
     def employer(self) -> bool: ...
+    def copy(self) -> bytes: ...
     @property
     def token(self) -> str: ...
 
@@ -154,6 +159,7 @@ class Outcomes:
         employers = [item.message for item in recorded if item.employer]
         if employers:
             employer_finish(connection, employers, "sent", now)
+        outbox.keep_copies(connection, [(item.message, item.copy()) for item in recorded])
         self.report.sent += len(recorded)
         for kind in (kind for item in recorded for kind in item.kinds):
             self.report.sent_kinds[kind] = self.report.sent_kinds.get(kind, 0) + 1
