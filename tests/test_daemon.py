@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -256,6 +257,13 @@ def test_demo_mode_catches_the_mail_and_needs_no_key(
         status, first = _get(f"http://127.0.0.1:{http}/mail/1")
         assert status == 200 and first.startswith("<!DOCTYPE html>")
         assert _get(f"http://127.0.0.1:{http}/mail/99")[0] == 404
+        # The front page links every page this mode serves, and each answers.
+        status, front = _get(f"http://127.0.0.1:{http}/")
+        linked = re.findall(r'<dt><a href="([^"]+)">', front)
+        assert linked == ["/dashboard", "/mail", "/docs", "/redoc", "/openapi.json", "/healthz",
+                          "/metrics"]  # fmt: skip
+        for path in linked:
+            assert _get(f"http://127.0.0.1:{http}{path}")[0] == 200, path
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
     finally:
@@ -586,6 +594,9 @@ def test_metrics_and_docs_move_to_the_admin_port_when_there_is_one(
         status, schema = _get(f"http://127.0.0.1:{admin}/openapi.json")
         assert status == 200 and "/api/v1/holders" in json.loads(schema)["paths"]
         assert _get(f"http://127.0.0.1:{admin}/docs")[0] == 200
+        status, front = _get(f"http://127.0.0.1:{public}/")
+        assert re.findall(r'<dt><a href="([^"]+)">', front) == ["/dashboard", "/healthz"]
+        assert f"on the admin port ({admin})" in front
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

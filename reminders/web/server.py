@@ -17,7 +17,6 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
@@ -34,6 +33,8 @@ from reminders.web.calendar import CalendarFeed
 from reminders.web.dashboard import Dashboard
 from reminders.web.dashboard_signin import SignIn
 from reminders.web.deadline import HeaderDeadline
+from reminders.web.docs import serve_docs
+from reminders.web.front import FrontPage
 from reminders.web.headers import SecurityHeaders
 from reminders.web.hooks import Hooks
 from reminders.web.limits import RequestGuard, SharedRateLimiter, unavailable_response
@@ -134,10 +135,12 @@ def build(app: App, health: Health | None = None) -> FastAPI:
         title="reminders",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs" if documented else None,
+        docs_url=None,
         openapi_url="/openapi.json" if documented else None,
         redoc_url=None,
     )
+    if documented:
+        serve_docs(web)
     engine, secret = app.engine, app.mail().secret
     # In the database: every web instance (and the daemon's own listener) shares the limits.
     limiter = SharedRateLimiter(engine, app.settings.api_rate_per_minute)
@@ -180,6 +183,7 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     )
     pages = Pages(engine, secret, app.now)
     web.include_router(pages.router())
+    web.include_router(FrontPage(pages.page, app.settings.admin_port).router())
     status = StatusPage(engine, app.rulebook, app.ladder, secret, app.settings.base_url, app.now,
                         app.today, pages.page, app.settings.self_report_pause_days)  # fmt: skip
     web.include_router(status.router())
@@ -237,8 +241,6 @@ def admin(public: FastAPI) -> FastAPI:
     async def openapi() -> JSONResponse:
         return JSONResponse(schema)
 
-    @web.get("/docs", include_in_schema=False)
-    async def docs() -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="reminders API")
-
+    serve_docs(web)
+    web.add_middleware(SecurityHeaders)
     return web
