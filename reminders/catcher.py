@@ -22,7 +22,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 SAFE = re.compile(r"[^A-Za-z0-9@._-]")
 
-# aiosmtpd logs every SMTP command at INFO: a dozen lines a mail that would bury the service's own.
+# aiosmtpd logs every SMTP command at INFO: a dozen lines a mail that would bury the service's own
+# (logs.setup_logging keeps it at WARNING unless --verbose; this holds before it is called).
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 

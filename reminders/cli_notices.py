@@ -8,6 +8,7 @@ import functools
 import itertools
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import click
 
 from reminders import links
 from reminders.app import App
-from reminders.cliutil import DAY, console, current_app
+from reminders.cliutil import DAY, console, current_app, holders_bar
 from reminders.db import outbox, preferences
 from reminders.db.facts import StoredHolder, scan_options, stored_holders
 from reminders.digests.service import due_digests
@@ -50,12 +51,18 @@ def status(as_of: datetime | None, holder_id: str | None, output: str, explain: 
     day = as_of.date() if as_of else app.today()
     rulebook = app.rulebook
     problems: list[Problem] = []
-    with app.ready_engine().connect() as connection:
+    engine = app.ready_engine()
+    whole = holders_bar(engine, "evaluating") if holder_id is None else nullcontext()
+    with engine.connect() as connection, whole as told:
         found = False
 
         def evaluations() -> Iterator[tuple[str, Evaluation]]:
             nonlocal found
+            read = 0
             for batch in stored_holders(connection, holder_id, **scan_options(rulebook, day)):
+                read += len(batch)
+                if told is not None:
+                    told(read)
                 for holder in batch:
                     found = True
                     results, trouble = evaluate(holder.facts, rulebook, day)
@@ -145,7 +152,9 @@ def plan_(as_of: datetime | None, output: str) -> None:
     rulebook, ladder = app.rulebook, app.ladder
     split = Split.from_setting(app.settings.scan_workers)
     tally = ScanTally()
-    with app.ready_engine().connect() as connection:
+    engine = app.ready_engine()
+    with engine.connect() as connection, holders_bar(engine, "planning") as told:
+        tally.progress = told
         rows: Iterator[dict[str, str | None]] = (
             {
                 "holder_id": planned.holder_id,
@@ -222,7 +231,8 @@ def send(as_of: datetime | None) -> None:
     engine = app.ready_engine()
     split = Split.from_setting(app.settings.scan_workers)
     counts = ScanCounts()
-    queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), counts, split)
+    with holders_bar(engine, "planning") as told:
+        queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), counts, split, told)
     if queued is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
     deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)

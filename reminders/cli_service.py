@@ -4,6 +4,7 @@ an orchestrator runs (`check`), and the demo mail catcher on its own (`catcher`)
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,11 @@ from reminders.logs import setup_logging
 @click.option(
     "--as-of", "as_of", type=DAY, help="Evaluate as of this day instead of today (demos, replays)."
 )
-def run(demo: bool, as_of: datetime | None) -> None:
+@click.option(
+    "--verbose", is_flag=True,
+    help="Log every HTTP request, job run and SMTP command of the demo's mail catcher too.",
+)  # fmt: skip
+def run(demo: bool, as_of: datetime | None, verbose: bool) -> None:
     """The daemon: scheduled and event-driven scans, delivery, employer digests, and the HTTP
     listener (API, unsubscribe and preference pages, calendar feed, /healthz, /metrics)."""
     app = current_app()
@@ -38,7 +43,7 @@ def run(demo: bool, as_of: datetime | None) -> None:
         app = App(app.settings, demo=demo, as_of=as_of.date() if as_of else None)
         click.get_current_context().call_on_close(app.close)
     catcher = Catcher(Path("var") / "mail") if demo else None
-    setup_logging()
+    setup_logging(verbose=verbose)
     s = app.settings
     intervals = Intervals(
         scan_cron=s.scan_cron,
@@ -58,6 +63,7 @@ def web(host: str | None, port: int | None) -> None:
     """Serve the API (/api/v1, docs at /docs, or on REMINDERS_ADMIN_PORT when set), the
     unsubscribe and preference pages and the calendar feed, without the daemon's jobs: to run
     more web instances than daemons."""
+    from reminders.web.front import announce
     from reminders.web.server import admin, build, listen, serve_until_stopped
 
     app = current_app()
@@ -70,6 +76,9 @@ def web(host: str | None, port: int | None) -> None:
         # The API's documentation moved off the public port: it is served on the admin port.
         also.append((admin(public), listen(host, app.settings.admin_port)))
     setup_logging()
+    logging.getLogger("reminders.web").info(
+        "serving on %s port %d: %s", host, port, announce(public, app.settings.base_url)
+    )
     seconds = app.settings.http_header_seconds
     asyncio.run(serve_until_stopped(public, host, port, [bound], also=also, header_seconds=seconds))
 

@@ -10,10 +10,19 @@ from contextlib import contextmanager
 import click
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Column, Table
+from sqlalchemy import Engine, func, select
 
 from reminders.app import App
+from reminders.db.models import Holder
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -46,16 +55,14 @@ def terminal_table(*columns: str | Column) -> Table:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
+def progress_bar(counting: bool = False) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr at a terminal (none when piped or logged): `update(name,
+    done, total)`. In bytes (an import's files), or `counting` things (holders)."""
     if not sys.stderr.isatty():
         yield None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-    )
+    amount = MofNCompleteColumn() if counting else DownloadColumn()
+    columns = (TextColumn("{task.description}"), BarColumn(), amount, TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         tasks: dict[str, object] = {}
 
@@ -65,3 +72,30 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
             bar.update(tasks[name], completed=done)  # type: ignore[arg-type]
 
         yield update
+
+
+BAR_FROM = 2_000
+"""Holders from which plan, status and send show a progress bar (a few seconds' work)."""
+
+
+@contextmanager
+def holders_bar(engine: Engine, name: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over every holder, told how many have been read: when there are at least
+    BAR_FROM of them and stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(Holder)).scalar_one()
+    if total < BAR_FROM:
+        yield None
+        return
+    with progress_bar(counting=True) as update:
+        if update is None:
+            yield None
+            return
+
+        def read(done: int) -> None:
+            update(name, done, total)
+
+        yield read

@@ -34,6 +34,7 @@ from reminders.notices.delivery import Deliverer
 from reminders.notices.scan import Split
 from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
 from reminders.scheduler import Scheduler
+from reminders.web.front import announce
 from reminders.web.server import QuietServer, admin, build, http_server, listen
 
 log = logging.getLogger("reminders.daemon")
@@ -317,7 +318,7 @@ class Daemon:
         """Start the HTTP port (and the admin port, if set). The ports are taken before
         anything starts or is announced: one in use is one line."""
         settings = self.app.settings
-        public = self.http_app()
+        public = self.public = self.http_app()
         servers = [(public, listen(settings.http_host, settings.http_port))]
         if settings.admin_port is not None:
             bound = listen(settings.http_host, settings.admin_port)
@@ -370,16 +371,14 @@ class Daemon:
         mail_server = None
         if self.catcher is not None:
             mail_server = await self.catcher.serve(settings.smtp_host, settings.smtp_port)
-            log.info(
-                "demo: mail is caught on port %d; read it at http://localhost:%d/mail",
-                settings.smtp_port, settings.http_port,
-            )  # fmt: skip
+            log.info("demo: mail is caught on SMTP port %d, not delivered", settings.smtp_port)
         self.scheduler = self._schedule()
         self.scheduler.start()
         listener = None
         if self.app.engine.dialect.name == "postgresql":
             listener = asyncio.create_task(self.listen(self._guarded("changes now", self.changes)))
-        log.info("reminders is running; HTTP on %s port %d", settings.http_host, settings.http_port)
+        log.info("reminders is running on %s port %d: %s", settings.http_host, settings.http_port,
+                 announce(self.public, settings.base_url))  # fmt: skip
         await stop.wait()
         log.info("stopping")
         self._stopping = True

@@ -23,7 +23,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def setup_logging(level: int = logging.INFO) -> None:
+QUIET = ("apscheduler", "uvicorn.access", "alembic", "mail.log")
+"""Loggers that speak of every request, job or SMTP command (aiosmtpd's `mail.log`: a dozen
+lines a mail): at WARNING unless the command asks to be verbose."""
+
+
+def setup_logging(level: int = logging.INFO, verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if sys.stderr.isatty():
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
@@ -32,8 +37,8 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "uvicorn.access", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in QUIET:
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def fingerprint(address: str) -> str:

@@ -24,7 +24,7 @@ import operator
 import os
 import traceback
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,6 +86,13 @@ class ScanTally:
     holders: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     """(holder_id, the error) of each holder whose evaluation or planning raised."""
+    progress: Callable[[int], None] | None = None
+    """Told the holders read so far, batch by batch (a progress bar at a terminal)."""
+
+    def read(self, holders: int) -> None:
+        self.holders += holders
+        if self.progress is not None:
+            self.progress(self.holders)
 
 
 def scan_plans(
@@ -120,7 +127,7 @@ def plan_range(
     ladders = Ladders(ladder)
     options = scan_options(rulebook, as_of)
     for batch in stored_holders(connection, between=between, **options):
-        tally.holders += len(batch)
+        tally.read(len(batch))
         known = outbox.known_notices(connection, [holder.pk for holder in batch])
         chosen = preferences.levels(connection, [holder.email for holder in batch])
         for holder in batch:
@@ -204,7 +211,7 @@ def _in_workers(
             following = next(waiting, None)
             if following is not None:
                 in_flight.append(pool.submit(_plan_in_worker, following))
-            tally.holders += holders
+            tally.read(holders)
             tally.failed += failed
             for pk, holder_id, email, due, skipped in planned:
                 notices = Plan([Notice(*n) for n in due], [Notice(*n) for n in skipped])

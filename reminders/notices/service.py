@@ -7,6 +7,7 @@ replan_changed  plan again the holders whose records changed (the change events)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -55,10 +56,12 @@ def queue_due(
     now: datetime,
     counts: ScanCounts | None = None,
     split: Split = SERIAL,
+    progress: Callable[[int], None] | None = None,
 ) -> int | None:
     """Record every due notice in the outbox, one message per person; how many messages, or
     None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway).
-    `split` says how many processes evaluate and plan (notices/scan.py)."""
+    `split` says how many processes evaluate and plan (notices/scan.py); `progress` is told
+    the holders read so far."""
     counts = counts if counts is not None else ScanCounts()
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
@@ -75,7 +78,7 @@ def queue_due(
         escalating = leads.any_escalating(connection)
         # Streamed: each batch's reads are done before its plans are written, so memory stays
         # bounded by one batch however many holders there are.
-        tally = ScanTally()
+        tally = ScanTally(progress=progress)
         for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
             result = planned.plan
             message = outbox.record_plan(connection, planned.pk, planned.email, result, now)

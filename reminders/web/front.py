@@ -56,3 +56,11 @@ class FrontPage:
             return self.render("front.html", pages=pages, admin_port=self.admin_port)
 
         return router
+
+
+def announce(app: ASGIApp, base_url: str) -> str:
+    """The pages `app` serves, as the start-up line names them: "Front page <url>, …"."""
+    pages = [("Front page", "/")] + [
+        (page.title, page.path) for page in PAGES if _served(app, page.path)
+    ]
+    return ", ".join(f"{title} {base_url}{path}" for title, path in pages)
