@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 WHEELHOUSE := var/wheelhouse
 
-.PHONY: install run test pytest lint format postgresql chromium dovecot constraints clean bench wheelhouse \
-	docker-test docker-engine mutation
+.PHONY: install run test pytest lint format postgresql chromium dovecot prometheus constraints clean bench \
+	wheelhouse docker-test docker-engine mutation
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -27,7 +27,7 @@ run: install
 
 # Lint, type-check and the whole suite, on SQLite and on a PostgreSQL server the tests start; then
 # the Docker image and the compose stack, built and run (docker-test).
-test: install postgresql chromium dovecot lint pytest docker-test
+test: install postgresql chromium dovecot prometheus lint pytest docker-test
 
 pytest: install wheelhouse
 	$(BIN)/pytest
@@ -81,6 +81,12 @@ chromium:
 	@[ -x /usr/bin/chromium ] || { \
 		echo "installing Debian's chromium package for the browser test"; \
 		$(APT_INSTALL) chromium >/dev/null; }
+
+# The alerting rules shipped in deploy/prometheus/ are checked with Debian's promtool.
+prometheus:
+	@command -v promtool >/dev/null || { \
+		echo "installing Debian's prometheus package (promtool) for the monitoring test"; \
+		$(APT_INSTALL) prometheus >/dev/null; }
 
 # The image built from the Dockerfile and run, alone and in the compose stack (tests/test_docker.py):
 # installs Debian's docker.io, docker-compose and debootstrap if missing, starts dockerd if none

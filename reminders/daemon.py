@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from reminders.app import App
 from reminders.catcher import Catcher
-from reminders.db import events, outbox
+from reminders.db import events
 from reminders.employer_jobs import EmployerJobs
 from reminders.health import MailHealth
 from reminders.logs import fingerprint
@@ -111,6 +111,7 @@ class Daemon:
         self.metrics.scan_seconds.set(time.monotonic() - started)
         self._left_out("scan", [holder_id for holder_id, _ in counts.failed])
         self.last_scan = app.now()
+        self.metrics.last_scan.set(self.last_scan.timestamp())
         log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
         if queued:
             await self.deliver()
@@ -238,12 +239,7 @@ class Daemon:
         log.info("housekeeping: %d old messages deleted", pruned)
 
     def _gauges(self) -> None:
-        with self.app.engine.connect() as connection:
-            self.metrics.outbox_depth.set(outbox.pending(connection))
-            self.metrics.events_waiting.set(events.waiting(connection))
-            oldest = outbox.oldest_waiting(connection)
-        lag = 0.0 if oldest is None else (self.app.now() - oldest).total_seconds()
-        self.metrics.lag.set(max(lag, 0.0))
+        self.metrics.refresh(self.app.engine, self.app.now())
 
     def _guarded(
         self, name: str, job: Callable[[], Awaitable[None]], retry: bool = False

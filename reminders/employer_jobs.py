@@ -34,6 +34,7 @@ class EmployerJobs:
             self.metrics.digests.inc(len(queued))
             log.info("digests: %d queued", len(queued))
             self.deliver_soon()
+        self.metrics.last_digests.set(app.now().timestamp())
         await self.alerts()
 
     async def detect(self, holder_pks: list[int] | None) -> None:

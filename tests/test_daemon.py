@@ -123,6 +123,18 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     assert 'reminders_notices_planned_total{kind="shortfall"} 3.0' in metrics
     assert 'reminders_notices_sent_total{kind="deadline"} 2.0' in metrics
     assert "reminders_send_lag_seconds 0.0" in metrics
+    # The figures worth alerting on (deploy/prometheus/alerts.yml).
+    scanned = float(
+        re.findall(r"^reminders_last_scan_timestamp_seconds (\S+)$", metrics, re.MULTILINE)[0]
+    )
+    assert abs(scanned - time.time()) < 120
+    assert float(re.findall(r"^reminders_last_digest_run_timestamp_seconds (\S+)$", metrics,
+                            re.MULTILINE)[0]) > scanned - 60  # fmt: skip
+    assert 'reminders_messages_due_unsent{kind="notice"} 0.0' in metrics
+    # Present from the start (at 0 until an error: tests/test_monitoring.py), so a rate() works.
+    assert re.search(r'^reminders_job_errors_total\{job="delivery"\} ', metrics, re.MULTILINE)
+    # Seven notices sent, each as of the demo's day or after (the roster is dated 2026-11-24).
+    assert "reminders_delivery_lateness_seconds_count 7.0" in metrics
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0

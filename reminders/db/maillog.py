@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, func, insert, or_, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
 from reminders.db.models import (
@@ -31,6 +31,7 @@ from reminders.db.models import (
 STATES = ("queued", "sending", "sent", "retrying", "failed", "cancelled", "expired")
 """As the command line names them; the outbox says `retry` for retrying."""
 WAITING = ("queued", "retry")
+KINDS = ("notice", "lead copy", "digest", "alert")
 
 
 def _stored(state: str) -> str:
@@ -223,6 +224,21 @@ def outbox_state(connection: Connection) -> OutboxState:
     )
     oldest, next_attempt = connection.execute(waiting).one()
     return OutboxState(counted, oldest, next_attempt)
+
+
+def due_unsent(connection: Connection, now: datetime) -> dict[str, int]:
+    """Messages whose time has come (queued, or a retry whose hour is past) and that are not
+    out yet, by kind: what a stuck sender leaves behind."""
+    m = MessageRecord
+    kind = case(
+        (m.id.in_(select(LeadCopy.message_pk)), "lead copy"),
+        (m.holder_pk.is_not(None), "notice"),
+        (m.id.in_(select(AlertRecord.message_pk)), "alert"),
+        else_="digest",
+    )
+    due = or_(m.state == "queued", and_(m.state == "retry", m.next_attempt_at <= now))
+    query = select(kind, func.count()).where(due).group_by(kind)
+    return {str(name): int(number) for name, number in connection.execute(query)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,8 @@ class _Outgoing:
     attempts: int
     notices: list[tuple[int, str]]
     kinds: tuple[str, ...] = ()
+    due_on: tuple[date, ...] = ()
+    """The due day of each notice it carries (for the lateness metric)."""
     employer: bool = False
     """A digest or an alert: an employer's mail."""
     token: str = ""
@@ -289,7 +291,7 @@ class Deliverer:
         envelope = self._envelope(holder, live, evaluations, address, as_of, now, level, note)
         kinds = tuple(record.kind for record in live)
         return _Outgoing(message.id, self._sent_as(message.id, envelope), message.attempts,
-                         states, kinds)  # fmt: skip
+                         states, kinds, due_on=tuple(record.due_on for record in live))  # fmt: skip
 
     def _prepare_employer(
         self,

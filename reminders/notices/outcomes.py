@@ -21,7 +21,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -74,6 +74,8 @@ class Report:
     """What went wrong, as (address, what)."""
     sent_kinds: dict[str, int] = field(default_factory=dict)
     """Notices that went out, by kind."""
+    lateness: list[float] = field(default_factory=list)
+    """Seconds after the start (UTC) of its due day that each notice sent went out."""
     server_error: str | None = None
     """The last fault of the mail server (or of our configuration of it) in this pass."""
     server_faults: int = 0
@@ -107,6 +109,8 @@ class Tried(Protocol):
     def kinds(self) -> tuple[str, ...]: ...
     @property
     def employer(self) -> bool: ...
+    @property
+    def due_on(self) -> tuple[date, ...]: ...
     def copy(self) -> bytes: ...
     @property
     def token(self) -> str: ...
@@ -163,6 +167,9 @@ class Outcomes:
         self.report.sent += len(recorded)
         for kind in (kind for item in recorded for kind in item.kinds):
             self.report.sent_kinds[kind] = self.report.sent_kinds.get(kind, 0) + 1
+        for day in (day for item in recorded for day in item.due_on):
+            started = datetime.combine(day, time(), UTC)
+            self.report.lateness.append((now - started).total_seconds())
         self.accepted, self.in_a_row = True, 0
         held, self.held = self.held, []
         for item, error in held:  # the server works: those refusals were about the addresses
