@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reminders.dashboard.chart import FILLS, HEIGHT, NARROW, WIDTH, deadline_chart
-from reminders.dashboard.member import SentNotice, history, outcome, what
+from reminders.dashboard.member import NoticeLine, SentNotice, history, outcome, what
 from reminders.dashboard.view import NO_TEAM, Order, order_of, scope_view, team_counts
 from reminders.digests.content import Line
 
@@ -177,3 +177,46 @@ def test_what_became_of_a_notice_in_the_readers_zone() -> None:
     )
     lines = history([_sent("overdue", "30", "expired")], chicago)
     assert lines[0].due == "November 2, 2026" and lines[0].outcome.startswith("Not sent: its")
+
+
+def test_the_view_keeps_its_scope_day_and_order_and_sorts_teams_whatever_their_case() -> None:
+    order = order_of("-name")
+    view = scope_view("Org", AS_OF, LINES, order)
+    assert (view.scope, view.as_of, view.order) == ("Org", AS_OF, order)
+    lines = [_line("h-1", "A", teams=("beta",)), _line("h-2", "B", teams=("Alpha", "Gamma"))]
+    assert [t.team for t in team_counts(lines)] == ["Alpha", "beta", "Gamma"]
+
+
+def test_the_bars_count_every_line_and_sit_where_the_drawing_says() -> None:
+    two = [_line("h-1", "A", "behind", date(2027, 1, 31)), _line("h-2", "B", "behind",
+           date(2027, 1, 15)), _line("h-3", "C", "on_track", date(2027, 2, 28))]  # fmt: skip
+    chart = deadline_chart(two, AS_OF)
+    january, february = chart.months[2], chart.months[3]
+    assert january.total == 2 and january.segments[0].count == 2
+    assert january.segments[0].height == 196.0  # the tallest: the whole plot, 260 - 24 - 40
+    assert february.segments[0].height == 98.0 and february.segments[0].y == 122.0
+    # Twelve slots of (720 - 16) / 12 units; each bar 62% of its slot, in its middle.
+    first = chart.months[0]
+    assert (first.x, first.width) == (19.15, 36.37)
+    assert (chart.months[1].x, chart.months[11].x) == (77.81, 664.48)
+    assert first.centre == pytest.approx(19.15 + 36.37 / 2)
+
+
+def test_a_notice_of_an_unknown_kind_or_state_is_named_as_stored() -> None:
+    chicago = ZoneInfo("America/Chicago")
+    assert what(_sent("mystery", "7", "sent")) == "mystery"
+    assert what(_sent("lapsed", "30", "sent")) == "Lapse notice"  # days only for the ladders
+    assert outcome(_sent("deadline", "90", "mystery"), chicago) == ("mystery", None)
+    late = datetime(2026, 11, 3, 3, tzinfo=UTC)
+    # A failure recorded after a send (a bounce handled as a failure) is a failure.
+    assert outcome(_sent("deadline", "90", "failed", sent_at=late), chicago) == (
+        "Not delivered: the mail server refused it",
+        False,
+    )
+    assert outcome(_sent("deadline", "90", "retry"), chicago) == (
+        "Being retried: the mail server did not take it yet",
+        None,
+    )
+    [line] = history([_sent("overdue", "30", "sent", sent_at=late)], chicago)
+    assert line == NoticeLine("AAPC", "Overdue notice, 30 days after", "November 2, 2026",
+                              "Sent on November 2, 2026", True)  # fmt: skip
