@@ -95,12 +95,10 @@ class Dashboard:
         return router
 
     def home(self, request: Request, signed_out: bool = False) -> Response:
-        if self.sessions.current(request) is None:
+        signed = self._signed_in(request)
+        if isinstance(signed, Response):  # no session (all subscriptions are asked for)
             note = "You are signed out." if signed_out else ""
             return self.signin.form(request, note=note)
-        signed = self._signed_in(request)
-        if isinstance(signed, Response):
-            return signed
         address, csrf, subscriptions = signed
         if len(subscriptions) == 1:
             return RedirectResponse(f"/dashboard/{subscriptions[0].id}", status_code=303)
