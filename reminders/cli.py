@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
+from reminders.cli_admin import admin
 from reminders.cli_alerts import alerts
 from reminders.cli_bounces import bounces
 from reminders.cli_data import import_, init, show
@@ -70,6 +71,7 @@ org.add_command(webhook)
 cli.add_command(webhooks)
 cli.add_command(bounces)
 cli.add_command(simulate)
+cli.add_command(admin)
 
 
 def _fail(message: str, code: int) -> NoReturn:

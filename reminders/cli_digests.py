@@ -13,7 +13,7 @@ from reminders.app import App
 from reminders.cliutil import DAY, console, current_app, terminal_table, whole
 from reminders.db import apikeys, orgs, outbox
 from reminders.db import digests as store
-from reminders.db.models import NAME_LENGTH
+from reminders.db.base import NAME_LENGTH
 from reminders.digests.content import load_lines
 from reminders.digests.mail import compose
 from reminders.digests.service import current_digests, queue_digests, scope_lines

@@ -26,7 +26,7 @@ from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.delivery import Deliverer
 from reminders.notices.preferences import DEFAULT, ladder_for
 from reminders.notices.scan import ScanTally, Split, scan_plans
-from reminders.notices.service import ScanCounts, queue_due
+from reminders.notices.service import ScanCounts, queue_due, remember_scan
 from reminders.rules.evaluate import Evaluation, Problem, evaluate
 from reminders.status import json_array, json_pieces, table
 
@@ -231,10 +231,12 @@ def send(as_of: datetime | None) -> None:
     engine = app.ready_engine()
     split = Split.from_setting(app.settings.scan_workers)
     counts = ScanCounts()
+    began = app.now()
     with holders_bar(engine, "planning") as told:
-        queued = queue_due(engine, app.rulebook, app.ladder, day, app.now(), counts, split, told)
+        queued = queue_due(engine, app.rulebook, app.ladder, day, began, counts, split, told)
     if queued is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
+    remember_scan(engine, "send", day, began, app.now(), counts)
     deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)
     report = asyncio.run(deliverer.deliver_due(day))
     with engine.connect() as connection:

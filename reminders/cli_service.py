@@ -74,7 +74,7 @@ def web(host: str | None, port: int | None) -> None:
     also = []
     if app.settings.admin_port is not None:
         # The API's documentation moved off the public port: it is served on the admin port.
-        also.append((admin(public), listen(host, app.settings.admin_port)))
+        also.append((admin(public, app), listen(host, app.settings.admin_port)))
     setup_logging()
     logging.getLogger("reminders.web").info(
         "serving on %s port %d: %s", host, port, announce(public, app.settings.base_url)

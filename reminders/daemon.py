@@ -32,7 +32,13 @@ from reminders.logs import fingerprint
 from reminders.metrics import Metrics
 from reminders.notices.delivery import Deliverer
 from reminders.notices.scan import Split
-from reminders.notices.service import ScanCounts, prune, queue_due, replan_changed
+from reminders.notices.service import (
+    ScanCounts,
+    prune,
+    queue_due,
+    remember_scan,
+    replan_changed,
+)
 from reminders.scheduler import Scheduler
 from reminders.web.front import announce
 from reminders.web.server import QuietServer, admin, build, http_server, listen
@@ -90,19 +96,22 @@ class Daemon:
         started = time.monotonic()
         app = self.app
         counts = ScanCounts()
+        as_of, began = app.today(), app.now()
         queued = await asyncio.to_thread(
             queue_due,
             app.engine,
             app.rulebook,
             app.ladder,
-            app.today(),
-            app.now(),
+            as_of,
+            began,
             counts,
             Split.from_setting(app.settings.scan_workers),
         )
         if queued is None:
             log.info("scan skipped: another instance is scanning")
             return
+        await asyncio.to_thread(remember_scan, app.engine, "daemon", as_of, began, app.now(),
+                                counts)  # fmt: skip
         self.metrics.scans.inc()
         self.metrics.queued.inc(queued)
         self.metrics.evaluated.inc(counts.holders)
@@ -127,7 +136,13 @@ class Daemon:
             result = await asyncio.to_thread(
                 replan_changed, app.engine, app.rulebook, app.ladder, app.today(), app.now()
             )
-            self._left_out("changes", result.failed)
+            self._left_out("changes", [holder_id for holder_id, _ in result.failed])
+            if result.failed:
+                # A re-planning that left holders out is worth the operators' page; the many
+                # that did not would only bury the scans.
+                left = ScanCounts(result.holders, result.queued, failed=result.failed)
+                await asyncio.to_thread(remember_scan, app.engine, "changes", app.today(),
+                                        app.now(), app.now(), left)  # fmt: skip
             changed += result.pks
             if result.holders:
                 self.metrics.replanned.inc(result.holders)
@@ -298,7 +313,7 @@ class Daemon:
 
     def admin_app(self, public: FastAPI) -> FastAPI:
         """The admin port (REMINDERS_ADMIN_PORT): /metrics and the API's documentation."""
-        web = admin(public)
+        web = admin(public, self.app)
         self._metrics_on(web)
         return web
 

@@ -308,7 +308,8 @@ class Gallery:
                         "Priya Raman", overdue, [("overdue", 1, "AHIMA")], informed=note)  # fmt: skip
 
     def sign_in(self) -> Iterator[Item]:
-        """The team dashboard's sign-in link, which its reader asked for (web/signin_mail.py)."""
+        """The sign-in links of the team dashboard and the operator page, which their readers
+        asked for (web/signin_mail.py)."""
         url = "https://reminders.example.org/dashboard/sign-in/v2.example"
         scopes = ["Riverside Health, Coding", "Riverside Health"]
         r = self.renderer.render_sign_in(url, "lead@example.org", 15, scopes)
@@ -316,6 +317,12 @@ class Gallery:
                          keys=[url], unsubscribe_url=None, now=STAMP)  # fmt: skip
         title = f"Team dashboard: sign-in link ({STAMP:%Y-%m-%d})"
         yield Item("dashboard-sign-in", title, r.subject, r.text, r.html, envelope.data)
+        url = "https://reminders.example.org/admin/sign-in/v2.example"
+        r = self.renderer.render_sign_in(url, "ops@example.org", 15, [], page="admin")
+        envelope = build(r, mail_from=SENDER, to_name="", to_address="ops@example.org",
+                         keys=[url], unsubscribe_url=None, now=STAMP)  # fmt: skip
+        title = f"Operator page: sign-in link ({STAMP:%Y-%m-%d})"
+        yield Item("admin-sign-in", title, r.subject, r.text, r.html, envelope.data)
 
     def items(self) -> list[Item]:
         return [*self.notices(), *self.digests(), *self.alerts(), *self.escalations(),

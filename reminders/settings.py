@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     """An endpoint failing this long is disabled; its organisation's digests say so."""
     dashboard_session_hours: int = Field(default=12, ge=1, le=24 * 30)
     """A team dashboard sign-in lasts this long; then the subscriber asks for a new link."""
+    admin_emails: str | None = None
+    """Comma-separated addresses that may sign in to /admin by a mailed link (besides the
+    tokens of `reminders admin token create`)."""
+    admin_session_hours: int = Field(default=8, ge=1, le=24 * 7)
+    """An operator's sign-in to /admin lasts this long."""
     api_rate_per_minute: int = Field(default=600, gt=0)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""
@@ -190,6 +195,22 @@ class Settings(BaseSettings):
                 "expected SNS topic ARNs such as arn:aws:sns:us-east-1:123456789012:ses"
             )
         return value
+
+    @field_validator("admin_emails")
+    @classmethod
+    def _admin_emails(cls, value: str | None) -> str | None:
+        for address in (value or "").split(","):
+            local, at, domain = address.strip().partition("@")
+            if address.strip() and not (
+                local and at and "." in domain and " " not in address.strip()
+            ):
+                raise ValueError(f"{address.strip()!r} is not an email address")
+        return value
+
+    def operators(self) -> frozenset[str]:
+        """REMINDERS_ADMIN_EMAILS, lower-cased."""
+        listed = (self.admin_emails or "").split(",")
+        return frozenset(a.strip().lower() for a in listed if a.strip())
 
     def topics(self) -> frozenset[str]:
         return frozenset(t.strip() for t in (self.ses_topic_arns or "").split(",") if t.strip())

@@ -22,10 +22,10 @@ from sqlalchemy import select
 from bench.generate import generate as generate_roster_files
 from reminders.app import App
 from reminders.db.engine import make_engine
-from reminders.db.models import ChangeEvent, MessageRecord, NoticeRecord
+from reminders.db.models import ChangeEvent, MessageRecord, NoticeRecord, ScanRun
 from reminders.notices.service import queue_due, replan_changed
 from reminders.settings import load_settings
-from tests.conftest import CommandLine, demo_dir, write_csv
+from tests.conftest import CommandLine, demo_dir, rows, write_csv
 from tests.pgserver import PostgresServer
 from tests.smtpserver import SmtpServer
 from tests.webserver import until as _until
@@ -100,7 +100,7 @@ def daemon(
 
 
 def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
-    daemon: tuple[subprocess.Popen[bytes], str], mail_env: SmtpServer
+    daemon: tuple[subprocess.Popen[bytes], str], mail_env: SmtpServer, roster: str
 ) -> None:
     process, base = daemon
     _until(lambda: len(mail_env.inbox.messages) == NOTICES + DIGESTS)
@@ -135,6 +135,9 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     assert re.search(r'^reminders_job_errors_total\{job="delivery"\} ', metrics, re.MULTILINE)
     # Seven notices sent, each as of the demo's day or after (the roster is dated 2026-11-24).
     assert "reminders_delivery_lateness_seconds_count 7.0" in metrics
+    # The scan is on record for the operators' page (/admin).
+    runs = rows(roster, select(ScanRun.source, ScanRun.holders, ScanRun.queued, ScanRun.left_out))
+    assert runs == [("daemon", 8, 7, 0)]
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
@@ -606,6 +609,9 @@ def test_metrics_and_docs_move_to_the_admin_port_when_there_is_one(
         status, schema = _get(f"http://127.0.0.1:{admin}/openapi.json")
         assert status == 200 and "/api/v1/holders" in json.loads(schema)["paths"]
         assert _get(f"http://127.0.0.1:{admin}/docs")[0] == 200
+        assert _get(f"http://127.0.0.1:{public}/admin")[0] == 404
+        status, signin = _get(f"http://127.0.0.1:{admin}/admin")
+        assert status == 200 and 'name="token"' in signin
         status, front = _get(f"http://127.0.0.1:{public}/")
         assert re.findall(r'<dt><a href="([^"]+)">', front) == ["/dashboard", "/healthz"]
         assert f"on the admin port ({admin})" in front

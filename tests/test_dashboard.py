@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from http.cookies import SimpleCookie
 
 import httpx
 import pytest
@@ -21,55 +20,16 @@ from reminders.db.models import Holder, Subscription, UsedSignInLink, WebSession
 from reminders.tokens import sign
 from tests.conftest import SECRET, CommandLine, database_rows, rows
 from tests.smtpserver import SmtpServer
-from tests.webserver import until
+from tests.webserver import Visitor, csrf_of, until
 
 MANAGER = "coding.manager@riverside.example"  # Riverside Health, the whole organisation
 DIRECTOR = "him.director@riverside.example"  # Riverside Health's HIM team only
-
-
-class Visitor:
-    """A client that keeps the cookies the site sets, as a browser does: httpx's own jar sends
-    no Secure cookie over the plain HTTP of the test server."""
-
-    def __init__(self, site: httpx.Client) -> None:
-        self.site = site
-        self.cookies: dict[str, str] = {}
-        self.set: list[str] = []
-        """Every Set-Cookie header seen, as sent."""
-
-    def _keep(self, response: httpx.Response) -> httpx.Response:
-        for header in response.headers.get_list("set-cookie"):
-            self.set.append(header)
-            for name, morsel in SimpleCookie(header).items():
-                if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        return response
-
-    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
-        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        return {**({"cookie": cookie} if cookie else {}), **(extra or {})}
-
-    def get(self, path: str) -> httpx.Response:
-        return self._keep(self.site.get(path, headers=self._headers(None)))
-
-    def post(
-        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
-    ) -> httpx.Response:
-        return self._keep(self.site.post(path, data=data, headers=self._headers(headers)))
 
 
 def _subscription(url: str, address: str) -> str:
     """The id of the address's subscription, as the dashboard's paths name it."""
     [(found,)] = rows(url, select(Subscription.id).where(Subscription.email == address))
     return str(found)
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def _link(inbox: list[EmailMessage], address: str, count: int = 1) -> str:
@@ -92,7 +52,7 @@ def _link(inbox: list[EmailMessage], address: str, count: int = 1) -> str:
 
 def _ask(visitor: Visitor, address: str) -> httpx.Response:
     form = visitor.get("/dashboard")
-    return visitor.post("/dashboard/sign-in", {"email": address, "csrf": _csrf(form)})
+    return visitor.post("/dashboard/sign-in", {"email": address, "csrf": csrf_of(form)})
 
 
 def _sign_in(visitor: Visitor, inbox: list[EmailMessage], address: str) -> None:
@@ -100,7 +60,7 @@ def _sign_in(visitor: Visitor, inbox: list[EmailMessage], address: str) -> None:
     assert sent.status_code == 200 and "a sign-in link is on its way" in sent.text
     path = _link(inbox, address.lower())
     page = visitor.get(path)
-    done = visitor.post(path, {"csrf": _csrf(page)})
+    done = visitor.post(path, {"csrf": csrf_of(page)})
     assert done.status_code == 303 and done.headers["location"] == "/dashboard"
 
 
@@ -118,7 +78,7 @@ def test_a_subscriber_signs_in_with_the_mailed_link_once_and_the_cookie_is_locke
     assert "default-src 'none'" in form.headers["content-security-policy"]
     # Typed as a person types it: the case does not matter.
     sent = visitor.post("/dashboard/sign-in", {"email": " Coding.Manager@Riverside.example ",
-                                                "csrf": _csrf(form)})  # fmt: skip
+                                                "csrf": csrf_of(form)})  # fmt: skip
     assert sent.status_code == 200 and "a sign-in link is on its way" in sent.text
     path = _link(mail_env.inbox.messages, MANAGER)
 
@@ -129,7 +89,7 @@ def test_a_subscriber_signs_in_with_the_mailed_link_once_and_the_cookie_is_locke
     assert database_rows(roster) == before
     assert "__Host-reminders-dashboard" not in visitor.cookies
 
-    done = visitor.post(path, {"csrf": _csrf(confirm)})
+    done = visitor.post(path, {"csrf": csrf_of(confirm)})
     assert done.status_code == 303 and done.headers["location"] == "/dashboard"
     [session_cookie] = [h for h in visitor.set if h.startswith("__Host-reminders-dashboard=")]
     attributes = {part.strip().lower() for part in session_cookie.split(";")[1:]}
@@ -147,7 +107,7 @@ def test_a_subscriber_signs_in_with_the_mailed_link_once_and_the_cookie_is_locke
     assert team.headers["cache-control"] == "no-store"
 
     # The same link again, even in the same browser: used.
-    again = visitor.post(path, {"csrf": _csrf(confirm)})
+    again = visitor.post(path, {"csrf": csrf_of(confirm)})
     assert again.status_code == 400 and "used already" in again.text
     assert len(rows(roster, select(UsedSignInLink.digest))) == 1
     assert len(rows(roster, select(WebSession.digest))) == 1
@@ -179,7 +139,7 @@ def test_an_expired_or_forged_link_signs_nobody_in(
     status = sign(SECRET.encode(), MANAGER, "status", later)
     form = visitor.get("/dashboard")
     for token in (expired, status, status[:-4] + "AAAA"):
-        answer = visitor.post(f"/dashboard/sign-in/{token}", {"csrf": _csrf(form)})
+        answer = visitor.post(f"/dashboard/sign-in/{token}", {"csrf": csrf_of(form)})
         assert answer.status_code == 400, token
     assert rows(roster, select(WebSession.digest)) == []
 
@@ -188,7 +148,7 @@ def test_every_form_refuses_a_request_from_another_site(
     roster: str, visitor: Visitor, mail_env: SmtpServer
 ) -> None:
     form = visitor.get("/dashboard")
-    token = _csrf(form)
+    token = csrf_of(form)
     # No token, a token of another browser's cookie, or the browser saying another site sent it.
     stranger = Visitor(visitor.site)
     assert stranger.post("/dashboard/sign-in", {"email": MANAGER}).status_code == 403
@@ -204,7 +164,7 @@ def test_every_form_refuses_a_request_from_another_site(
     page = visitor.get(mine)
     assert visitor.post("/dashboard/sign-out", {"csrf": token}).status_code == 403
     assert visitor.get(mine).status_code == 200  # still signed in
-    out = visitor.post("/dashboard/sign-out", {"csrf": _csrf(page)})
+    out = visitor.post("/dashboard/sign-out", {"csrf": csrf_of(page)})
     assert out.status_code == 303 and out.headers["location"] == "/dashboard?signed_out=1"
     assert rows(roster, select(WebSession.digest)) == []
     assert "__Host-reminders-dashboard" not in visitor.cookies

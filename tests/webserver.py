@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -9,7 +10,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -60,3 +63,43 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Visitor:
+    """A client that keeps the cookies the site sets, as a browser does: httpx's own jar sends
+    no Secure cookie over the plain HTTP of the test server."""
+
+    def __init__(self, site: httpx.Client) -> None:
+        self.site = site
+        self.cookies: dict[str, str] = {}
+        self.set: list[str] = []
+        """Every Set-Cookie header seen, as sent."""
+
+    def _keep(self, response: httpx.Response) -> httpx.Response:
+        for header in response.headers.get_list("set-cookie"):
+            self.set.append(header)
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**({"cookie": cookie} if cookie else {}), **(extra or {})}
+
+    def get(self, path: str) -> httpx.Response:
+        return self._keep(self.site.get(path, headers=self._headers(None)))
+
+    def post(
+        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return self._keep(self.site.post(path, data=data, headers=self._headers(headers)))
+
+
+def csrf_of(page: httpx.Response) -> str:
+    """The CSRF field of the page's (first) form."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)

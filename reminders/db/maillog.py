@@ -83,8 +83,10 @@ def messages(
     since: datetime | None = None,
     limit: int = 100,
     ids: Sequence[int] | None = None,
+    holder_pk: int | None = None,
 ) -> list[Logged]:
-    """The newest messages first, filtered; each with what it carries."""
+    """The newest messages first, filtered; each with what it carries. `holder_id` is the id
+    the import files give (organisations may share one); `holder_pk` one holder's row id."""
     m = MessageRecord
     query = select(
         m.id, m.to_address, m.state, m.attempts, m.created_at, m.sent_at, m.finished_at,
@@ -92,8 +94,12 @@ def messages(
     ).order_by(m.created_at.desc(), m.id.desc())  # fmt: skip
     if ids is not None:
         query = query.where(m.id.in_(ids))
-    if holder_id is not None:
-        holders = select(Holder.id).where(Holder.holder_id == holder_id)
+    if holder_id is not None or holder_pk is not None:
+        holders = select(Holder.id)
+        if holder_id is not None:
+            holders = holders.where(Holder.holder_id == holder_id)
+        if holder_pk is not None:
+            holders = holders.where(Holder.id == holder_pk)
         originals = select(m.id).where(m.holder_pk.in_(holders))
         copies = select(LeadCopy.message_pk).where(LeadCopy.original_pk.in_(originals))
         query = query.where(or_(m.holder_pk.in_(holders), m.id.in_(copies)))

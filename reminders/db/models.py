@@ -3,6 +3,10 @@
 Naming: `holders.holder_id` is the holder's id in the employer's own records (the `holder_id` of
 the CSV files and the JSON); child tables point at `holders.id` through a `holder_pk` column, so
 the two never get mixed up. The same goes for `org_pk` and `team_pk`.
+
+The tables of access and of the operators' records (keys, sessions, rate limits, the audit log,
+scan runs) are in models_access.py, and those of employers' digests, alerts and webhooks in
+models_employers.py: both imported here, so that this module names every table.
 """
 
 from __future__ import annotations
@@ -13,43 +17,85 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
-    Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from reminders.db.base import (
+    CODE_LENGTH,
+    EMAIL_LENGTH,
+    ID_LENGTH,
+    NAME_LENGTH,
+    TITLE_LENGTH,
+    Base,
+    holder_fk,
+)
+from reminders.db.models_access import (
+    AdminToken,
+    ApiKey,
+    AuditEntry,
+    RateLimit,
+    ScanRun,
+    UsedSignInLink,
+    WebSession,
+)
+from reminders.db.models_employers import (
+    AlertItem,
+    AlertRecord,
+    DigestRecord,
+    TeamEvent,
+    Webhook,
+    WebhookDelivery,
+    WebhookItem,
+)
 from reminders.db.types import Ceus, UTCDateTime
 
-# Stable constraint names, so that migrations can name what they alter on every database.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-ID_LENGTH = 64
-NAME_LENGTH = 200
-EMAIL_LENGTH = 254
-TITLE_LENGTH = 500
-CODE_LENGTH = 16
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def _holder_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("holders.id", ondelete="CASCADE"), nullable=False)
+__all__ = [
+    "CODE_LENGTH",
+    "EMAIL_LENGTH",
+    "ID_LENGTH",
+    "NAME_LENGTH",
+    "TITLE_LENGTH",
+    "AdminToken",
+    "AlertItem",
+    "AlertRecord",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "BounceReport",
+    "CeuRecord",
+    "ChangeEvent",
+    "Credential",
+    "DigestRecord",
+    "Holder",
+    "LeadCopy",
+    "Membership",
+    "MessageCopy",
+    "MessageRecord",
+    "NoticeRecord",
+    "Organisation",
+    "Preference",
+    "RateLimit",
+    "ScanRun",
+    "SelfReport",
+    "Subscription",
+    "Suppression",
+    "Team",
+    "TeamEvent",
+    "TeamLead",
+    "TeamMember",
+    "UsedSignInLink",
+    "WebSession",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookItem",
+]
 
 
 class Holder(Base):
@@ -85,7 +131,7 @@ class Credential(Base):
     __table_args__ = (UniqueConstraint("holder_pk", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_pk: Mapped[int] = _holder_fk()
+    holder_pk: Mapped[int] = holder_fk()
     code: Mapped[str] = mapped_column(String(CODE_LENGTH))
     body: Mapped[str] = mapped_column(String(CODE_LENGTH))
     earned_on: Mapped[date] = mapped_column(Date)
@@ -98,7 +144,7 @@ class Membership(Base):
     __table_args__ = (UniqueConstraint("holder_pk", "body"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_pk: Mapped[int] = _holder_fk()
+    holder_pk: Mapped[int] = holder_fk()
     body: Mapped[str] = mapped_column(String(CODE_LENGTH))
     member_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     renews_on: Mapped[date | None] = mapped_column(Date)
@@ -120,7 +166,7 @@ class CeuRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_pk: Mapped[int] = _holder_fk()
+    holder_pk: Mapped[int] = holder_fk()
     natural_key: Mapped[str] = mapped_column(String(TITLE_LENGTH + 16))
     completed_on: Mapped[date] = mapped_column(Date)
     hours: Mapped[Decimal] = mapped_column(Ceus)
@@ -324,19 +370,6 @@ class MessageCopy(Base):
     compressed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class AuditEntry(Base):
-    """A change an operator made by hand (a suppression lifted, say): who, what, when, why."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(300))
-    detail: Mapped[str] = mapped_column(String(500))
-
-
 class Suppression(Base):
     """An address no mail goes to: refused for good by the mail server (`refused`), bouncing
     after it accepted the mail (`bounce`), or whose owner reported our mail as spam
@@ -360,7 +393,7 @@ class SelfReport(Base):
     __table_args__ = (UniqueConstraint("holder_pk", "body", "cycle_end"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holder_pk: Mapped[int] = _holder_fk()
+    holder_pk: Mapped[int] = holder_fk()
     body: Mapped[str] = mapped_column(String(CODE_LENGTH))
     cycle_end: Mapped[date] = mapped_column(Date)
     reported_on: Mapped[date] = mapped_column(Date)
@@ -387,163 +420,6 @@ class BounceReport(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class DigestRecord(Base):
-    """One digest of one subscription for one period: its key (subscription + period) is
-    unique, so a period's digest is queued once. `shown` keeps what the digest showed (the
-    table of members, as JSON) for the next digest's "what changed"."""
-
-    __tablename__ = "digests"
-    __table_args__ = (
-        Index("ix_digests_subscription", "subscription_pk", "id"),
-        Index("ix_digests_message", "message_pk"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(96), unique=True)
-    subscription_pk: Mapped[int] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
-    )
-    period: Mapped[str] = mapped_column(String(16))
-    as_of: Mapped[date] = mapped_column(Date)
-    expires_on: Mapped[date] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(16))
-    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
-    previous_pk: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="SET NULL"))
-    shown: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class TeamEvent(Base):
-    """Something an employer is alerted to: a member of the organisation turned behind near a
-    deadline, overdue or lapsed, for one body's cycle. Once per organisation, holder, body,
-    cycle and kind (the key), whoever is told of it and however often it is seen. `baseline`:
-    true when the organisation's events were first detected, so known already."""
-
-    __tablename__ = "team_events"
-    __table_args__ = (
-        UniqueConstraint("org_pk", "holder_pk", "body", "cycle_end", "kind"),
-        Index("ix_team_events_org", "org_pk", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org_pk: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
-    )
-    holder_pk: Mapped[int] = _holder_fk()
-    body: Mapped[str] = mapped_column(String(CODE_LENGTH))
-    cycle_end: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(16))
-    happened_on: Mapped[date] = mapped_column(Date)
-    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    baseline: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-
-
-class AlertRecord(Base):
-    """One alert mail of one subscription: the events it carries are its items. Its key (the
-    subscription and its day, or its quarter of an hour) is unique, so two instances queue it
-    once."""
-
-    __tablename__ = "alerts"
-    __table_args__ = (
-        Index("ix_alerts_subscription", "subscription_pk", "id"),
-        Index("ix_alerts_message", "message_pk"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(96), unique=True)
-    subscription_pk: Mapped[int] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False
-    )
-    state: Mapped[str] = mapped_column(String(16))
-    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class AlertItem(Base):
-    """An event in an alert: once per subscription and event, so no event is told twice.
-    `dropped`: no longer true when the alert was sent, so left out of it."""
-
-    __tablename__ = "alert_items"
-    __table_args__ = (Index("ix_alert_items_alert", "alert_pk"),)
-
-    subscription_pk: Mapped[int] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
-    )
-    event_pk: Mapped[int] = mapped_column(
-        ForeignKey("team_events.id", ondelete="CASCADE"), primary_key=True
-    )
-    alert_pk: Mapped[int] = mapped_column(
-        ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
-    )
-    dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-
-
-class Webhook(Base):
-    """An organisation's endpoint that its events are posted to (webhooks/), as Slack, Teams or
-    JSON. Its secret signs each request and is kept encrypted under REMINDERS_SECRET_KEY. An
-    endpoint failing for a day is disabled; `events_after`: the newest event when it began."""
-
-    __tablename__ = "webhooks"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org_pk: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
-    )
-    url: Mapped[str] = mapped_column(String(2000))
-    format: Mapped[str] = mapped_column(String(16))
-    secret_sealed: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    disabled_reason: Mapped[str | None] = mapped_column(String(500))
-    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    events_after: Mapped[int | None] = mapped_column(Integer)
-
-
-class WebhookDelivery(Base):
-    """One request to an endpoint, carrying its items: an outbox of its own, with claims that
-    expire, attempts and a next attempt."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        Index("ix_webhook_deliveries_state", "state", "next_attempt_at"),
-        Index("ix_webhook_deliveries_webhook", "webhook_pk", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    webhook_pk: Mapped[int] = mapped_column(
-        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
-    )
-    state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class WebhookItem(Base):
-    """An event in a delivery: once per endpoint and event, so none is posted twice."""
-
-    __tablename__ = "webhook_items"
-    __table_args__ = (Index("ix_webhook_items_delivery", "delivery_pk"),)
-
-    webhook_pk: Mapped[int] = mapped_column(
-        ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
-    )
-    event_pk: Mapped[int] = mapped_column(
-        ForeignKey("team_events.id", ondelete="CASCADE"), primary_key=True
-    )
-    delivery_pk: Mapped[int] = mapped_column(
-        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False
-    )
-    dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-
-
 class Preference(Base):
     """How much mail an address wants (set from the preference page its links open): `all`,
     `fewer`, or `final`. No row: all."""
@@ -553,60 +429,3 @@ class Preference(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), primary_key=True)
     level: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class ApiKey(Base):
-    """An organisation's API key: only its SHA-256 is kept (the key itself is shown once), with
-    a short prefix to tell keys apart in listings."""
-
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org_pk: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    prefix: Mapped[str] = mapped_column(String(16))
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class WebSession(Base):
-    """A signed-in browser of the team dashboard (`kind` dashboard) or, later, the operators'
-    page: only the SHA-256 of its cookie is kept, with the secret its forms carry against
-    cross-site requests (web/sessions.py)."""
-
-    __tablename__ = "web_sessions"
-
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    csrf: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class UsedSignInLink(Base):
-    """A mailed sign-in link that was used: its nonce's SHA-256 is unique, so a link signs in
-    once. Kept until the link would have expired anyway."""
-
-    __tablename__ = "used_sign_in_links"
-
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class RateLimit(Base):
-    """A token bucket of the API's rate limits (web/limits.py), kept in the database so that
-    several web instances enforce one limit. `stamp` is seconds since the epoch."""
-
-    __tablename__ = "rate_limits"
-
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float)
-    stamp: Mapped[float] = mapped_column(Float, index=True)
-    allowed: Mapped[bool] = mapped_column(Boolean)
-    """Whether the request that last touched the bucket was let through."""

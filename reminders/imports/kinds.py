@@ -17,7 +17,7 @@ from sqlalchemy import Column as SqlColumn
 from sqlalchemy import Date, Integer, String
 from sqlalchemy.types import TypeEngine
 
-from reminders.db import models
+from reminders.db import base, models
 from reminders.imports import fields
 from reminders.imports.fields import FieldError
 from reminders.rules.loader import Rulebook
@@ -94,7 +94,7 @@ def _optional_text(max_length: int) -> Callable[[str], str | None]:
 
 
 def _holder_ref() -> Column:
-    return Column("holder_id", True, partial(fields.identifier, max_length=models.ID_LENGTH))
+    return Column("holder_id", True, partial(fields.identifier, max_length=base.ID_LENGTH))
 
 
 def _identity(cells: Sequence[Any]) -> Row:
@@ -115,9 +115,9 @@ def _holders() -> Kind:
             Column("timezone", False, fields.timezone),
         ),
         staged=(
-            _str("holder_id", models.ID_LENGTH),
-            _str("full_name", models.NAME_LENGTH),
-            _str("email", models.EMAIL_LENGTH),
+            _str("holder_id", base.ID_LENGTH),
+            _str("full_name", base.NAME_LENGTH),
+            _str("email", base.EMAIL_LENGTH),
             _str("timezone", 64, nullable=True),
         ),
         build=_identity,
@@ -141,7 +141,7 @@ def _credentials(rulebook: Rulebook) -> Kind:
             Column("earned_on", True, fields.iso_date),
         ),
         staged=(
-            _str("holder_ref", models.ID_LENGTH),
+            _str("holder_ref", base.ID_LENGTH),
             _str("code", models.CODE_LENGTH),
             _str("body", models.CODE_LENGTH),
             Staged("earned_on", Date(), False),
@@ -159,15 +159,15 @@ def _memberships(rulebook: Rulebook) -> Kind:
         columns=(
             _holder_ref(),
             Column("body", True, fields.choice(rulebook.bodies, "body")),
-            Column("member_id", False, _optional_text(models.ID_LENGTH)),
+            Column("member_id", False, _optional_text(base.ID_LENGTH)),
             Column("renews_on", False, fields.optional_date),
             Column("cycle_ends_on", False, fields.optional_date),
             Column("required_ceus", False, fields.optional_ceus_cents),
         ),
         staged=(
-            _str("holder_ref", models.ID_LENGTH),
+            _str("holder_ref", base.ID_LENGTH),
             _str("body", models.CODE_LENGTH),
-            _str("member_id", models.ID_LENGTH, nullable=True),
+            _str("member_id", base.ID_LENGTH, nullable=True),
             Staged("renews_on", Date()),
             Staged("cycle_ends_on", Date()),
             Staged("required_ceus", Integer()),
@@ -238,19 +238,19 @@ def _ceus(rulebook: Rulebook) -> Kind:
             Column("completed_on", True, fields.iso_date),
             Column("hours", True, fields.ceus_cents),
             Column("title", True, _text(models.TITLE_LENGTH)),
-            Column("provider", False, _optional_text(models.NAME_LENGTH)),
-            Column("index_number", False, _optional_text(models.ID_LENGTH)),
+            Column("provider", False, _optional_text(base.NAME_LENGTH)),
+            Column("index_number", False, _optional_text(base.ID_LENGTH)),
             Column("bodies", True, parse_bodies),
             Column("categories", False, parse_categories),
         ),
         staged=(
-            _str("holder_ref", models.ID_LENGTH),
+            _str("holder_ref", base.ID_LENGTH),
             _str("natural_key", models.TITLE_LENGTH + 16),
             Staged("completed_on", Date(), False),
             Staged("hours", Integer(), False),
             _str("title", models.TITLE_LENGTH),
-            _str("provider", models.NAME_LENGTH, nullable=True),
-            _str("index_number", models.ID_LENGTH, nullable=True),
+            _str("provider", base.NAME_LENGTH, nullable=True),
+            _str("index_number", base.ID_LENGTH, nullable=True),
             _str("bodies", 64),
             _str("categories", models.TITLE_LENGTH),
         ),
@@ -265,14 +265,14 @@ def _teams() -> Kind:
     return Kind(
         name="teams",
         columns=(
-            Column("org", True, partial(fields.name, max_length=models.NAME_LENGTH)),
-            Column("team", True, partial(fields.name, max_length=models.NAME_LENGTH)),
+            Column("org", True, partial(fields.name, max_length=base.NAME_LENGTH)),
+            Column("team", True, partial(fields.name, max_length=base.NAME_LENGTH)),
             _holder_ref(),
         ),
         staged=(
-            _str("org", models.NAME_LENGTH),
-            _str("team", models.NAME_LENGTH),
-            _str("holder_ref", models.ID_LENGTH),
+            _str("org", base.NAME_LENGTH),
+            _str("team", base.NAME_LENGTH),
+            _str("holder_ref", base.ID_LENGTH),
         ),
         build=_identity,
         key=("org", "team", "holder_ref"),
@@ -294,17 +294,17 @@ def _subscriptions() -> Kind:
     return Kind(
         name="subscriptions",
         columns=(
-            Column("org", True, partial(fields.name, max_length=models.NAME_LENGTH)),
-            Column("team", False, partial(fields.optional_name, max_length=models.NAME_LENGTH)),
+            Column("org", True, partial(fields.name, max_length=base.NAME_LENGTH)),
+            Column("team", False, partial(fields.optional_name, max_length=base.NAME_LENGTH)),
             Column("email", True, fields.email),
             Column("frequency", True, fields.choice(FREQUENCIES, "frequency")),
             Column("timezone", False, fields.timezone),
             Column("alerts", False, _alerts),
         ),
         staged=(
-            _str("org", models.NAME_LENGTH),
-            _str("team", models.NAME_LENGTH, nullable=True),
-            _str("email", models.EMAIL_LENGTH),
+            _str("org", base.NAME_LENGTH),
+            _str("team", base.NAME_LENGTH, nullable=True),
+            _str("email", base.EMAIL_LENGTH),
             _str("frequency", 16),
             _str("timezone", 64, nullable=True),
             _str("alerts", 16),

@@ -187,10 +187,14 @@ class Renderer:
         html = self._html.get_template("lead.html").render(subject=subject, **context)
         return Rendered(subject, text, self._inliner.inline(html))
 
-    def render_sign_in(self, url: str, to: str, minutes: int, scopes: Sequence[str]) -> Rendered:
-        """The mail with a sign-in link to the team dashboard, which its reader asked for."""
+    def render_sign_in(
+        self, url: str, to: str, minutes: int, scopes: Sequence[str], page: str = "dashboard"
+    ) -> Rendered:
+        """The mail with a sign-in link, which its reader asked for: to the team dashboard
+        (its `scopes` named), or with `page` "admin" to the operators' page."""
         context = {"url": url, "to": to, "minutes": minutes, "scopes": scopes}
-        subject = " ".join(self._text.get_template("signin.subject.txt").render(context).split())
-        text = self._text.get_template("signin.txt").render(context)
-        html = self._html.get_template("signin.html").render(subject=subject, **context)
+        name = "signin" if page == "dashboard" else f"signin-{page}"
+        subject = " ".join(self._text.get_template(f"{name}.subject.txt").render(context).split())
+        text = self._text.get_template(f"{name}.txt").render(context)
+        html = self._html.get_template(f"{name}.html").render(subject=subject, **context)
         return Rendered(subject, text, self._inliner.inline(html))

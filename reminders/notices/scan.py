@@ -95,6 +95,11 @@ class ScanTally:
             self.progress(self.holders)
 
 
+def error_line(exc: BaseException) -> str:
+    """What a holder's failure was, in the words of the exception's last line."""
+    return "".join(traceback.format_exception_only(exc)).strip()
+
+
 def scan_plans(
     connection: Connection,
     rulebook: Rulebook,
@@ -138,8 +143,7 @@ def plan_range(
                 # One holder's bug must not hold up everyone else's reminders: left out of
                 # this scan, reported, and tried again by the next one.
                 log.exception("holder %s: cannot be planned", holder.facts.holder_id)
-                error = "".join(traceback.format_exception_only(exc)).strip()
-                tally.failed.append((holder.facts.holder_id, error))
+                tally.failed.append((holder.facts.holder_id, error_line(exc)))
                 continue
             if result.due or result.skipped:
                 yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)

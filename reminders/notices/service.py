@@ -13,13 +13,13 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, text
 
-from reminders.db import events, leads, outbox, preferences
+from reminders.db import events, leads, operators, outbox, preferences
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import PAUSED, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
-from reminders.notices.scan import SERIAL, ScanTally, Split, scan_plans
+from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
 from reminders.rules.evaluate import Evaluation, evaluate
 from reminders.rules.loader import Rulebook
 
@@ -42,10 +42,26 @@ SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on 
 
 
 def prune(engine: Engine, before: datetime) -> int:
-    """Delete messages that reached a final state before `before`. Their notices stay, with
-    their keys, so that nothing is ever sent twice; how many messages went."""
+    """Delete messages that reached a final state before `before`, and the record of scans
+    run before it. Their notices stay, with their keys, so that nothing is ever sent twice;
+    how many messages went."""
     with engine.begin() as connection:
+        operators.prune_runs(connection, before)
         return outbox.prune(connection, before)
+
+
+def remember_scan(
+    engine: Engine,
+    source: str,
+    as_of: date,
+    started: datetime,
+    finished: datetime,
+    counts: ScanCounts,
+) -> None:
+    """Keep a scan's figures and the holders it left out, for the operators' page."""
+    with engine.begin() as connection:
+        operators.record_run(connection, source, as_of, started, finished, counts.holders,
+                             counts.queued, counts.failed)  # fmt: skip
 
 
 def queue_due(
@@ -101,8 +117,8 @@ class Replanned:
     cancelled: int
     more: bool = False
     """A full batch of events was taken: there may be more waiting."""
-    failed: list[str] = field(default_factory=list)
-    """The holders that could not be planned, left as they were."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(holder_id, the error) of the holders that could not be planned, left as they were."""
     pks: tuple[int, ...] = ()
     """The row ids of the holders whose events were taken (the alerts look at them too)."""
 
@@ -125,16 +141,16 @@ def replan_changed(
         escalating = leads.any_escalating(connection)
         queued = 0
         stale: list[int] = []
-        failed: list[str] = []
+        failed: list[tuple[str, str]] = []
         for pk, holder in holders.items():
             level = chosen.get(holder.email, DEFAULT)
             try:
                 evaluations = evaluate(holder.facts, rulebook, as_of)[0]
                 result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
-            except Exception:
+            except Exception as exc:
                 # As in a scan: the others go on; the next full scan tries this holder again.
                 log.exception("holder %s: cannot be planned", holder.facts.holder_id)
-                failed.append(holder.facts.holder_id)
+                failed.append((holder.facts.holder_id, error_line(exc)))
                 continue
             by_body = {e.body: e for e in evaluations}
             stale += [

@@ -1,6 +1,6 @@
 """Response headers for every page and feed: nothing of a link's token leaks through a Referer,
 the pages run no script and cannot be framed, and a page or feed reached by a token (or shown
-to a signed-in subscriber: the team dashboard) is never kept in a cache."""
+to a signed-in subscriber or operator: the team dashboard, /admin) is never kept in a cache."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ PAGE_POLICY = (
     " frame-ancestors 'none'; base-uri 'none'"
 )
 """The pages behind the mail links: their own inline styles and forms, nothing else."""
-TOKEN_PATHS = ("/u/", "/p/", "/s/", "/ics/", "/dashboard")
+TOKEN_PATHS = ("/u/", "/p/", "/s/", "/ics/", "/dashboard", "/admin")
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
     " img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; form-action 'self';"

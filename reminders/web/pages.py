@@ -11,7 +11,7 @@ POST /p/{token}   saves the choice
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -29,6 +29,11 @@ from reminders.web.subjects import NotFound, Subject, resolve
 from reminders.words import day, days, when
 
 
+def utc(moment: datetime | None) -> str:
+    """A moment as the operators' pages show it: UTC, to the minute."""
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
 class Pages:
     def __init__(self, engine: Engine, secret: bytes, clock: Callable[[], datetime]) -> None:
         self.engine, self.secret, self.clock = engine, secret, clock
@@ -37,7 +42,7 @@ class Pages:
             undefined=StrictUndefined,
             autoescape=select_autoescape(["html"]),
         )
-        self.templates.filters.update(ceus=ceus, day=day, days=days, when=when)
+        self.templates.filters.update(ceus=ceus, day=day, days=days, when=when, utc=utc)
 
     def page(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(name).render(choices=CHOICES, **context)

@@ -27,6 +27,8 @@ from reminders import __version__
 from reminders.app import App
 from reminders.db import apikeys
 from reminders.errors import ReminderError
+from reminders.web.admin import AdminPages
+from reminders.web.admin_signin import AdminSignIn
 from reminders.web.api import router
 from reminders.web.api_core import ApiCore
 from reminders.web.calendar import CalendarFeed
@@ -194,7 +196,8 @@ def build(app: App, health: Health | None = None) -> FastAPI:
     web.include_router(hooks.router())
     feed = CalendarFeed(engine, app.rulebook, app.ladder, secret, app.now, app.today)
     web.include_router(feed.router())
-    for each in dashboard(app, pages.page):
+    # The operators' page is the admin port's, when there is one (`admin`).
+    for each in signed_in_pages(app, pages.page, operators=documented):
         web.include_router(each)
 
     def database_answers() -> bool:
@@ -229,10 +232,34 @@ def dashboard(app: App, render: Callable[..., HTMLResponse]) -> list[APIRouter]:
     return [signin.router(), pages.router()]
 
 
-def admin(public: FastAPI) -> FastAPI:
-    """The admin port's application: the public application's API documentation, to which
-    the daemon adds /metrics. Nothing on it is reachable from the public port."""
+def signed_in_pages(
+    app: App, render: Callable[..., HTMLResponse], operators: bool
+) -> list[APIRouter]:
+    """The pages one signs in to: the team dashboard, and the operators' page if asked."""
+    return dashboard(app, render) + (operator_pages(app, render) if operators else [])
+
+
+def operator_pages(app: App, render: Callable[..., HTMLResponse]) -> list[APIRouter]:
+    """The operators' page, /admin: signing in by a token or a mailed link, then the pages."""
+    settings, secret = app.settings, app.mail().secret
+    sessions = Sessions(app.engine, secret, app.now, "admin", settings.admin_session_hours,
+                        settings.base_url)  # fmt: skip
+    mailer = SignInMail(app.engine, app.renderer, app.smtp(), settings.mail_from,
+                        int(LINK_VALID.total_seconds() // 60), page="admin")  # fmt: skip
+    signin = AdminSignIn(app.engine, sessions, mailer, render, settings.base_url, app.now,
+                         settings.operators())  # fmt: skip
+    pages = AdminPages(app.engine, app.rulebook, app.ladder, signin, render, app.now, app.today,
+                       settings.timezone)  # fmt: skip
+    return [signin.router(), pages.router()]
+
+
+def admin(public: FastAPI, app: App) -> FastAPI:
+    """The admin port's application: the public application's API documentation and the
+    operators' page, to which the daemon adds /metrics. Nothing on it is reachable from the
+    public port."""
     web = FastAPI(title="reminders admin", docs_url=None, redoc_url=None, openapi_url=None)
+    for each in operator_pages(app, Pages(app.engine, app.mail().secret, app.now).page):
+        web.include_router(each)
     schema = get_openapi(
         title="reminders", version=__version__, description=DESCRIPTION, routes=public.routes
     )

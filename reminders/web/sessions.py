@@ -1,6 +1,7 @@
 """Signing in to a page by a link mailed to the address, the session that follows, and the
 checks every form carries against cross-site requests. One kind of sign-in per page that needs
-it (the team dashboard today); the kind keeps their links, cookies and sessions apart.
+it (the team dashboard, the operators' page); the kind keeps their links, cookies and
+sessions apart.
 
 - **The link** is a token of reminders/tokens.py (encrypted, authenticated, expiring in 15
   minutes) naming the address and a nonce. Opening it changes nothing (a mail scanner fetches
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from reminders.db import sessions as store
 from reminders.tokens import BadToken, sign, verify
@@ -73,18 +74,23 @@ class Sessions:
         """Sign in with a link: record its nonce (once only), start a session and set its
         cookie on `response`; the address. Raises BadToken for a link used before."""
         address, nonce, expires = self._open(token)
+        with self.engine.begin() as connection:
+            if not store.use_link(connection, nonce, self.kind, address, self.clock(), expires):
+                raise BadToken("this sign-in link was used already")
+            self.start(connection, address, response)
+        return address
+
+    def start(self, connection: Connection, who: str, response: Response) -> None:
+        """Start a session for `who` (an address, or how a token names its holder) in the
+        transaction of `connection`, and set its cookie on `response`."""
         now = self.clock()
         cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
-            if not store.use_link(connection, nonce, self.kind, address, now, expires):
-                raise BadToken("this sign-in link was used already")
-            store.prune(connection, now)
-            store.create(connection, cookie, self.kind, address, csrf, now, now + self.lifetime)
+        store.prune(connection, now)
+        store.create(connection, cookie, self.kind, who, csrf, now, now + self.lifetime)
         response.set_cookie(
             self.cookie, cookie, max_age=int(self.lifetime.total_seconds()), path="/",
             secure=True, httponly=True, samesite="lax",
         )  # fmt: skip
-        return address
 
     # The session.
 

@@ -1,4 +1,5 @@
-"""Sends the team dashboard's sign-in link, at once, from the web process.
+"""Sends a sign-in link (the team dashboard's, the operator page's), at once, from the web
+process.
 
 Not through the outbox: the link is worth something for fifteen minutes and only to the person
 waiting for it, so it must not wait for the send window, the daily cap or the daemon's next
@@ -26,11 +27,17 @@ log = logging.getLogger(__name__)
 
 class SignInMail:
     def __init__(
-        self, engine: Engine, renderer: Renderer, smtp: SmtpConfig, mail_from: str, minutes: int
+        self,
+        engine: Engine,
+        renderer: Renderer,
+        smtp: SmtpConfig,
+        mail_from: str,
+        minutes: int,
+        page: str = "dashboard",
     ) -> None:
         self.engine, self.renderer, self.mail_from = engine, renderer, mail_from
         self.smtp = replace(smtp, connections=1)
-        self.minutes = minutes
+        self.minutes, self.page = minutes, page
 
     def _suppressed(self, address: str) -> bool:
         with self.engine.connect() as connection:
@@ -43,7 +50,7 @@ class SignInMail:
             log.warning("sign-in link not sent to %s: the address is suppressed",
                         fingerprint(address))  # fmt: skip
             return False
-        rendered = self.renderer.render_sign_in(url, address, self.minutes, scopes)
+        rendered = self.renderer.render_sign_in(url, address, self.minutes, scopes, self.page)
         envelope = build(
             rendered, mail_from=self.mail_from, to_name="", to_address=address,
             keys=[url], unsubscribe_url=None, now=now,
