@@ -18,6 +18,9 @@ from reminders.daemon import Daemon, Intervals
 from reminders.errors import BadInput, ReminderError
 from reminders.logs import setup_logging
 
+DEMO_OPERATOR = "operator@reminders.example"
+"""In demo mode, unless REMINDERS_ADMIN_EMAILS says otherwise: who may sign in to /admin."""
+
 
 @click.command()
 @click.option(
@@ -40,7 +43,11 @@ def run(demo: bool, as_of: datetime | None, verbose: bool) -> None:
     if demo and app.settings.smtp_host not in ("localhost", "127.0.0.1"):
         raise BadInput("--demo catches mail on this machine: REMINDERS_SMTP_HOST must be localhost")
     if demo or as_of:
-        app = App(app.settings, demo=demo, as_of=as_of.date() if as_of else None)
+        settings = app.settings
+        if demo and not settings.admin_emails:
+            # So that the demo's operator page opens like its dashboard: by a link at /mail.
+            settings = settings.model_copy(update={"admin_emails": DEMO_OPERATOR})
+        app = App(settings, demo=demo, as_of=as_of.date() if as_of else None)
         click.get_current_context().call_on_close(app.close)
     catcher = Catcher(Path("var") / "mail") if demo else None
     setup_logging(verbose=verbose)

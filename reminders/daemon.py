@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from reminders.app import App
 from reminders.catcher import Catcher
+from reminders.daemon_http import Ports
 from reminders.db import events
 from reminders.employer_jobs import EmployerJobs
 from reminders.health import MailHealth
@@ -40,8 +40,6 @@ from reminders.notices.service import (
     replan_changed,
 )
 from reminders.scheduler import Scheduler
-from reminders.web.front import announce
-from reminders.web.server import QuietServer, admin, build, http_server, listen
 
 log = logging.getLogger("reminders.daemon")
 
@@ -294,51 +292,21 @@ class Daemon:
 
     # The HTTP listener.
 
-    def http_app(self) -> FastAPI:
-        def health() -> tuple[bool, dict[str, object]]:
-            clock = time.monotonic()
-            scheduler = self.scheduler is not None and self.scheduler.running
-            return scheduler and self.mail_health.healthy(clock), {
-                "scheduler": scheduler,
-                "last_scan": self.last_scan.isoformat() if self.last_scan else None,
-                "mail": self.mail_health.facts(clock),
-            }
+    def _health(self) -> tuple[bool, dict[str, object]]:
+        """The daemon's own part of /healthz."""
+        clock = time.monotonic()
+        scheduler = self.scheduler is not None and self.scheduler.running
+        return scheduler and self.mail_health.healthy(clock), {
+            "scheduler": scheduler,
+            "last_scan": self.last_scan.isoformat() if self.last_scan else None,
+            "mail": self.mail_health.facts(clock),
+        }
 
-        api = build(self.app, health)
-        if self.catcher is not None:
-            self.catcher.routes(api)
-        if self.app.settings.admin_port is None:
-            self._metrics_on(api)
-        return api
-
-    def admin_app(self, public: FastAPI) -> FastAPI:
-        """The admin port (REMINDERS_ADMIN_PORT): /metrics and the API's documentation."""
-        web = admin(public, self.app)
-        self._metrics_on(web)
-        return web
-
-    def _metrics_on(self, web: FastAPI) -> None:
-        @web.get("/metrics", include_in_schema=False)
-        async def metrics() -> Response:
-            await asyncio.to_thread(self._gauges)
-            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    async def _metrics(self) -> bytes:
+        await asyncio.to_thread(self._gauges)
+        return bytes(generate_latest(self.metrics.registry))
 
     # The lifecycle.
-
-    def _serve_http(self) -> list[tuple[QuietServer, asyncio.Task[None]]]:
-        """Start the HTTP port (and the admin port, if set). The ports are taken before
-        anything starts or is announced: one in use is one line."""
-        settings = self.app.settings
-        public = self.public = self.http_app()
-        servers = [(public, listen(settings.http_host, settings.http_port))]
-        if settings.admin_port is not None:
-            bound = listen(settings.http_host, settings.admin_port)
-            servers.append((self.admin_app(public), bound))
-        running = []
-        for web, bound in servers:
-            server = http_server(web, settings.http_header_seconds, lifespan="off")
-            running.append((server, asyncio.create_task(server.serve(sockets=[bound]))))
-        return running
 
     def _schedule(self) -> Scheduler:
         """The jobs, on their intervals and cron expressions (not started)."""
@@ -378,18 +346,22 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         settings = self.app.settings
-        running = self._serve_http()
+        ports = Ports(self.app, self._health, self._metrics, self.catcher)
+        running = ports.serve()
         mail_server = None
         if self.catcher is not None:
             mail_server = await self.catcher.serve(settings.smtp_host, settings.smtp_port)
             log.info("demo: mail is caught on SMTP port %d, not delivered", settings.smtp_port)
+            if settings.operators():
+                log.info("demo: sign in to /admin as %s; the link arrives at /mail",
+                         ", ".join(sorted(settings.operators())))  # fmt: skip
         self.scheduler = self._schedule()
         self.scheduler.start()
         listener = None
         if self.app.engine.dialect.name == "postgresql":
             listener = asyncio.create_task(self.listen(self._guarded("changes now", self.changes)))
         log.info("reminders is running on %s port %d: %s", settings.http_host, settings.http_port,
-                 announce(self.public, settings.base_url))  # fmt: skip
+                 ports.announce())  # fmt: skip
         await stop.wait()
         log.info("stopping")
         self._stopping = True

@@ -275,10 +275,12 @@ def test_demo_mode_catches_the_mail_and_needs_no_key(
         # The front page links every page this mode serves, and each answers.
         status, front = _get(f"http://127.0.0.1:{http}/")
         linked = re.findall(r'<dt><a href="([^"]+)">', front)
-        assert linked == ["/dashboard", "/mail", "/docs", "/redoc", "/openapi.json", "/healthz",
-                          "/metrics"]  # fmt: skip
+        assert linked == ["/dashboard", "/admin", "/mail", "/docs", "/redoc", "/openapi.json",
+                          "/healthz", "/metrics"]  # fmt: skip
         for path in linked:
             assert _get(f"http://127.0.0.1:{http}{path}")[0] == 200, path
+        # The demo's operator signs in by a link caught at /mail, as the dashboard's do.
+        assert 'name="email"' in _get(f"http://127.0.0.1:{http}/admin")[1]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
     finally:
