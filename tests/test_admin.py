@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from reminders.app import App
-from reminders.db import operators
+from reminders.db import operators, sessions
 from reminders.db.engine import make_engine
 from reminders.db.models import AuditEntry, MessageRecord, ScanRun, Suppression, WebSession
 from reminders.settings import load_settings
@@ -282,5 +282,37 @@ def test_with_an_admin_port_the_operator_page_is_served_there_only(
         with serving(admin(public, app)) as base, httpx.Client(base_url=base) as client:
             page = client.get("/admin")
             assert page.status_code == 200 and 'name="token"' in page.text
+    finally:
+        app.close()
+
+
+def test_only_an_operators_admin_session_opens_the_page(
+    roster: str, visitor: Visitor, mail_env: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dashboard session's cookie, or an admin session of an address no longer listed, is
+    a signed-out visitor."""
+    engine = make_engine(roster)
+    now = datetime.now(UTC)
+    later = datetime(2099, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        sessions.create(connection, "dashboard-cookie", "dashboard", OPERATOR, "c", now, later)
+        sessions.create(connection, "gone-cookie", "admin", "former@riverside.example", "c",
+                        now, later)  # fmt: skip
+        sessions.create(connection, "ops-cookie", "admin", OPERATOR, "c", now, later)
+    engine.dispose()
+    for cookie in ("dashboard-cookie", "gone-cookie"):
+        visitor.cookies[COOKIE] = cookie
+        assert 'name="token"' in visitor.get("/admin").text, cookie
+        assert visitor.get("/admin/audit").status_code == 303, cookie
+    visitor.cookies[COOKIE] = "ops-cookie"
+    assert f"signed in as {OPERATOR}" in _text(visitor.get("/admin"))
+
+    # The same session, once the address has left REMINDERS_ADMIN_EMAILS.
+    monkeypatch.setenv("REMINDERS_ADMIN_EMAILS", "someone@elsewhere.example")
+    app = App(load_settings(), as_of=date(2026, 11, 24))
+    try:
+        with serving(build(app)) as base, httpx.Client(base_url=base) as client:
+            page = client.get("/admin", headers={"cookie": f"{COOKIE}=ops-cookie"})
+            assert 'name="token"' in page.text and OPERATOR not in page.text
     finally:
         app.close()
