@@ -27,7 +27,8 @@ from reminders.notices.delivery import Deliverer
 from reminders.notices.preferences import DEFAULT, ladder_for
 from reminders.notices.scan import ScanTally, Split, scan_plans
 from reminders.notices.service import ScanCounts, queue_due, remember_scan
-from reminders.rules.evaluate import Evaluation, Problem, evaluate
+from reminders.rules.evaluate import evaluate
+from reminders.rules.results import Evaluation, Problem
 from reminders.status import json_array, json_pieces, table
 
 KINDS_OF_NOTICE = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")

@@ -29,9 +29,10 @@ from reminders.notices.content import (
 )
 from reminders.notices.ladder import Ladder
 from reminders.notices.preferences import DEFAULT, ladder_for
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 
 UNSUBSCRIBE = "https://reminders.example.org/u/gallery"
 CALENDAR = "https://reminders.example.org/ics/gallery.ics"

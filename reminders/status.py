@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from reminders.rules.evaluate import CENTS, Evaluation
+from reminders.rules.explain import CENTS
+from reminders.rules.results import Evaluation
 
 STYLES = {
     "complete": "green",

@@ -8,9 +8,10 @@ from decimal import Decimal
 from hypothesis import settings
 
 from reminders.resources import bodies_dir
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook, load_rulebook
+from reminders.rules.results import Evaluation
 
 RULES: Rulebook = load_rulebook(bodies_dir())
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from reminders.alerts.content import build_alert, told
 from reminders.alerts.events import BEHIND, LAPSED, OVERDUE, Event, events_of, still_true
 from reminders.digests.content import line_of
-from reminders.rules.evaluate import Evaluation
 from reminders.rules.facts import Submitted
+from reminders.rules.results import Evaluation
 from tests.rules_helpers import d
 
 AS_OF = d("2027-01-10")

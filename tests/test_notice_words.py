@@ -17,8 +17,9 @@ from reminders.notices.content import (
 )
 from reminders.notices.ladder import load_ladder
 from reminders.resources import config_dir, templates_dir
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import HolderFacts
+from reminders.rules.results import Evaluation
 from reminders.words import day
 from tests.rules_helpers import RULES, ceu, cred, d, holder, member, only
 

@@ -11,7 +11,7 @@ from reminders.notices.ladder import BodyLadder, Ladder, load_ladder
 from reminders.notices.planning import ONE_DAY, Known, Notice, plan
 from reminders.notices.preferences import Ladders, kinds_for, wanted
 from reminders.resources import config_dir
-from reminders.rules.evaluate import Evaluation
+from reminders.rules.results import Evaluation
 from tests.rules_helpers import d, examples
 
 LADDER = load_ladder(config_dir() / "notices.yaml")

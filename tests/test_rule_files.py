@@ -24,7 +24,8 @@ from tests.conftest import CommandLine
 from tests.rules_helpers import RULES
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "rules-reference.md"
-ENGINE = Path(__file__).resolve().parent.parent / "reminders" / "rules" / "evaluate.py"
+ENGINE = Path(__file__).resolve().parent.parent / "reminders" / "rules"
+"""The engine: the evaluation (rules/evaluate.py) and the modules it is made of, beside it."""
 
 
 def test_every_open_question_of_the_reference_is_a_documented_choice() -> None:
@@ -37,7 +38,8 @@ def test_every_open_question_of_the_reference_is_a_documented_choice() -> None:
 
 
 def test_every_choice_the_engine_names_is_documented() -> None:
-    named = set(re.findall(r"choice ([a-zQ0-9-]+)\)", ENGINE.read_text()))
+    engine = "\n".join(path.read_text() for path in sorted(ENGINE.glob("*.py")))
+    named = set(re.findall(r"choice ([a-zQ0-9-]+)\)", engine))
     assert {"Q4", "history"} <= named
     documented = {c.id for body in RULES.bodies.values() for c in body.choices}
     assert named <= documented

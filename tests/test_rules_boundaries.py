@@ -18,9 +18,10 @@ from datetime import date
 
 import pytest
 
-from reminders.rules.evaluate import evaluate, sums_suffice
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
+from reminders.rules.settle import sums_suffice
 from tests.rules_helpers import RULES, cents, ceu, cred, d, holder, member, only
 
 CPC = cred("CPC", "2015-01-10")

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from reminders.rules.evaluate import Problem, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import HolderFacts
 from reminders.rules.loader import MissingHistory
+from reminders.rules.results import Problem
 from tests.rules_helpers import RULES, cents, ceu, cred, d, holder, member, only
 
 

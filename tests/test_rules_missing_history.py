@@ -15,9 +15,10 @@ from datetime import timedelta
 
 import pytest
 
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import HolderFacts
 from reminders.rules.loader import MissingHistory
+from reminders.rules.results import Evaluation
 from tests.rules_helpers import RULES, ceu, cred, d, holder, member
 
 DUE = d("2026-02-28")

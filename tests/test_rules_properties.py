@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminders.rules.allocation import allocate
-from reminders.rules.evaluate import ceu_days, evaluate, sums_suffice
+from reminders.rules.evaluate import ceu_days, evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
+from reminders.rules.settle import sums_suffice
 from tests.rules_helpers import RULES, examples
 
 NEEDS = ("a", "b", "c")

@@ -17,8 +17,9 @@ from reminders.notices.ladder import load_ladder
 from reminders.notices.scan import ScanTally, Split, range_bounds, scan_plans
 from reminders.notices.service import ScanCounts, queue_due, replan_changed
 from reminders.resources import config_dir
-from reminders.rules.evaluate import evaluate, sums_suffice
+from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+from reminders.rules.settle import sums_suffice
 from tests.rules_helpers import RULES
 
 # From before the demo roster's first CEU to after its last cycle ends, every 73 days.

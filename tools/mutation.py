@@ -97,7 +97,7 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ): _SCORE,
 }
 for _function, _line in [
-    ("_assess", "for (minimum, *_), result in zip(specs, results, {}):"),
+    ("assess", "for (minimum, *_), result in zip(specs, results, {}):"),
     ("allocate", "for index, choice in zip(contested, choices, {}):"),
     ("allocate", "for (amount, _), need in zip(items, assigned, {}):"),
     ("_search", "start = tuple(min(amount, cap) for amount, cap in zip(base, caps, {}))"),

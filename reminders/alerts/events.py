@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-from reminders.rules.evaluate import Evaluation
+from reminders.rules.results import Evaluation
 
 LAPSED, OVERDUE, BEHIND = "lapsed", "overdue", "behind"
 KINDS = (LAPSED, OVERDUE, BEHIND)

@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from sqlalchemy import Connection, select
 
 from reminders.db.models import Holder
-from reminders.rules.evaluate import ceu_days, sums_suffice
+from reminders.rules.evaluate import ceu_days
 from reminders.rules.facts import (
     CeuFact,
     CredentialFact,
@@ -27,6 +27,7 @@ from reminders.rules.facts import (
     Submitted,
 )
 from reminders.rules.loader import Rulebook
+from reminders.rules.settle import sums_suffice
 
 BATCH = 2_000
 

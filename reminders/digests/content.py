@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reminders.rules.evaluate import CENTS, Evaluation
+from reminders.rules.explain import CENTS
+from reminders.rules.results import Evaluation
 from reminders.words import day, when
 
 URGENCY = ("lapsed", "overdue", "behind", "on_track", "complete")

@@ -13,7 +13,8 @@ from datetime import date
 
 from reminders.mail.ical import Deadline
 from reminders.notices.ladder import BodyLadder, Ladder
-from reminders.rules.evaluate import CENTS, Evaluation, ceus
+from reminders.rules.explain import CENTS, ceus
+from reminders.rules.results import Evaluation
 from reminders.words import day
 from reminders.words import days as plural
 

@@ -35,8 +35,9 @@ from reminders.notices.outcomes import SUPPRESSED, Outcomes, Report, employer_fi
 from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.recorder import GroupRecorder
 from reminders.notices.service import still_applies
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from reminders.notices.ladder import BodyLadder, Ladder
-from reminders.rules.evaluate import Evaluation
+from reminders.rules.results import Evaluation
 
 KINDS = ("deadline", "shortfall", "overdue", "lapsed", "complete", "dues")
 # The order notices appear in a message, most pressing first.

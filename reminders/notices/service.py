@@ -20,8 +20,9 @@ from reminders.notices.ladder import Ladder
 from reminders.notices.planning import PAUSED, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,9 @@ from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Known, Notice, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.notices.service import still_applies
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 
 PLACEHOLDER = "https://reminders.invalid/simulated"
 """The links of a simulated mail: never sent, never followed."""

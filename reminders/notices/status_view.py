@@ -11,10 +11,11 @@ from datetime import date
 from reminders.notices.content import pace_words
 from reminders.notices.ladder import Ladder
 from reminders.notices.upcoming import Upcoming, behind_words, upcoming
-from reminders.rules.evaluate import Evaluation, evaluate
+from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import CeuFact, HolderFacts
 from reminders.rules.ledger import CeuLine, ledger, outside
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 from reminders.words import day
 
 LABELS = {

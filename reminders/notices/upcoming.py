@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import missed_on
-from reminders.rules.evaluate import Evaluation
+from reminders.rules.results import Evaluation
 
 
 @dataclass(frozen=True, order=True)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reminders.rules.evaluate import Evaluation
 from reminders.rules.facts import CeuFact, HolderFacts
+from reminders.rules.results import Evaluation
 
 
 @dataclass(frozen=True)

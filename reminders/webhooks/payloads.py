@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from reminders.alerts.content import Told
-from reminders.rules.evaluate import CENTS
+from reminders.rules.explain import CENTS
 
 FORMATS = ("slack", "teams", "json")
 VERSION = 1
