@@ -33,7 +33,7 @@ BATCH = 2_000
 
 SumsSuffice = Callable[[HolderFacts], dict[str, date] | None]
 """For a holder's facts without CEUs: the day per body from which a sum of the CEUs the body
-accepts stands in for them, or None if the CEUs themselves are needed (rules.sums_suffice)."""
+accepts stands in for them, or None if the CEUs themselves are needed (rules.settle.sums_suffice)."""
 
 
 @dataclass(frozen=True, slots=True)
