@@ -25,6 +25,7 @@ from reminders.cli_mail import mail, outbox, suppression
 from reminders.cli_notices import gallery, plan_, preview, send, status
 from reminders.cli_service import catcher, check, run, web
 from reminders.cli_simulate import simulate
+from reminders.cli_tick import tick
 from reminders.cli_webhooks import webhook, webhooks
 from reminders.errors import BadInput, ReminderError
 from reminders.settings import SettingsError, load_settings
@@ -72,6 +73,7 @@ cli.add_command(webhooks)
 cli.add_command(bounces)
 cli.add_command(simulate)
 cli.add_command(admin)
+cli.add_command(tick)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy import Engine
 
 from reminders import links
 from reminders.app import App
@@ -191,7 +192,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
         if output == "json":
             for piece in json_pieces(rows):
                 sys.stdout.write(piece)
-            _left_out(tally.failed)
+            left_out(tally.failed)
             return
         out = console()
         out.print(
@@ -206,10 +207,10 @@ def plan_(as_of: datetime | None, output: str) -> None:
                 highlight=False,
                 markup=False,
             )
-    _left_out(tally.failed)
+    left_out(tally.failed)
 
 
-def _left_out(failed: list[tuple[str, str]]) -> None:
+def left_out(failed: list[tuple[str, str]]) -> None:
     """The holders a scan could not plan (a bug, logged with its traceback): named on stderr,
     and exit status 1, after everyone else's output."""
     for holder_id, error in failed:
@@ -228,7 +229,7 @@ def send(as_of: datetime | None) -> None:
     """
     app = current_app()
     day = as_of.date() if as_of else app.today()
-    mail, smtp = app.mail(), app.smtp()
+    app.mail(), app.smtp()  # a missing key or a bad setting: an error before the scan
     engine = app.ready_engine()
     split = Split.from_setting(app.settings.scan_workers)
     counts = ScanCounts()
@@ -238,12 +239,19 @@ def send(as_of: datetime | None) -> None:
     if queued is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
     remember_scan(engine, "send", day, began, app.now(), counts)
-    deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, smtp, mail, app.now)
+    deliver_and_say(app, engine, day, f"queued {queued} message{'s' if queued != 1 else ''}")
+    left_out(counts.failed)
+
+
+def deliver_and_say(app: App, engine: Engine, day: date, queued: str) -> None:
+    """Deliver what is due, then one line of what became of it after `queued`'s words."""
+    deliverer = Deliverer(engine, app.rulebook, app.ladder, app.renderer, app.smtp(), app.mail(),
+                          app.now)  # fmt: skip
     report = asyncio.run(deliverer.deliver_due(day))
     with engine.connect() as connection:
         waiting = outbox.pending(connection)
     click.echo(
-        f"queued {queued} message{'s' if queued != 1 else ''}; sent {report.sent}, "
+        f"{queued}; sent {report.sent}, "
         f"{report.retried} to retry, {report.failed} failed, {report.expired} expired, "
         f"{report.cancelled} cancelled, {report.deferred} held by the daily cap; "
         f"{waiting} waiting"
@@ -252,7 +260,6 @@ def send(as_of: datetime | None) -> None:
         click.echo(f"reminders: warning: {error}", err=True)
     if report.paused is not None:
         click.echo(f"reminders: error: {report.paused}", err=True)
-    _left_out(counts.failed)
 
 
 @click.command()

@@ -4,9 +4,10 @@ Naming: `holders.holder_id` is the holder's id in the employer's own records (th
 the CSV files and the JSON); child tables point at `holders.id` through a `holder_pk` column, so
 the two never get mixed up. The same goes for `org_pk` and `team_pk`.
 
-The tables of access and of the operators' records (keys, sessions, rate limits, the audit log,
-scan runs) are in models_access.py, and those of employers' digests, alerts and webhooks in
-models_employers.py: both imported here, so that this module names every table.
+The tables of access (keys, sessions, rate limits, the audit log) are in models_access.py, the
+scan's own (its runs, the next-review index) in models_scan.py, and those of employers' digests,
+alerts and webhooks in models_employers.py: all imported here, so that this module names every
+table.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from reminders.db.models_access import (
     ApiKey,
     AuditEntry,
     RateLimit,
-    ScanRun,
     UsedSignInLink,
     WebSession,
 )
@@ -54,6 +54,7 @@ from reminders.db.models_employers import (
     WebhookDelivery,
     WebhookItem,
 )
+from reminders.db.models_scan import HolderReview, ReviewIndex, ScanRun
 from reminders.db.types import Ceus, UTCDateTime
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "Credential",
     "DigestRecord",
     "Holder",
+    "HolderReview",
     "LeadCopy",
     "Membership",
     "MessageCopy",
@@ -82,6 +84,7 @@ __all__ = [
     "Organisation",
     "Preference",
     "RateLimit",
+    "ReviewIndex",
     "ScanRun",
     "SelfReport",
     "Subscription",

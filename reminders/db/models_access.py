@@ -1,12 +1,12 @@
 """The tables of access and of the operators' records: organisations' API keys and operators'
-tokens, browser sessions and used sign-in links, rate limits, the audit log of changes made by
-hand, and the runs of the scan."""
+tokens, browser sessions and used sign-in links, rate limits, and the audit log of changes made
+by hand."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reminders.db.base import EMAIL_LENGTH, Base
@@ -95,22 +95,3 @@ class AdminToken(Base):
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ScanRun(Base):
-    """One scan of the holders (the daemon's, `reminders send`'s), or a re-planning of changed
-    holders that left some out: its figures, and the holders it could not plan with why."""
-
-    __tablename__ = "scan_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(16))
-    """daemon, send or changes."""
-    as_of: Mapped[date] = mapped_column(Date)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    holders: Mapped[int] = mapped_column(Integer)
-    queued: Mapped[int] = mapped_column(Integer)
-    left_out: Mapped[int] = mapped_column(Integer)
-    left_out_detail: Mapped[str] = mapped_column(Text)
-    """The first holders left out, one `holder_id: error` a line."""

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from reminders.db.models import Preference
+from reminders.db import events
+from reminders.db.models import Holder, Preference
 from reminders.notices.preferences import DEFAULT
 
 
@@ -29,3 +30,7 @@ def choose(connection: Connection, address: str, level: str, now: datetime) -> N
     ).rowcount
     if not changed:
         connection.execute(insert(Preference).values(email=address, level=level, updated_at=now))
+    # The holders of the address are planned again now, as after any change of their records:
+    # their next review day was worked out with the ladder of the level they had.
+    holders = select(Holder.id).where(Holder.email == address)
+    events.record(connection, list(connection.execute(holders).scalars()), "preference", now)

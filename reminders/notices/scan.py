@@ -38,6 +38,7 @@ from reminders.db.facts import BATCH, StoredHolder, scan_options, stored_holders
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Known, Notice, Plan, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
+from reminders.notices.review import ONE_DAY, next_review
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 
@@ -88,6 +89,9 @@ class ScanTally:
     """(holder_id, the error) of each holder whose evaluation or planning raised."""
     progress: Callable[[int], None] | None = None
     """Told the holders read so far, batch by batch (a progress bar at a terminal)."""
+    reviews: list[tuple[int, date]] | None = None
+    """If a list: each holder's next review day is added to it (notices/review.py), for the
+    scan that records its plans to write (`reminders plan` writes nothing: it asks for none)."""
 
     def read(self, holders: int) -> None:
         self.holders += holders
@@ -138,12 +142,15 @@ def plan_range(
         for holder in batch:
             level = chosen.get(holder.email, DEFAULT)
             try:
-                result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of)
+                result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of,
+                                     tally.reviews)  # fmt: skip
             except Exception as exc:
                 # One holder's bug must not hold up everyone else's reminders: left out of
-                # this scan, reported, and tried again by the next one.
+                # this scan, reported, and tried again by the next one (and the next tick).
                 log.exception("holder %s: cannot be planned", holder.facts.holder_id)
                 tally.failed.append((holder.facts.holder_id, error_line(exc)))
+                if tally.reviews is not None:
+                    tally.reviews.append((holder.pk, as_of + ONE_DAY))
                 continue
             if result.due or result.skipped:
                 yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
@@ -156,11 +163,20 @@ def plan_holder(
     rulebook: Rulebook,
     ladders: Ladders,
     as_of: date,
+    reviews: list[tuple[int, date]] | None = None,
 ) -> Plan:
     """One holder's plan: their evaluations on `as_of`, the ladder and kinds of their
-    preference `level`, and the notices already `known` (the scan's and the API's step)."""
+    preference `level`, and the notices already `known` (the scan's and the API's step); with
+    `reviews`, their next review day is added to it, as of once the plan is recorded."""
     evaluations, _ = evaluate(holder.facts, rulebook, as_of)
-    return plan(evaluations, ladders[level], as_of, known, kinds_for(level))
+    ladder = ladders[level]
+    result = plan(evaluations, ladder, as_of, known, kinds_for(level))
+    if reviews is not None:
+        told = dict(known)
+        told.update((n.key, Known(n.key, as_of)) for n in (*result.due, *result.skipped))
+        day = next_review(holder.facts, evaluations, ladder, told, rulebook, as_of)
+        reviews.append((holder.pk, day))
+    return result
 
 
 def _holder_count(connection: Connection) -> int:
@@ -200,10 +216,12 @@ def _in_workers(
     # Spawned, not forked: the daemon runs threads (the event loop, the HTTP server) whose locks
     # a forked child would inherit held.
     context = multiprocessing.get_context("spawn")
+    collect = tally.reviews is not None
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start, initargs=(url, rulebook, ladder, as_of)
-    )
-    in_flight: deque[Future[tuple[int, list[tuple[str, str]], list[_Sent]]]] = deque()
+        workers, mp_context=context, initializer=_start,
+        initargs=(url, rulebook, ladder, as_of, collect),
+    )  # fmt: skip
+    in_flight: deque[Future[_Result]] = deque()
     waiting = iter(bounds)
     try:
         in_flight.extend(
@@ -211,12 +229,14 @@ def _in_workers(
             for between in itertools.islice(waiting, 2 * workers)
         )
         while in_flight:
-            holders, failed, planned = in_flight.popleft().result()
+            holders, failed, planned, reviews = in_flight.popleft().result()
             following = next(waiting, None)
             if following is not None:
                 in_flight.append(pool.submit(_plan_in_worker, following))
             tally.read(holders)
             tally.failed += failed
+            if tally.reviews is not None:
+                tally.reviews += reviews
             for pk, holder_id, email, due, skipped in planned:
                 notices = Plan([Notice(*n) for n in due], [Notice(*n) for n in skipped])
                 yield Planned(pk, holder_id, email, notices)
@@ -227,19 +247,20 @@ def _in_workers(
 _worker: dict[str, Any] = {}
 
 
-def _start(url: str, rulebook: Rulebook, ladder: Ladder, as_of: date) -> None:
-    _worker.update(engine=make_engine(url), rulebook=rulebook, ladder=ladder, as_of=as_of)
+def _start(url: str, rulebook: Rulebook, ladder: Ladder, as_of: date, collect: bool) -> None:
+    _worker.update(engine=make_engine(url), rulebook=rulebook, ladder=ladder, as_of=as_of,
+                   collect=collect)  # fmt: skip
 
 
 # A plan as plain tuples: unpickling a dataclass with slots runs dataclasses.fields() for each
 # object, which cost the parent more than writing the plans out.
 _Sent = tuple[int, str, str, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+_Result = tuple[int, list[tuple[str, str]], list[_Sent], list[tuple[int, date]]]
+"""A range's holders read, those left out, the plans, and the review days (if asked)."""
 
 
-def _plan_in_worker(
-    between: tuple[str, str | None],
-) -> tuple[int, list[tuple[str, str]], list[_Sent]]:
-    tally = ScanTally()
+def _plan_in_worker(between: tuple[str, str | None]) -> _Result:
+    tally = ScanTally(reviews=[] if _worker["collect"] else None)
     engine: Engine = _worker["engine"]
     rulebook, ladder, as_of = _worker["rulebook"], _worker["ladder"], _worker["as_of"]
     with engine.connect() as connection:
@@ -253,7 +274,7 @@ def _plan_in_worker(
             )
             for p in plan_range(connection, rulebook, ladder, as_of, between, tally)
         ]
-    return tally.holders, tally.failed, planned
+    return tally.holders, tally.failed, planned, tally.reviews or []
 
 
 # A notice's fields in the order Notice(*fields) takes them.

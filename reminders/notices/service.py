@@ -11,14 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from reminders.db import events, leads, operators, outbox, preferences
+from reminders.db import events, leads, operators, outbox, preferences, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import PAUSED, missed_on, paused, plan
+from reminders.notices.planning import PAUSED, Known, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
+from reminders.notices.review import ONE_DAY, next_review
 from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -40,6 +41,16 @@ class ScanCounts:
 
 
 SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
+
+
+def scan_lock(connection: Connection) -> bool:
+    """Take the lock one scan (or tick) at a time holds, for this transaction; False if another
+    instance holds it. On PostgreSQL an advisory lock; SQLite's one writer is lock enough (the
+    transaction begins IMMEDIATE)."""
+    if connection.dialect.name != "postgresql":
+        return True
+    locked = connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCAN_LOCK})
+    return bool(locked.scalar_one())
 
 
 def prune(engine: Engine, before: datetime) -> int:
@@ -82,12 +93,8 @@ def queue_due(
     counts = counts if counts is not None else ScanCounts()
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            locked = connection.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCAN_LOCK}
-            )
-            if not locked.scalar_one():
-                return None
+        if not scan_lock(connection):
+            return None
         # Changes recorded before this scan began are seen by it: their events are done with
         # once it commits (a bulk import's thousands of them would otherwise hold up the next
         # real change behind them).
@@ -95,7 +102,8 @@ def queue_due(
         escalating = leads.any_escalating(connection)
         # Streamed: each batch's reads are done before its plans are written, so memory stays
         # bounded by one batch however many holders there are.
-        tally = ScanTally(progress=progress)
+        tally = ScanTally(progress=progress, reviews=[])
+        index = ReviewWriter(connection, rulebook, ladder, as_of)
         for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
             result = planned.plan
             message = outbox.record_plan(connection, planned.pk, planned.email, result, now)
@@ -105,10 +113,40 @@ def queue_due(
                     copy_to_leads(connection, message, planned.pk, result.due, ladder, now)
                 for notice in result.due:
                     counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+            index.keep(tally)
+        index.keep(tally, everything=True)
+        index.done()
         counts.holders += tally.holders
         counts.failed += tally.failed
         events.drop_through(connection, seen)
     return counts.queued
+
+
+class ReviewWriter:
+    """Writes a full scan's review days as they come (a few thousand at a time: memory stays
+    bounded), each no later than the holder's first CEU dated ahead (the scan did not load
+    those), and at the end the index's state: these rules, planned as of this day."""
+
+    FLUSH = 5_000
+
+    def __init__(
+        self, connection: Connection, rulebook: Rulebook, ladder: Ladder, as_of: date
+    ) -> None:
+        self.connection, self.as_of = connection, as_of
+        self.rules = reviews.fingerprint(rulebook, ladder)
+        self.ahead = reviews.dated_ahead(connection, as_of)
+
+    def keep(self, tally: ScanTally, everything: bool = False) -> None:
+        days = tally.reviews
+        assert days is not None
+        if days and (everything or len(days) >= self.FLUSH):
+            ahead = self.ahead
+            kept = [(pk, min(day, ahead[pk]) if pk in ahead else day) for pk, day in days]
+            reviews.write(self.connection, kept, self.rules)
+            days.clear()
+
+    def done(self) -> None:
+        reviews.set_state(self.connection, self.rules, self.as_of)
 
 
 @dataclass(frozen=True)
@@ -143,15 +181,22 @@ def replan_changed(
         queued = 0
         stale: list[int] = []
         failed: list[tuple[str, str]] = []
+        days: list[tuple[int, date]] = []
         for pk, holder in holders.items():
             level = chosen.get(holder.email, DEFAULT)
             try:
                 evaluations = evaluate(holder.facts, rulebook, as_of)[0]
                 result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
+                told = dict(known[pk])
+                told.update((n.key, Known(n.key, as_of)) for n in (*result.due, *result.skipped))
+                days.append((pk, next_review(holder.facts, evaluations, ladders[level], told,
+                                             rulebook, as_of)))  # fmt: skip
             except Exception as exc:
-                # As in a scan: the others go on; the next full scan tries this holder again.
+                # As in a scan: the others go on; the next full scan, or tomorrow's tick,
+                # tries this holder again.
                 log.exception("holder %s: cannot be planned", holder.facts.holder_id)
                 failed.append((holder.facts.holder_id, error_line(exc)))
+                days.append((pk, as_of + ONE_DAY))
                 continue
             by_body = {e.body: e for e in evaluations}
             stale += [
@@ -166,6 +211,7 @@ def replan_changed(
                 if escalating:
                     copy_to_leads(connection, message, pk, result.due, ladder, now)
         outbox.cancel(connection, stale, now)
+        reviews.write(connection, days, reviews.fingerprint(rulebook, ladder))
         events.drop(connection, up_to, holder_pks)
         more = taken >= events.TAKE
         return Replanned(len(holder_pks), queued, len(stale), more, failed, tuple(holder_pks))

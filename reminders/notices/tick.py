@@ -1,0 +1,111 @@
+"""The daily tick: plan only the holders whose next review day has come (notices/review.py,
+db/reviews.py), instead of every holder. On a given day only a few percent of holders reach a
+rung, a cycle end, the end of a window or the day their pace turns; the tick's cost follows
+them, not the roster.
+
+A holder whose records change is re-planned at once by the change events (service.py
+replan_changed), which writes their new day too. The tick trusts the index only when it was
+built with the same rules and ladder and planned up to the day before: otherwise (a new rule
+file, a changed ladder or pace, a first run, days missed) it runs the full scan, which
+rebuilds it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from reminders.db import leads, outbox, preferences, reviews
+from reminders.db.facts import holders_by_pk
+from reminders.escalation.service import copy_to_leads
+from reminders.notices.ladder import Ladder
+from reminders.notices.preferences import DEFAULT, Ladders
+from reminders.notices.review import ONE_DAY
+from reminders.notices.scan import Split, error_line, plan_holder
+from reminders.notices.service import ScanCounts, queue_due, scan_lock
+from reminders.rules.loader import Rulebook
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ticked:
+    """What a tick did."""
+
+    full: str | None
+    """Why it ran the full scan instead, or None."""
+    examined: int = 0
+    """Rows of the index read: the holders whose day had come."""
+    evaluated: int = 0
+    queued: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def why_full(engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date) -> str | None:
+    """Why the index cannot be trusted for a tick as of `as_of`, or None if it can."""
+    with engine.connect() as connection:
+        found = reviews.state(connection)
+    if found is None:
+        return "the index has not been built yet"
+    if found.rules != reviews.fingerprint(rulebook, ladder):
+        return "the rules, the ladder or the pace settings changed since it was built"
+    if found.planned_as_of < as_of - ONE_DAY:
+        return f"the last plan was as of {found.planned_as_of}: days were missed"
+    if found.planned_as_of > as_of:
+        return f"the index was built as of a later day ({found.planned_as_of})"
+    return None
+
+
+def tick(
+    engine: Engine,
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    now: datetime,
+    split: Split | None = None,
+) -> Ticked | None:
+    """Plan and queue as of `as_of` the holders whose day has come, or everyone (the full scan)
+    when the index cannot be trusted; None if another instance is scanning right now."""
+    reason = why_full(engine, rulebook, ladder, as_of)
+    if reason is not None:
+        counts = ScanCounts()
+        queued = queue_due(engine, rulebook, ladder, as_of, now, counts, split or Split())
+        if queued is None:
+            return None
+        return Ticked(reason, counts.holders, counts.holders, queued, counts.failed)
+    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+    with connection, connection.begin():
+        if not scan_lock(connection):
+            return None
+        pks = reviews.due(connection, as_of)
+        result = Ticked(None, examined=len(pks))
+        escalating = leads.any_escalating(connection)
+        ladders = Ladders(ladder)
+        rules = reviews.fingerprint(rulebook, ladder)
+        for start in range(0, len(pks), reviews.CHUNK):
+            chunk = pks[start : start + reviews.CHUNK]
+            holders = holders_by_pk(connection, chunk)
+            known = outbox.known_notices(connection, chunk)
+            chosen = preferences.levels(connection, [h.email for h in holders.values()])
+            days: list[tuple[int, date]] = []
+            for pk, holder in holders.items():
+                level = chosen.get(holder.email, DEFAULT)
+                try:
+                    planned = plan_holder(holder, known[pk], level, rulebook, ladders, as_of, days)
+                except Exception as exc:
+                    log.exception("holder %s: cannot be planned", holder.facts.holder_id)
+                    result.failed.append((holder.facts.holder_id, error_line(exc)))
+                    days.append((pk, as_of + ONE_DAY))
+                    continue
+                result.evaluated += 1
+                message = outbox.record_plan(connection, pk, holder.email, planned, now)
+                if message is not None:
+                    result.queued += 1
+                    if escalating:
+                        copy_to_leads(connection, message, pk, planned.due, ladder, now)
+            reviews.write(connection, days, rules)
+        reviews.set_state(connection, rules, as_of)
+    return result
