@@ -10,7 +10,7 @@ from reminders.cli_notices import deliver_and_say, left_out
 from reminders.cliutil import DAY, current_app
 from reminders.errors import ReminderError
 from reminders.notices.scan import Split
-from reminders.notices.service import ScanCounts, remember_scan
+from reminders.notices.service import remember_scan
 from reminders.notices.tick import tick as run_tick
 
 
@@ -36,8 +36,8 @@ def tick(as_of: datetime | None, deliver: bool) -> None:
                     Split.from_setting(app.settings.scan_workers))  # fmt: skip
     if done is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
-    counts = ScanCounts(done.evaluated, done.queued, failed=done.failed)
-    remember_scan(engine, "tick" if done.full is None else "full", day, began, app.now(), counts)
+    remember_scan(engine, "tick" if done.full is None else "full", day, began, app.now(),
+                  done.counts)  # fmt: skip
     messages = f"{done.queued} message{'s' if done.queued != 1 else ''} queued"
     if done.full is None:
         said = (f"tick as of {day}: {done.examined} rows of the index read, {done.evaluated} "

@@ -35,10 +35,10 @@ from reminders.notices.scan import Split
 from reminders.notices.service import (
     ScanCounts,
     prune,
-    queue_due,
     remember_scan,
     replan_changed,
 )
+from reminders.notices.tick import tick
 from reminders.scheduler import Scheduler
 
 log = logging.getLogger("reminders.daemon")
@@ -93,22 +93,19 @@ class Daemon:
     async def scan(self) -> None:
         started = time.monotonic()
         app = self.app
-        counts = ScanCounts()
         as_of, began = app.today(), app.now()
-        queued = await asyncio.to_thread(
-            queue_due,
-            app.engine,
-            app.rulebook,
-            app.ladder,
-            as_of,
-            began,
-            counts,
+        # The daily tick: the holders whose next review day has come; the full scan when the
+        # index cannot be trusted (the first start, new rules, days the daemon was down).
+        done = await asyncio.to_thread(
+            tick, app.engine, app.rulebook, app.ladder, as_of, began,
             Split.from_setting(app.settings.scan_workers),
-        )
-        if queued is None:
+        )  # fmt: skip
+        if done is None:
             log.info("scan skipped: another instance is scanning")
             return
-        await asyncio.to_thread(remember_scan, app.engine, "daemon", as_of, began, app.now(),
+        counts, queued = done.counts, done.queued
+        source = "daemon" if done.full is not None else "tick"
+        await asyncio.to_thread(remember_scan, app.engine, source, as_of, began, app.now(),
                                 counts)  # fmt: skip
         self.metrics.scans.inc()
         self.metrics.queued.inc(queued)
@@ -119,7 +116,9 @@ class Daemon:
         self._left_out("scan", [holder_id for holder_id, _ in counts.failed])
         self.last_scan = app.now()
         self.metrics.last_scan.set(self.last_scan.timestamp())
-        log.info("scan done: %d messages queued in %.1fs", queued, time.monotonic() - started)
+        how = f"full scan ({done.full})" if done.full is not None else "tick"
+        log.info("scan done: %d messages queued in %.1fs; %s, %d holders evaluated", queued,
+                 time.monotonic() - started, how, counts.holders)  # fmt: skip
         if queued:
             await self.deliver()
         await self.employers.detect(None)

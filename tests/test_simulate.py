@@ -14,10 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from reminders.db.engine import make_engine
+from reminders.db.models import ScanRun
 from reminders.db.outbox import suppress
-from tests.conftest import CommandLine, database_rows, write_csv
+from tests.conftest import CommandLine, database_rows, rows, write_csv
 from tests.smtpserver import SmtpServer
 from tests.test_daemon import _get, _port
 from tests.webserver import until
@@ -87,6 +89,9 @@ def test_the_simulation_is_what_the_daemon_then_sends_day_by_day(
         got += [(day.isoformat(), m["To"].addresses[0].addr_spec, str(m["Subject"]))
                 for m in inbox.messages[count:]]  # fmt: skip
     assert sorted(got) == expected
+    # The first day's full scan built the next-review index; each day after, a tick used it.
+    sources = rows(roster, select(ScanRun.source).order_by(ScanRun.id))
+    assert [source for (source,) in sources] == ["daemon"] + ["tick"] * (DAYS - 1)
 
 
 def test_one_holder_a_suppressed_address_and_the_daily_cap(

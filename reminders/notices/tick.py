@@ -38,10 +38,21 @@ class Ticked:
     full: str | None
     """Why it ran the full scan instead, or None."""
     examined: int = 0
-    """Rows of the index read: the holders whose day had come."""
-    evaluated: int = 0
-    queued: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    """Rows of the index read: the holders whose day had come (the full scan: every holder)."""
+    counts: ScanCounts = field(default_factory=ScanCounts)
+    """The holders evaluated, the messages queued, the notices planned by kind, those left out."""
+
+    @property
+    def evaluated(self) -> int:
+        return self.counts.holders
+
+    @property
+    def queued(self) -> int:
+        return self.counts.queued
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        return self.counts.failed
 
 
 def why_full(engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date) -> str | None:
@@ -75,13 +86,14 @@ def tick(
         queued = queue_due(engine, rulebook, ladder, as_of, now, counts, split or Split())
         if queued is None:
             return None
-        return Ticked(reason, counts.holders, counts.holders, queued, counts.failed)
+        return Ticked(reason, counts.holders, counts)
     connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
     with connection, connection.begin():
         if not scan_lock(connection):
             return None
         pks = reviews.due(connection, as_of)
         result = Ticked(None, examined=len(pks))
+        counts = result.counts
         escalating = leads.any_escalating(connection)
         ladders = Ladders(ladder)
         rules = reviews.fingerprint(rulebook, ladder)
@@ -97,15 +109,17 @@ def tick(
                     planned = plan_holder(holder, known[pk], level, rulebook, ladders, as_of, days)
                 except Exception as exc:
                     log.exception("holder %s: cannot be planned", holder.facts.holder_id)
-                    result.failed.append((holder.facts.holder_id, error_line(exc)))
+                    counts.failed.append((holder.facts.holder_id, error_line(exc)))
                     days.append((pk, as_of + ONE_DAY))
                     continue
-                result.evaluated += 1
+                counts.holders += 1
                 message = outbox.record_plan(connection, pk, holder.email, planned, now)
                 if message is not None:
-                    result.queued += 1
+                    counts.queued += 1
                     if escalating:
                         copy_to_leads(connection, message, pk, planned.due, ladder, now)
+                    for notice in planned.due:
+                        counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
             reviews.write(connection, days, rules)
         reviews.set_state(connection, rules, as_of)
     return result
