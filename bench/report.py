@@ -49,6 +49,7 @@ def fixed(args: argparse.Namespace) -> list[str]:
 FIGURES = [
     Figure("Import of the CEU file", "bench.import_csv", scaled),
     Figure("Evaluate-and-plan scan", "bench.status", scaled),
+    Figure("The daily tick", "bench.tick", scaled),
     Figure("Delivery", "bench.deliver", fixed),
     Figure("Employer digest", "bench.digest", lambda args: ["--holders", "10000"]),
     Figure("Event latency", "bench.latency", fixed),
