@@ -180,3 +180,27 @@ def test_a_change_of_preference_re_plans_the_holders_of_the_address(roster: str)
         assert taken == [maria]
     finally:
         engine.dispose()
+
+
+def test_a_tick_plans_the_holders_whose_records_changed_since(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    """An import with no daemon running: its change events wait; the next tick plans those
+    holders too, and is done with the events."""
+    engine = make_engine(roster)
+    day, now = date(2026, 11, 24), datetime(2026, 11, 24, 6, tzinfo=UTC)
+    try:
+        assert tick(engine, RULES, LADDER, day, now) is not None  # the full scan: the index
+        cli.use(roster)
+        # Maria (h-001) completes her AAPC cycle: a "complete" notice is due at once.
+        ceus = write_csv(tmp_path / "ceus.csv", "holder_id,completed_on,hours,title,bodies,categories",
+                         "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing")  # fmt: skip
+        assert cli("import", "ceus", ceus).code == 0
+        later = tick(engine, RULES, LADDER, day + timedelta(days=1), now)
+        assert later is not None and later.full is None
+        keys = [key for key, state in _notices(engine) if state == "queued"]
+        assert any(key.startswith("h-001|AAPC|") and "|complete|" in key for key in keys), keys
+        with engine.connect() as connection:
+            assert events.waiting(connection) == 0
+    finally:
+        engine.dispose()

@@ -48,6 +48,12 @@ def drop_through(connection: Connection, up_to: int) -> None:
     connection.execute(delete(ChangeEvent).where(ChangeEvent.id.in_(done.scalar_subquery())))
 
 
+def holders_through(connection: Connection, up_to: int) -> list[int]:
+    """The holders of the events up to an id (a tick plans them with the holders due)."""
+    query = select(ChangeEvent.holder_pk).where(ChangeEvent.id <= up_to).distinct()
+    return list(connection.execute(query).scalars())
+
+
 def waiting(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(ChangeEvent)).scalar_one())
 

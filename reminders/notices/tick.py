@@ -4,7 +4,8 @@ rung, a cycle end, the end of a window or the day their pace turns; the tick's c
 them, not the roster.
 
 A holder whose records change is re-planned at once by the change events (service.py
-replan_changed), which writes their new day too. The tick trusts the index only when it was
+replan_changed), which writes their new day too; the tick plans the holders of the events still
+waiting as well (`reminders tick` after an import, with no daemon running). The tick trusts the index only when it was
 built with the same rules and ladder and planned up to the day before: otherwise (a new rule
 file, a changed ladder or pace, a first run, days missed) it runs the full scan, which
 rebuilds it.
@@ -18,7 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from reminders.db import leads, outbox, preferences, reviews
+from reminders.db import events, leads, outbox, preferences, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
@@ -91,8 +92,12 @@ def tick(
     with connection, connection.begin():
         if not scan_lock(connection):
             return None
-        pks = reviews.due(connection, as_of)
-        result = Ticked(None, examined=len(pks))
+        # The holders whose day has come, and those whose records changed: as a full scan
+        # does, the changes recorded before it began are seen by it, and done with after.
+        seen = events.newest(connection)
+        due = reviews.due(connection, as_of)
+        pks = sorted(set(due).union(events.holders_through(connection, seen)))
+        result = Ticked(None, examined=len(due))
         counts = result.counts
         escalating = leads.any_escalating(connection)
         ladders = Ladders(ladder)
@@ -122,4 +127,5 @@ def tick(
                         counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
             reviews.write(connection, days, rules)
         reviews.set_state(connection, rules, as_of)
+        events.drop_through(connection, seen)
     return result
