@@ -21,9 +21,25 @@ from reminders.rules.loader import Rulebook
 CHUNK = 1_000
 
 
+_FINGERPRINTS: dict[tuple[int, int], tuple[Rulebook, Ladder, str]] = {}
+
+
 def fingerprint(rulebook: Rulebook, ladder: Ladder) -> str:
     """What the review days depend on besides the records: the rules, the pace, the reading of
-    missing history, the ladder. Another fingerprint makes every stored day suspect."""
+    missing history, the ladder. Another fingerprint makes every stored day suspect. Worked
+    out once per rulebook and ladder (the change job asks for it every time it re-plans; the
+    objects are kept with it, so that their ids stay theirs)."""
+    found = _FINGERPRINTS.get((id(rulebook), id(ladder)))
+    if found is None:
+        found = _FINGERPRINTS[(id(rulebook), id(ladder))] = (
+            rulebook,
+            ladder,
+            _work_out(rulebook, ladder),
+        )
+    return found[2]
+
+
+def _work_out(rulebook: Rulebook, ladder: Ladder) -> str:
     parts = {
         "bodies": {code: body.model_dump(mode="json") for code, body in rulebook.bodies.items()},
         "pace": [rulebook.pace.slack_days, rulebook.pace.grace_days],

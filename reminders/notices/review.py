@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import Known, missed_on, notice_key, paused
+from reminders.notices.planning import Known, Plan, missed_on, notice_key, paused
 from reminders.rules import holding
 from reminders.rules.facts import HolderFacts
 from reminders.rules.loader import Rulebook
@@ -57,6 +57,21 @@ def next_review(
         days += _of_the_ladder(evaluation, ladder, known, as_of)
     latest = as_of + timedelta(days=REVIEW_WITHIN)
     return min([day for day in days if as_of < day < latest], default=latest)
+
+
+def after_plan(
+    facts: HolderFacts,
+    evaluations: Iterable[Evaluation],
+    ladder: Ladder,
+    known: Mapping[str, Known],
+    planned: Plan,
+    rulebook: Rulebook,
+    as_of: date,
+) -> date:
+    """next_review once `planned` (as_of's plan) is recorded: its notices known as of today."""
+    told = dict(known)
+    told.update((n.key, Known(n.key, as_of)) for n in (*planned.due, *planned.skipped))
+    return next_review(facts, evaluations, ladder, told, rulebook, as_of)
 
 
 def _in_the_records(facts: HolderFacts) -> Iterable[date]:

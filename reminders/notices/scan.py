@@ -38,7 +38,7 @@ from reminders.db.facts import BATCH, StoredHolder, scan_options, stored_holders
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Known, Notice, Plan, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
-from reminders.notices.review import ONE_DAY, next_review
+from reminders.notices.review import ONE_DAY, after_plan
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 
@@ -172,9 +172,7 @@ def plan_holder(
     ladder = ladders[level]
     result = plan(evaluations, ladder, as_of, known, kinds_for(level))
     if reviews is not None:
-        told = dict(known)
-        told.update((n.key, Known(n.key, as_of)) for n in (*result.due, *result.skipped))
-        day = next_review(holder.facts, evaluations, ladder, told, rulebook, as_of)
+        day = after_plan(holder.facts, evaluations, ladder, known, result, rulebook, as_of)
         reviews.append((holder.pk, day))
     return result
 

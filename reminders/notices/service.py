@@ -17,9 +17,9 @@ from reminders.db import events, leads, operators, outbox, preferences, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import PAUSED, Known, missed_on, paused, plan
+from reminders.notices.planning import PAUSED, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
-from reminders.notices.review import ONE_DAY, next_review
+from reminders.notices.review import ONE_DAY, after_plan
 from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
@@ -187,10 +187,8 @@ def replan_changed(
             try:
                 evaluations = evaluate(holder.facts, rulebook, as_of)[0]
                 result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
-                told = dict(known[pk])
-                told.update((n.key, Known(n.key, as_of)) for n in (*result.due, *result.skipped))
-                days.append((pk, next_review(holder.facts, evaluations, ladders[level], told,
-                                             rulebook, as_of)))  # fmt: skip
+                days.append((pk, after_plan(holder.facts, evaluations, ladders[level], known[pk],
+                                            result, rulebook, as_of)))  # fmt: skip
             except Exception as exc:
                 # As in a scan: the others go on; the next full scan, or tomorrow's tick,
                 # tries this holder again.
