@@ -44,17 +44,18 @@ def known_notices(connection: Connection, holder_pks: Sequence[int]) -> dict[int
     return known
 
 
-def _insert_notices(connection: Connection, rows: list[dict[str, object]]) -> set[str]:
-    """Insert notice rows; a key another planner recorded first is left alone. The keys inserted."""
+def _insert_notices(connection: Connection, rows: list[dict[str, object]]) -> list[Any]:
+    """Insert notice rows; a key another planner recorded first is left alone. The (key,
+    message_pk) of the rows inserted. Executed as many rows: SQLAlchemy sends them a page of
+    rows per statement, within each database's limit on parameters."""
     if not rows:
-        return set()
+        return []
     statement = (
         conflict_insert(connection, NoticeRecord)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(NoticeRecord.key)
+        .returning(NoticeRecord.key, NoticeRecord.message_pk)
     )
-    return set(connection.execute(statement).scalars())
+    return list(connection.execute(statement, rows))
 
 
 def _row(
@@ -80,18 +81,43 @@ def record_plan(
 ) -> int | None:
     """Queue one message with every due notice, and record the skipped ones; returns the
     message's id, or None if there was nothing new to send."""
-    skipped = [_row(n, holder_pk, "skipped", None, now) for n in plan.skipped]
+    return record_plans(connection, [(holder_pk, address, plan)], now).get(holder_pk)
+
+
+def record_plans(
+    connection: Connection, plans: Sequence[tuple[int, str, Plan]], now: datetime
+) -> dict[int, int]:
+    """record_plan for many holders (each once) in a few statements: the skipped notices, one
+    message for each holder with notices due, their notices; a message none of whose notices
+    was new (another planner recorded them first) is taken back. Each holder's message id.
+
+    One holder at a time cost three or four round trips a holder, which made the scan's and
+    the tick's writes most of their time (docs/benchmarks.md)."""
+    skipped = [_row(n, pk, "skipped", None, now) for pk, _, plan in plans for n in plan.skipped]
     _insert_notices(connection, skipped)
-    if not plan.due:
-        return None
-    message = new_message(connection, address, now, holder_pk)
-    inserted = _insert_notices(
-        connection, [_row(n, holder_pk, "queued", message, now) for n in plan.due]
+    due = [(pk, address, plan) for pk, address, plan in plans if plan.due]
+    if not due:
+        return {}
+    if len({pk for pk, _, _ in due}) != len(due):
+        raise ValueError("record_plans: a holder was given twice")
+    rows = [
+        {"holder_pk": pk, "to_address": address, "state": "queued", "attempts": 0,
+         "created_at": now}
+        for pk, address, _ in due
+    ]  # fmt: skip
+    made = connection.execute(
+        insert(MessageRecord).returning(
+            MessageRecord.holder_pk, MessageRecord.id, sort_by_parameter_order=True
+        ),
+        rows,
     )
-    if not inserted:
-        connection.execute(delete(MessageRecord).where(MessageRecord.id == message))
-        return None
-    return int(message)
+    messages: dict[int, int] = dict(made.all())  # type: ignore[arg-type]
+    notices = [_row(n, pk, "queued", messages[pk], now) for pk, _, plan in due for n in plan.due]
+    carrying = {message for _, message in _insert_notices(connection, notices)}
+    empty = [message for message in messages.values() if message not in carrying]
+    if empty:
+        connection.execute(delete(MessageRecord).where(MessageRecord.id.in_(empty)))
+    return {pk: message for pk, message in messages.items() if message in carrying}
 
 
 def new_message(

@@ -7,7 +7,7 @@ replan_changed  plan again the holders whose records changed (the change events)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -17,7 +17,7 @@ from reminders.db import events, leads, operators, outbox, preferences, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import PAUSED, missed_on, paused, plan
+from reminders.notices.planning import PAUSED, Plan, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
 from reminders.notices.review import ONE_DAY, after_plan
 from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
@@ -104,22 +104,46 @@ def queue_due(
         # bounded by one batch however many holders there are.
         tally = ScanTally(progress=progress, reviews=[])
         index = ReviewWriter(connection, rulebook, ladder, as_of)
+        batch: list[tuple[int, str, Plan]] = []
         for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
-            result = planned.plan
-            message = outbox.record_plan(connection, planned.pk, planned.email, result, now)
-            if message is not None:
-                counts.queued += 1
-                if escalating:
-                    copy_to_leads(connection, message, planned.pk, result.due, ladder, now)
-                for notice in result.due:
-                    counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+            batch.append((planned.pk, planned.email, planned.plan))
+            if len(batch) >= RECORD_BATCH:
+                record_batch(connection, batch, ladder, now, escalating, counts)
+                batch.clear()
             index.keep(tally)
+        record_batch(connection, batch, ladder, now, escalating, counts)
         index.keep(tally, everything=True)
         index.done()
         counts.holders += tally.holders
         counts.failed += tally.failed
         events.drop_through(connection, seen)
     return counts.queued
+
+
+RECORD_BATCH = 500
+"""Holders' plans recorded in one go (outbox.record_plans): a few statements for them all."""
+
+
+def record_batch(
+    connection: Connection,
+    batch: Sequence[tuple[int, str, Plan]],
+    ladder: Ladder,
+    now: datetime,
+    escalating: bool,
+    counts: ScanCounts,
+) -> None:
+    """Record these holders' plans (holder row id, address, plan) in the outbox; copy each new
+    message to the leads who escalate it; count the messages and the notices by kind."""
+    messages = outbox.record_plans(connection, batch, now)
+    for pk, _, result in batch:
+        message = messages.get(pk)
+        if message is None:
+            continue
+        counts.queued += 1
+        if escalating:
+            copy_to_leads(connection, message, pk, result.due, ladder, now)
+        for notice in result.due:
+            counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
 
 
 class ReviewWriter:
@@ -178,8 +202,8 @@ def replan_changed(
         chosen = preferences.levels(connection, [holder.email for holder in holders.values()])
         ladders = Ladders(ladder)
         escalating = leads.any_escalating(connection)
-        queued = 0
         stale: list[int] = []
+        batch: list[tuple[int, str, Plan]] = []
         failed: list[tuple[str, str]] = []
         days: list[tuple[int, date]] = []
         for pk, holder in holders.items():
@@ -203,16 +227,16 @@ def replan_changed(
                 if not still_applies(n, by_body, as_of)
                 or not wanted(n.kind, n.rung, n.body, ladders[level], level)
             ]
-            message = outbox.record_plan(connection, pk, holder.email, result, now)
-            if message is not None:
-                queued += 1
-                if escalating:
-                    copy_to_leads(connection, message, pk, result.due, ladder, now)
+            batch.append((pk, holder.email, result))
+        counts = ScanCounts()
+        record_batch(connection, batch, ladder, now, escalating, counts)
         outbox.cancel(connection, stale, now)
         reviews.write(connection, days, reviews.fingerprint(rulebook, ladder))
         events.drop(connection, up_to, holder_pks)
         more = taken >= events.TAKE
-        return Replanned(len(holder_pks), queued, len(stale), more, failed, tuple(holder_pks))
+        return Replanned(
+            len(holder_pks), counts.queued, len(stale), more, failed, tuple(holder_pks)
+        )
 
 
 def still_applies(

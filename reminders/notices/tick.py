@@ -21,12 +21,12 @@ from sqlalchemy import Engine
 
 from reminders.db import events, leads, outbox, preferences, reviews
 from reminders.db.facts import holders_by_pk
-from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
+from reminders.notices.planning import Plan
 from reminders.notices.preferences import DEFAULT, Ladders
 from reminders.notices.review import ONE_DAY
 from reminders.notices.scan import Split, error_line, plan_holder
-from reminders.notices.service import ScanCounts, queue_due, scan_lock
+from reminders.notices.service import ScanCounts, queue_due, record_batch, scan_lock
 from reminders.rules.loader import Rulebook
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ def tick(
             known = outbox.known_notices(connection, chunk)
             chosen = preferences.levels(connection, [h.email for h in holders.values()])
             days: list[tuple[int, date]] = []
+            batch: list[tuple[int, str, Plan]] = []
             for pk, holder in holders.items():
                 level = chosen.get(holder.email, DEFAULT)
                 try:
@@ -118,13 +119,9 @@ def tick(
                     days.append((pk, as_of + ONE_DAY))
                     continue
                 counts.holders += 1
-                message = outbox.record_plan(connection, pk, holder.email, planned, now)
-                if message is not None:
-                    counts.queued += 1
-                    if escalating:
-                        copy_to_leads(connection, message, pk, planned.due, ladder, now)
-                    for notice in planned.due:
-                        counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+                if planned.due or planned.skipped:
+                    batch.append((pk, holder.email, planned))
+            record_batch(connection, batch, ladder, now, escalating, counts)
             reviews.write(connection, days, rules)
         reviews.set_state(connection, rules, as_of)
         events.drop_through(connection, seen)
