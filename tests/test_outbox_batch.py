@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from reminders.db import outbox
-from reminders.db.engine import make_engine
+from reminders.db.engine import GrowingTables, make_engine
 from reminders.db.models import Holder, MessageRecord, NoticeRecord
 from reminders.notices.planning import Notice, Plan
+from tests.conftest import CommandLine
+from tests.pgserver import PostgresServer
 
 NOW = datetime(2026, 12, 5, 6, tzinfo=UTC)
 END = date(2027, 1, 31)
@@ -89,3 +91,33 @@ def test_a_holder_given_twice_in_a_batch_is_refused_and_nothing_is_kept(engine: 
         outbox.record_plans(connection, batch, NOW)
     with engine.connect() as connection:
         assert connection.execute(select(MessageRecord.id)).all() == before
+
+
+def test_a_table_filled_in_one_transaction_is_planned_for_the_size_it_grew_to(
+    cli: CommandLine, postgres: PostgresServer
+) -> None:
+    """PostgreSQL keeps a plan made while `messages` was empty (the foreign-key check of each
+    notice inserted): a seq scan, for every row, of a table the scan fills. GrowingTables has
+    the plans made again as it grows; without it the plan below stays a Seq Scan."""
+    url = postgres.create_database("growing_tables")
+    cli.use(url)
+    assert cli("init").code == 0
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE messages")  # as autovacuum leaves an empty table
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql("PREPARE lookup(int) AS SELECT 1 FROM messages WHERE id = $1")
+
+        def plan() -> str:
+            rows = connection.exec_driver_sql("EXPLAIN EXECUTE lookup(1)").scalars()
+            return "\n".join(rows)
+
+        assert "Seq Scan" in plan()
+        growing = GrowingTables(connection, "messages")
+        for _ in range(4):
+            connection.execute(insert(MessageRecord), [
+                {"to_address": "a@x.example", "state": "queued", "attempts": 0, "created_at": NOW}
+            ] * 5_000)  # fmt: skip
+            growing.wrote(5_000)
+        assert "Index" in plan()
+    engine.dispose()

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine, text
 
 from reminders.db import events, leads, operators, outbox, preferences, reviews
+from reminders.db.engine import GrowingTables
 from reminders.db.facts import holders_by_pk
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
@@ -105,10 +106,12 @@ def queue_due(
         tally = ScanTally(progress=progress, reviews=[])
         index = ReviewWriter(connection, rulebook, ladder, as_of)
         batch: list[tuple[int, str, Plan]] = []
+        growing = GrowingTables(connection, "messages", "notices", "holder_reviews")
         for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
             batch.append((planned.pk, planned.email, planned.plan))
             if len(batch) >= RECORD_BATCH:
                 record_batch(connection, batch, ladder, now, escalating, counts)
+                growing.wrote(len(batch))
                 batch.clear()
             index.keep(tally)
         record_batch(connection, batch, ladder, now, escalating, counts)
