@@ -7,7 +7,7 @@ import asyncio
 import functools
 import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
@@ -26,8 +26,9 @@ from reminders.mail.message import build
 from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.delivery import Deliverer
 from reminders.notices.preferences import DEFAULT, ladder_for
-from reminders.notices.scan import ScanTally, Split, scan_plans
+from reminders.notices.scan import Planned, ScanTally, Split, scan_plans
 from reminders.notices.service import ScanCounts, queue_due, remember_scan
+from reminders.notices.tick import choose, plan_chosen, why_full
 from reminders.rules.evaluate import evaluate
 from reminders.rules.results import Evaluation, Problem
 from reminders.status import json_array, json_pieces, table
@@ -142,12 +143,21 @@ def write_preview(
 @click.option(
     "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def plan_(as_of: datetime | None, output: str) -> None:
+@click.option(
+    "--all", "everyone", is_flag=True,
+    help="Evaluate every holder, even when the next-review index is current.",
+)  # fmt: skip
+def plan_(as_of: datetime | None, output: str, everyone: bool) -> None:
     """The notices due as of a day that have not been sent. Writes nothing.
 
-    From 50,000 holders the scan runs in REMINDERS_SCAN_WORKERS processes (one per core by
-    default). A holder who cannot be planned (a bug) is named on stderr and the exit status is
-    1; everyone else is listed all the same.
+    When the next-review index is current (planned as of that day or the day before, with
+    these rules), only the holders whose day has come and those whose records changed are
+    evaluated: what the daemon's tick would queue. Otherwise, or with --all, every holder is.
+    A line on stderr says which.
+
+    From 50,000 holders the full scan runs in REMINDERS_SCAN_WORKERS processes (one per core
+    by default). A holder who cannot be planned (a bug) is named on stderr and the exit status
+    is 1; everyone else is listed all the same.
     """
     app = current_app()
     day = as_of.date() if as_of else app.today()
@@ -155,8 +165,21 @@ def plan_(as_of: datetime | None, output: str) -> None:
     split = Split.from_setting(app.settings.scan_workers)
     tally = ScanTally()
     engine = app.ready_engine()
+    full = "--all" if everyone else why_full(engine, rulebook, ladder, day)
     with engine.connect() as connection, holders_bar(engine, "planning") as told:
         tally.progress = told
+        found: Iterable[Planned]
+        if full is None:
+            chosen = choose(connection, day)
+            found = sorted(
+                plan_chosen(connection, chosen.pks, rulebook, ladder, day, tally),
+                key=lambda planned: (planned.holder_id, planned.pk),
+            )
+            click.echo(f"reminders: planned from the next-review index: {chosen.due} holders' "
+                       f"day had come, {tally.holders} evaluated (--all: every holder)",
+                       err=True)  # fmt: skip
+        else:
+            found = scan_plans(connection, rulebook, ladder, day, split, tally)
         rows: Iterator[dict[str, str | None]] = (
             {
                 "holder_id": planned.holder_id,
@@ -168,7 +191,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
                 "rung": notice.rung,
                 "expires_on": notice.expires_on.isoformat(),
             }
-            for planned in scan_plans(connection, rulebook, ladder, day, split, tally)
+            for planned in found
             for notice in planned.plan.due
         )
         # The digests' days are the subscribers' own: as of the end of the day given, in
@@ -192,6 +215,7 @@ def plan_(as_of: datetime | None, output: str) -> None:
         if output == "json":
             for piece in json_pieces(rows):
                 sys.stdout.write(piece)
+            _full_said(full, tally.holders)
             left_out(tally.failed)
             return
         out = console()
@@ -207,7 +231,14 @@ def plan_(as_of: datetime | None, output: str) -> None:
                 highlight=False,
                 markup=False,
             )
+    _full_said(full, tally.holders)
     left_out(tally.failed)
+
+
+def _full_said(full: str | None, holders: int) -> None:
+    """After a full plan, why it was one (the index's line is said before: it is known then)."""
+    if full is not None:
+        click.echo(f"reminders: every holder evaluated ({holders}): {full}", err=True)
 
 
 def left_out(failed: list[tuple[str, str]]) -> None:

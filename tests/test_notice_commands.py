@@ -17,7 +17,7 @@ from reminders.mail.render import Renderer
 from reminders.notices.content import NoticeView
 from reminders.notices.planning import KINDS
 from reminders.resources import config_dir, templates_dir
-from tests.conftest import CommandLine
+from tests.conftest import CommandLine, write_csv
 
 
 def test_plan_lists_what_the_ladder_implies_and_writes_nothing(
@@ -60,6 +60,37 @@ def test_plan_lists_what_the_ladder_implies_and_writes_nothing(
         "2026-11-02",
         "james.okafor@riverside.example",
     ]
+
+
+def test_plan_reads_the_next_review_index_when_it_is_current_and_says_which_it_did(
+    cli: CommandLine, roster: str, tmp_path: Path
+) -> None:
+    cli.use(roster)
+    first = cli("plan", "--as-of", "2026-11-24", "--format", "json")
+    assert first.err_lines == [
+        "reminders: every holder evaluated (8): the index has not been built yet"
+    ]
+    assert cli("tick", "--as-of", "2026-11-24").code == 0  # queues; builds the index
+    # Maria (h-001) completes her AAPC cycle: her change event waits for the next tick.
+    ceus = write_csv(tmp_path / "ceus.csv", "holder_id,completed_on,hours,title,bodies,categories",
+                     "h-001,2026-11-20,18.5,Audit Week,AAPC,auditing")  # fmt: skip
+    assert cli("import", "ceus", ceus).code == 0
+    indexed = cli("plan", "--as-of", "2026-11-25", "--format", "json")
+    assert indexed.code == 0, indexed.err
+    [said] = indexed.err_lines
+    assert said.startswith("reminders: planned from the next-review index: ")
+    assert said.endswith(" evaluated (--all: every holder)")
+    everyone = cli("plan", "--as-of", "2026-11-25", "--all", "--format", "json")
+    assert everyone.err_lines == ["reminders: every holder evaluated (8): --all"]
+    planned = json.loads(indexed.out)
+    assert planned == json.loads(everyone.out)
+    assert ("h-001", "complete") in [(n["holder_id"], n["kind"]) for n in planned]
+    table = cli("plan", "--as-of", "2026-11-25")
+    assert table.out == cli("plan", "--as-of", "2026-11-25", "--all").out
+    # A day the index was not planned for: every holder, and why.
+    later = cli("plan", "--as-of", "2026-12-24", "--format", "json")
+    missed = "the last plan was as of 2026-11-24: days were missed"
+    assert later.err_lines == [f"reminders: every holder evaluated (8): {missed}"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -18,8 +18,10 @@ from reminders.db import events, preferences, reviews
 from reminders.db.engine import make_engine
 from reminders.db.models import Holder, HolderReview, NoticeRecord
 from reminders.notices.ladder import load_ladder
+from reminders.notices.planning import Plan
+from reminders.notices.scan import SERIAL, ScanTally, scan_plans
 from reminders.notices.service import queue_due, replan_changed
-from reminders.notices.tick import tick, why_full
+from reminders.notices.tick import choose, plan_chosen, tick, why_full
 from reminders.resources import config_dir
 from reminders.rules.pace import Pace
 from tests.conftest import CommandLine, write_csv
@@ -51,6 +53,20 @@ def _notices(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as connection:
         query = select(NoticeRecord.key, NoticeRecord.state).order_by(NoticeRecord.key)
         return [tuple(row) for row in connection.execute(query)]  # type: ignore[misc]
+
+
+def _indexed_plans(engine: Engine, day: date) -> list[tuple[str, Plan]]:
+    assert why_full(engine, RULES, LADDER, day) is None
+    with engine.connect() as connection:
+        chosen = choose(connection, day)
+        found = plan_chosen(connection, chosen.pks, RULES, LADDER, day, ScanTally())
+        return sorted((planned.holder_id, planned.plan) for planned in found)
+
+
+def _every_plan(engine: Engine, day: date) -> list[tuple[str, Plan]]:
+    with engine.connect() as connection:
+        found = scan_plans(connection, RULES, LADDER, day, SERIAL, ScanTally())
+        return [(planned.holder_id, planned.plan) for planned in found]
 
 
 def _no_events(engine: Engine) -> None:
@@ -92,6 +108,9 @@ def test_daily_ticks_record_what_daily_full_scans_record(
                     assert cli("import", "ceus", ceus).code == 0
                     assert replan_changed(engine, RULES, LADDER, day, now).holders > 0
             assert queue_due(full, RULES, LADDER, day, now) is not None
+            if offset:
+                # `reminders plan` from the index lists what a plan of everyone lists.
+                assert _indexed_plans(ticked, day) == _every_plan(ticked, day), day
             result = tick(ticked, RULES, LADDER, day, now)
             assert result is not None
             # The first day builds the index with a full scan; every other day ticks.

@@ -24,7 +24,7 @@ import operator
 import os
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -136,24 +136,37 @@ def plan_range(
     ladders = Ladders(ladder)
     options = scan_options(rulebook, as_of)
     for batch in stored_holders(connection, between=between, **options):
-        tally.read(len(batch))
-        known = outbox.known_notices(connection, [holder.pk for holder in batch])
-        chosen = preferences.levels(connection, [holder.email for holder in batch])
-        for holder in batch:
-            level = chosen.get(holder.email, DEFAULT)
-            try:
-                result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of,
-                                     tally.reviews)  # fmt: skip
-            except Exception as exc:
-                # One holder's bug must not hold up everyone else's reminders: left out of
-                # this scan, reported, and tried again by the next one (and the next tick).
-                log.exception("holder %s: cannot be planned", holder.facts.holder_id)
-                tally.failed.append((holder.facts.holder_id, error_line(exc)))
-                if tally.reviews is not None:
-                    tally.reviews.append((holder.pk, as_of + ONE_DAY))
-                continue
-            if result.due or result.skipped:
-                yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
+        yield from plan_batch(connection, batch, rulebook, ladders, as_of, tally)
+
+
+def plan_batch(
+    connection: Connection,
+    batch: Sequence[StoredHolder],
+    rulebook: Rulebook,
+    ladders: Ladders,
+    as_of: date,
+    tally: ScanTally,
+) -> Iterator[Planned]:
+    """The holders of a batch read with something due (or skipped), and their plans; their
+    review days into the tally's, if it keeps them."""
+    tally.read(len(batch))
+    known = outbox.known_notices(connection, [holder.pk for holder in batch])
+    chosen = preferences.levels(connection, [holder.email for holder in batch])
+    for holder in batch:
+        level = chosen.get(holder.email, DEFAULT)
+        try:
+            result = plan_holder(holder, known[holder.pk], level, rulebook, ladders, as_of,
+                                 tally.reviews)  # fmt: skip
+        except Exception as exc:
+            # One holder's bug must not hold up everyone else's reminders: left out of this
+            # scan, reported, and tried again by the next one (and the next tick).
+            log.exception("holder %s: cannot be planned", holder.facts.holder_id)
+            tally.failed.append((holder.facts.holder_id, error_line(exc)))
+            if tally.reviews is not None:
+                tally.reviews.append((holder.pk, as_of + ONE_DAY))
+            continue
+        if result.due or result.skipped:
+            yield Planned(holder.pk, holder.facts.holder_id, holder.email, result)
 
 
 def plan_holder(

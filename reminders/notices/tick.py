@@ -4,32 +4,37 @@ rung, a cycle end, the end of a window or the day their pace turns; the tick's c
 them, not the roster.
 
 A holder whose records change is re-planned at once by the change events (service.py
-replan_changed), which writes their new day too; the tick plans the holders of the events still
-waiting as well (`reminders tick` after an import, with no daemon running). The tick trusts the index only when it was
-built with the same rules and ladder and planned up to the day before: otherwise (a new rule
-file, a changed ladder or pace, a first run, days missed) it runs the full scan, which
-rebuilds it.
+replan_changed), which writes their new day too; the tick plans the holders of the events
+still waiting as well (`reminders tick` after an import, with no daemon running). The tick
+trusts the index only when it was built with the same rules and ladder and planned up to the
+day before: otherwise (a new rule file, a changed ladder or pace, a first run, days missed) it
+runs the full scan, which rebuilds it. `reminders plan` reads the index the same way, and
+writes nothing.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from reminders.db import events, leads, outbox, preferences, reviews
+from reminders.db import events, leads, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan
-from reminders.notices.preferences import DEFAULT, Ladders
+from reminders.notices.preferences import Ladders
 from reminders.notices.review import ONE_DAY
-from reminders.notices.scan import Split, error_line, plan_holder
-from reminders.notices.service import ScanCounts, queue_due, record_batch, scan_lock
+from reminders.notices.scan import Planned, ScanTally, Split, plan_batch
+from reminders.notices.service import (
+    RECORD_BATCH,
+    ScanCounts,
+    queue_due,
+    record_batch,
+    scan_lock,
+)
 from reminders.rules.loader import Rulebook
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,6 +76,42 @@ def why_full(engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date) ->
     return None
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """The holders a tick plans."""
+
+    due: int
+    """How many rows of the index were read: the holders whose day has come."""
+    pks: list[int]
+    """Their row ids with those of the holders whose change events are waiting, in order."""
+    seen: int
+    """The newest change event when they were chosen (the tick is done with those up to it)."""
+
+
+def choose(connection: Connection, as_of: date) -> Chosen:
+    """The holders whose day has come, and those whose records changed: as a full scan does,
+    a tick sees the changes recorded before it began."""
+    seen = events.newest(connection)
+    due = reviews.due(connection, as_of)
+    return Chosen(len(due), sorted(set(due).union(events.holders_through(connection, seen))), seen)
+
+
+def plan_chosen(
+    connection: Connection,
+    pks: list[int],
+    rulebook: Rulebook,
+    ladder: Ladder,
+    as_of: date,
+    tally: ScanTally,
+) -> Iterator[Planned]:
+    """These holders' plans (those with something due or skipped), a chunk at a time, read
+    whole (CEUs dated ahead too: the review day takes them into account)."""
+    ladders = Ladders(ladder)
+    for start in range(0, len(pks), reviews.CHUNK):
+        chunk = list(holders_by_pk(connection, pks[start : start + reviews.CHUNK]).values())
+        yield from plan_batch(connection, chunk, rulebook, ladders, as_of, tally)
+
+
 def tick(
     engine: Engine,
     rulebook: Rulebook,
@@ -92,37 +133,26 @@ def tick(
     with connection, connection.begin():
         if not scan_lock(connection):
             return None
-        # The holders whose day has come, and those whose records changed: as a full scan
-        # does, the changes recorded before it began are seen by it, and done with after.
-        seen = events.newest(connection)
-        due = reviews.due(connection, as_of)
-        pks = sorted(set(due).union(events.holders_through(connection, seen)))
-        result = Ticked(None, examined=len(due))
+        chosen = choose(connection, as_of)
+        result = Ticked(None, examined=chosen.due)
         counts = result.counts
         escalating = leads.any_escalating(connection)
-        ladders = Ladders(ladder)
         rules = reviews.fingerprint(rulebook, ladder)
-        for start in range(0, len(pks), reviews.CHUNK):
-            chunk = pks[start : start + reviews.CHUNK]
-            holders = holders_by_pk(connection, chunk)
-            known = outbox.known_notices(connection, chunk)
-            chosen = preferences.levels(connection, [h.email for h in holders.values()])
-            days: list[tuple[int, date]] = []
-            batch: list[tuple[int, str, Plan]] = []
-            for pk, holder in holders.items():
-                level = chosen.get(holder.email, DEFAULT)
-                try:
-                    planned = plan_holder(holder, known[pk], level, rulebook, ladders, as_of, days)
-                except Exception as exc:
-                    log.exception("holder %s: cannot be planned", holder.facts.holder_id)
-                    counts.failed.append((holder.facts.holder_id, error_line(exc)))
-                    days.append((pk, as_of + ONE_DAY))
-                    continue
-                counts.holders += 1
-                if planned.due or planned.skipped:
-                    batch.append((pk, holder.email, planned))
-            record_batch(connection, batch, ladder, now, escalating, counts)
-            reviews.write(connection, days, rules)
+        tally = ScanTally(reviews=[])
+        days = tally.reviews
+        assert days is not None
+        batch: list[tuple[int, str, Plan]] = []
+        for planned in plan_chosen(connection, chosen.pks, rulebook, ladder, as_of, tally):
+            batch.append((planned.pk, planned.email, planned.plan))
+            if len(batch) >= RECORD_BATCH:
+                record_batch(connection, batch, ladder, now, escalating, counts)
+                batch.clear()
+            if len(days) >= reviews.CHUNK:
+                reviews.write(connection, days, rules)
+                days.clear()
+        record_batch(connection, batch, ladder, now, escalating, counts)
+        reviews.write(connection, days, rules)
+        counts.holders, counts.failed = tally.holders, tally.failed
         reviews.set_state(connection, rules, as_of)
-        events.drop_through(connection, seen)
+        events.drop_through(connection, chosen.seen)
     return result
