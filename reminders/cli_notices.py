@@ -26,8 +26,9 @@ from reminders.mail.message import build
 from reminders.notices.content import ceus_due, notice_view
 from reminders.notices.delivery import Deliverer
 from reminders.notices.preferences import DEFAULT, ladder_for
+from reminders.notices.recording import ScanCounts
 from reminders.notices.scan import Planned, ScanTally, Split, scan_plans
-from reminders.notices.service import ScanCounts, queue_due, remember_scan
+from reminders.notices.service import queue_due, remember_scan
 from reminders.notices.tick import choose, plan_chosen, why_full
 from reminders.rules.evaluate import evaluate
 from reminders.rules.results import Evaluation, Problem
@@ -162,7 +163,7 @@ def plan_(as_of: datetime | None, output: str, everyone: bool) -> None:
     app = current_app()
     day = as_of.date() if as_of else app.today()
     rulebook, ladder = app.rulebook, app.ladder
-    split = Split.from_setting(app.settings.scan_workers)
+    split = Split.from_settings(app.settings)
     tally = ScanTally()
     engine = app.ready_engine()
     full = "--all" if everyone else why_full(engine, rulebook, ladder, day)
@@ -262,7 +263,7 @@ def send(as_of: datetime | None) -> None:
     day = as_of.date() if as_of else app.today()
     app.mail(), app.smtp()  # a missing key or a bad setting: an error before the scan
     engine = app.ready_engine()
-    split = Split.from_setting(app.settings.scan_workers)
+    split = Split.from_settings(app.settings)
     counts = ScanCounts()
     began = app.now()
     with holders_bar(engine, "planning") as told:

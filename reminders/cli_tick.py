@@ -33,7 +33,7 @@ def tick(as_of: datetime | None, deliver: bool) -> None:
     engine = app.ready_engine()
     began = app.now()
     done = run_tick(engine, app.rulebook, app.ladder, day, began,
-                    Split.from_setting(app.settings.scan_workers))  # fmt: skip
+                    Split.from_settings(app.settings))  # fmt: skip
     if done is None:
         raise ReminderError("another instance is scanning right now; try again in a moment")
     remember_scan(engine, "tick" if done.full is None else "full", day, began, app.now(),

@@ -31,13 +31,9 @@ from reminders.health import MailHealth
 from reminders.logs import fingerprint
 from reminders.metrics import Metrics
 from reminders.notices.delivery import Deliverer
+from reminders.notices.recording import ScanCounts
 from reminders.notices.scan import Split
-from reminders.notices.service import (
-    ScanCounts,
-    prune,
-    remember_scan,
-    replan_changed,
-)
+from reminders.notices.service import prune, remember_scan, replan_changed
 from reminders.notices.tick import tick
 from reminders.scheduler import Scheduler
 
@@ -98,7 +94,7 @@ class Daemon:
         # index cannot be trusted (the first start, new rules, days the daemon was down).
         done = await asyncio.to_thread(
             tick, app.engine, app.rulebook, app.ladder, as_of, began,
-            Split.from_setting(app.settings.scan_workers),
+            Split.from_settings(app.settings),
         )  # fmt: skip
         if done is None:
             log.info("scan skipped: another instance is scanning")

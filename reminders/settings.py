@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     """Larger request bodies are refused with 413 before they are read whole (web/limits.py)."""
     scan_workers: int = Field(default=0, ge=0, le=64)
     """Processes a full scan of many holders plans in (notices/scan.py); 0: one per core."""
+    scan_range_holders: int = Field(default=5_000, ge=1, le=1_000_000)
+    """Holders in each range of a full scan, the unit instances claim (notices/passes.py)."""
+    scan_lease_seconds: int = Field(default=300, ge=1, le=24 * 3600)
+    """How long an instance's claim holds a range: a killed instance's range is planned by
+    another once it has run out."""
     pace_slack_days: int = Field(default=30, ge=0, le=365)
     """How far behind a steady pace a cycle may be before it counts as behind (rules/pace.py)."""
     pace_grace_days: int = Field(default=90, ge=0, le=365)

@@ -113,11 +113,11 @@ def test_a_table_filled_in_one_transaction_is_planned_for_the_size_it_grew_to(
             return "\n".join(rows)
 
         assert "Seq Scan" in plan()
-        growing = GrowingTables(connection, "messages")
+        growing = GrowingTables("messages")
         for _ in range(4):
             connection.execute(insert(MessageRecord), [
                 {"to_address": "a@x.example", "state": "queued", "attempts": 0, "created_at": NOW}
             ] * 5_000)  # fmt: skip
-            growing.wrote(5_000)
+            growing.wrote(connection, 5_000)
         assert "Index" in plan()
     engine.dispose()

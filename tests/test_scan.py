@@ -14,8 +14,9 @@ from reminders.db.engine import make_engine
 from reminders.db.facts import holders_by_pk, scan_options, stored_holders
 from reminders.db.models import Holder, MessageRecord, NoticeRecord
 from reminders.notices.ladder import load_ladder
+from reminders.notices.recording import ScanCounts
 from reminders.notices.scan import ScanTally, Split, range_bounds, scan_plans
-from reminders.notices.service import ScanCounts, queue_due, replan_changed
+from reminders.notices.service import queue_due, replan_changed
 from reminders.resources import config_dir
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook

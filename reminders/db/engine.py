@@ -78,15 +78,14 @@ class GrowingTables:
 
     FIRST = 2_000
 
-    def __init__(self, connection: Connection, *tables: str) -> None:
-        self.connection, self.tables = connection, tables
-        self.active = connection.dialect.name == "postgresql"
+    def __init__(self, *tables: str) -> None:
+        self.tables = tables
         self.rows, self.next = 0, self.FIRST
 
-    def wrote(self, rows: int) -> None:
-        """`rows` more rows were written to the tables."""
+    def wrote(self, connection: Connection, rows: int) -> None:
+        """`rows` more rows were written to the tables, in `connection`'s transaction."""
         self.rows += rows
-        if self.active and self.rows >= self.next:
+        if connection.dialect.name == "postgresql" and self.rows >= self.next:
             for table in self.tables:
-                self.connection.exec_driver_sql(f"ANALYZE {table}")
+                connection.exec_driver_sql(f"ANALYZE {table}")
             self.next = 2 * self.rows

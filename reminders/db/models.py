@@ -54,7 +54,7 @@ from reminders.db.models_employers import (
     WebhookDelivery,
     WebhookItem,
 )
-from reminders.db.models_scan import HolderReview, ReviewIndex, ScanRun
+from reminders.db.models_scan import HolderReview, ReviewIndex, ScanPass, ScanRange, ScanRun
 from reminders.db.types import Ceus, UTCDateTime
 
 __all__ = [
@@ -85,6 +85,8 @@ __all__ = [
     "Preference",
     "RateLimit",
     "ReviewIndex",
+    "ScanPass",
+    "ScanRange",
     "ScanRun",
     "SelfReport",
     "Subscription",

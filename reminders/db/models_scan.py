@@ -1,15 +1,16 @@
 """The scan's own tables: each run with the holders it left out, each holder's next review day
-(notices/review.py: the daily tick looks at the holders whose day has come), and the state of
-that index (the rules it was computed with, the last day ticked)."""
+(notices/review.py: the daily tick looks at the holders whose day has come), the state of that
+index (the rules it was computed with, the last day ticked), and the full scans shared by
+instances with their ranges of holders (db/passes.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reminders.db.base import Base
+from reminders.db.base import ID_LENGTH, Base
 from reminders.db.types import UTCDateTime
 
 
@@ -55,3 +56,42 @@ class ReviewIndex(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rules: Mapped[str] = mapped_column(String(16))
     planned_as_of: Mapped[date] = mapped_column(Date)
+
+
+class ScanPass(Base):
+    """A full scan as of one day, shared by every instance that runs it: cut into ranges of
+    holder ids that each instance claims, plans and records a range at a time (db/passes.py)."""
+
+    __tablename__ = "scan_passes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    rules: Mapped[str] = mapped_column(String(16))
+    """The rules fingerprint (db/reviews.py) it plans with."""
+    seen: Mapped[int] = mapped_column(Integer)
+    """The newest change event when it began: it has seen those changes, done with at its end."""
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """done, or abandoned (a pass of another day or other rules began before it was)."""
+
+
+class ScanRange(Base):
+    """The holders of a pass whose holder_id is in (after, through] (through None: no end): who
+    claims it holds it until `lease_until`; done once its plans are recorded, in the same
+    transaction, by the claim that still held it."""
+
+    __tablename__ = "scan_ranges"
+    __table_args__ = (UniqueConstraint("pass_pk", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pass_pk: Mapped[int] = mapped_column(ForeignKey("scan_passes.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    after: Mapped[str] = mapped_column(String(ID_LENGTH))
+    through: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(40))
+    holders: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)

@@ -27,8 +27,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -41,6 +41,9 @@ from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
 from reminders.notices.review import ONE_DAY, after_plan
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+
+if TYPE_CHECKING:
+    from reminders.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +65,31 @@ class Planned:
     plan: Plan
 
 
+LEASE = timedelta(minutes=5)
+"""How long a claim holds a range of a full scan (notices/passes.py): long past a range's
+planning (about a second), short enough that a killed instance's range is taken over the same
+morning."""
+
+
 @dataclass(frozen=True)
 class Split:
     """How a scan spreads over worker processes: `workers` of them (1: none) once there are
-    `parallel_from` holders, each planning ranges of about `range_size` holders."""
+    `parallel_from` holders, each planning ranges of about `range_size` holders; and how long
+    an instance's claim on a range of a full scan lasts."""
 
     workers: int = 1
     parallel_from: int = PARALLEL_FROM
     range_size: int = RANGE
+    lease: timedelta = LEASE
 
     @classmethod
-    def from_setting(cls, workers: int) -> Split:
-        """The setting REMINDERS_SCAN_WORKERS: that many workers, or with 0 one per core."""
-        return cls(workers if workers > 0 else os.cpu_count() or 1)
+    def from_settings(cls, settings: Settings) -> Split:
+        """REMINDERS_SCAN_WORKERS (that many workers, or with 0 one per core),
+        REMINDERS_SCAN_RANGE_HOLDERS and REMINDERS_SCAN_LEASE_SECONDS."""
+        workers = settings.scan_workers
+        return cls(workers if workers > 0 else os.cpu_count() or 1,
+                   range_size=settings.scan_range_holders,
+                   lease=timedelta(seconds=settings.scan_lease_seconds))  # fmt: skip
 
 
 SERIAL = Split()

@@ -7,51 +7,26 @@ replan_changed  plan again the holders whose records changed (the change events)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine
 
-from reminders.db import events, leads, operators, outbox, preferences, reviews
-from reminders.db.engine import GrowingTables
+from reminders.db import events, leads, operators, outbox, passes, preferences, reviews
 from reminders.db.facts import holders_by_pk
-from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
+from reminders.notices.passes import Job, join, run_pass
 from reminders.notices.planning import PAUSED, Plan, missed_on, paused, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
+from reminders.notices.recording import ScanCounts, record_batch
 from reminders.notices.review import ONE_DAY, after_plan
-from reminders.notices.scan import SERIAL, ScanTally, Split, error_line, scan_plans
+from reminders.notices.scan import SERIAL, Split, error_line
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 from reminders.rules.results import Evaluation
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ScanCounts:
-    """What a scan did, for the daemon's metrics."""
-
-    holders: int = 0
-    queued: int = 0
-    planned: dict[str, int] = field(default_factory=dict)
-    """Notices planned, by kind."""
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    """(holder_id, the error) of the holders that could not be planned, left out."""
-
-
-SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock one scan at a time holds on PostgreSQL
-
-
-def scan_lock(connection: Connection) -> bool:
-    """Take the lock one scan (or tick) at a time holds, for this transaction; False if another
-    instance holds it. On PostgreSQL an advisory lock; SQLite's one writer is lock enough (the
-    transaction begins IMMEDIATE)."""
-    if connection.dialect.name != "postgresql":
-        return True
-    locked = connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCAN_LOCK})
-    return bool(locked.scalar_one())
 
 
 def prune(engine: Engine, before: datetime) -> int:
@@ -60,6 +35,7 @@ def prune(engine: Engine, before: datetime) -> int:
     how many messages went."""
     with engine.begin() as connection:
         operators.prune_runs(connection, before)
+        passes.prune(connection, before)
         return outbox.prune(connection, before)
 
 
@@ -87,93 +63,18 @@ def queue_due(
     split: Split = SERIAL,
     progress: Callable[[int], None] | None = None,
 ) -> int | None:
-    """Record every due notice in the outbox, one message per person; how many messages, or
-    None if another instance is scanning right now (PostgreSQL; SQLite has one writer anyway).
-    `split` says how many processes evaluate and plan (notices/scan.py); `progress` is told
-    the holders read so far."""
+    """The full scan: record every due notice in the outbox, one message per person, and each
+    holder's next review day. Shared by every instance that runs it at the same time (the pass
+    as of `as_of`, notices/passes.py): `counts` gets this instance's share, and the messages it
+    queued are returned. `split` says how many processes claim ranges here; `progress` is told
+    the holders planned so far."""
     counts = counts if counts is not None else ScanCounts()
-    connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
-    with connection, connection.begin():
-        if not scan_lock(connection):
-            return None
-        # Changes recorded before this scan began are seen by it: their events are done with
-        # once it commits (a bulk import's thousands of them would otherwise hold up the next
-        # real change behind them).
-        seen = events.newest(connection)
-        escalating = leads.any_escalating(connection)
-        # Streamed: each batch's reads are done before its plans are written, so memory stays
-        # bounded by one batch however many holders there are.
-        tally = ScanTally(progress=progress, reviews=[])
-        index = ReviewWriter(connection, rulebook, ladder, as_of)
-        batch: list[tuple[int, str, Plan]] = []
-        growing = GrowingTables(connection, "messages", "notices", "holder_reviews")
-        for planned in scan_plans(connection, rulebook, ladder, as_of, split, tally):
-            batch.append((planned.pk, planned.email, planned.plan))
-            if len(batch) >= RECORD_BATCH:
-                record_batch(connection, batch, ladder, now, escalating, counts)
-                growing.wrote(len(batch))
-                batch.clear()
-            index.keep(tally)
-        record_batch(connection, batch, ladder, now, escalating, counts)
-        index.keep(tally, everything=True)
-        index.done()
-        counts.holders += tally.holders
-        counts.failed += tally.failed
-        events.drop_through(connection, seen)
-    return counts.queued
-
-
-RECORD_BATCH = 500
-"""Holders' plans recorded in one go (outbox.record_plans): a few statements for them all."""
-
-
-def record_batch(
-    connection: Connection,
-    batch: Sequence[tuple[int, str, Plan]],
-    ladder: Ladder,
-    now: datetime,
-    escalating: bool,
-    counts: ScanCounts,
-) -> None:
-    """Record these holders' plans (holder row id, address, plan) in the outbox; copy each new
-    message to the leads who escalate it; count the messages and the notices by kind."""
-    messages = outbox.record_plans(connection, batch, now)
-    for pk, _, result in batch:
-        message = messages.get(pk)
-        if message is None:
-            continue
-        counts.queued += 1
-        if escalating:
-            copy_to_leads(connection, message, pk, result.due, ladder, now)
-        for notice in result.due:
-            counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
-
-
-class ReviewWriter:
-    """Writes a full scan's review days as they come (a few thousand at a time: memory stays
-    bounded), each no later than the holder's first CEU dated ahead (the scan did not load
-    those), and at the end the index's state: these rules, planned as of this day."""
-
-    FLUSH = 5_000
-
-    def __init__(
-        self, connection: Connection, rulebook: Rulebook, ladder: Ladder, as_of: date
-    ) -> None:
-        self.connection, self.as_of = connection, as_of
-        self.rules = reviews.fingerprint(rulebook, ladder)
-        self.ahead = reviews.dated_ahead(connection, as_of)
-
-    def keep(self, tally: ScanTally, everything: bool = False) -> None:
-        days = tally.reviews
-        assert days is not None
-        if days and (everything or len(days) >= self.FLUSH):
-            ahead = self.ahead
-            kept = [(pk, min(day, ahead[pk]) if pk in ahead else day) for pk, day in days]
-            reviews.write(self.connection, kept, self.rules)
-            days.clear()
-
-    def done(self) -> None:
-        reviews.set_state(self.connection, self.rules, self.as_of)
+    pass_pk = join(engine, rulebook, ladder, as_of, split.range_size)
+    share = run_pass(
+        engine, Job(rulebook, ladder, as_of, now, pass_pk, split.lease), split, progress
+    )
+    counts.add(share)
+    return share.queued
 
 
 @dataclass(frozen=True)

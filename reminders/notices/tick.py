@@ -20,20 +20,15 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from reminders.db import events, leads, reviews
+from reminders.db import events, leads, passes, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan
 from reminders.notices.preferences import Ladders
+from reminders.notices.recording import RECORD_BATCH, ScanCounts, record_batch, scan_lock
 from reminders.notices.review import ONE_DAY
 from reminders.notices.scan import Planned, ScanTally, Split, plan_batch
-from reminders.notices.service import (
-    RECORD_BATCH,
-    ScanCounts,
-    queue_due,
-    record_batch,
-    scan_lock,
-)
+from reminders.notices.service import queue_due
 from reminders.rules.loader import Rulebook
 
 
@@ -65,6 +60,9 @@ def why_full(engine: Engine, rulebook: Rulebook, ladder: Ladder, as_of: date) ->
     """Why the index cannot be trusted for a tick as of `as_of`, or None if it can."""
     with engine.connect() as connection:
         found = reviews.state(connection)
+        under_way = passes.unfinished(connection)
+    if under_way is not None:
+        return f"a full scan as of {under_way.as_of} is under way"
     if found is None:
         return "the index has not been built yet"
     if found.rules != reviews.fingerprint(rulebook, ladder):
