@@ -17,6 +17,7 @@ import httpx
 import pytest
 from hypothesis import settings
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import Executable
 
 from reminders.app import App
@@ -231,6 +232,19 @@ def roster(
     return server.create_database(
         f"test_{os.getpid()}_{next(_database_names)}", template="roster_template"
     )
+
+
+def copy_database(
+    url: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path, suffix: str
+) -> str:
+    """A copy of the database at `url` (no connection to it may be open), named with `suffix`."""
+    if backend == "sqlite":
+        copy = tmp_path / f"{suffix}.db"
+        shutil.copy(make_url(url).database or "", copy)
+        return f"sqlite:///{copy}"
+    name = make_url(url).database
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"{name}_{suffix}", name)
 
 
 def _load_demo(url: str) -> None:

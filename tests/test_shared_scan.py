@@ -5,7 +5,6 @@ taken over once its lease runs out, and what is recorded is what one scan alone 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 
 from bench.generate import generate as generate_roster_files
 from reminders.db import events, passes, reviews
@@ -31,22 +29,13 @@ from reminders.db.models import (
 from reminders.notices.ladder import load_ladder
 from reminders.notices.service import queue_due
 from reminders.resources import config_dir
-from tests.conftest import CommandLine
+from tests.conftest import CommandLine, copy_database
 from tests.rules_helpers import RULES
 
 DAY = date(2026, 11, 24)
 HOLDERS = 3_000
 RANGE = 50
 LEASE_SECONDS = 3
-
-
-def _twin(url: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        copy = tmp_path / "alone.db"
-        shutil.copy(make_url(url).database or "", copy)
-        return f"sqlite:///{copy}"
-    name = make_url(url).database
-    return str(request.getfixturevalue("postgres").create_database(f"{name}_alone", name))
 
 
 def _recorded(engine: Engine) -> tuple[list[tuple[str, str]], list[int]]:
@@ -90,7 +79,7 @@ def test_three_instances_share_a_full_scan_and_one_killed_loses_nothing(
     cli.use(database_url)
     assert cli("init").code == 0
     assert cli("import", "all", tmp_path / "roster").code == 0
-    alone_url = _twin(database_url, backend, request, tmp_path)
+    alone_url = copy_database(database_url, backend, request, tmp_path, "alone")
     shared, alone = make_engine(database_url), make_engine(alone_url)
     env = {key: value for key, value in os.environ.items() if not key.startswith("REMINDERS_")}
     env |= {

@@ -5,13 +5,11 @@ recorded the same notices, while the tick looked at a small part of the roster."
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import make_url
 
 from bench.generate import generate as generate_roster_files
 from reminders.db import events, preferences, reviews
@@ -24,7 +22,7 @@ from reminders.notices.service import queue_due, replan_changed
 from reminders.notices.tick import choose, plan_chosen, tick, why_full
 from reminders.resources import config_dir
 from reminders.rules.pace import Pace
-from tests.conftest import CommandLine, write_csv
+from tests.conftest import CommandLine, copy_database, write_csv
 from tests.rules_helpers import RULES
 
 LADDER = load_ladder(config_dir() / "notices.yaml")
@@ -37,16 +35,6 @@ CHANGES = {
     75: ("h-0000011,2026-11-15,20,Boot camp,AAPC,", "h-0000003,2027-01-10,5,Dated ahead,AAPC,"),
     140: ("h-0000015,2027-01-19,30,Conference,AAPC;AHIMA,",),
 }
-
-
-def _twin(url: str, backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A copy of the database at `url` (no connection to it may be open)."""
-    if backend == "sqlite":
-        copy = tmp_path / "twin.db"
-        shutil.copy(make_url(url).database or "", copy)
-        return f"sqlite:///{copy}"
-    name = make_url(url).database
-    return str(request.getfixturevalue("postgres").create_database(f"{name}_twin", name))
 
 
 def _notices(engine: Engine) -> list[tuple[str, str]]:
@@ -90,7 +78,7 @@ def test_daily_ticks_record_what_daily_full_scans_record(
     ahead = write_csv(tmp_path / "ahead.csv", "holder_id,completed_on,hours,title,bodies,categories",
                       "h-0000002,2026-10-01,40,Boot camp,AAPC,")  # fmt: skip
     assert cli("import", "ceus", ahead).code == 0
-    twin = _twin(database_url, backend, request, tmp_path)
+    twin = copy_database(database_url, backend, request, tmp_path, "twin")
     full, ticked = make_engine(database_url), make_engine(twin)
     for engine in (full, ticked):
         _no_events(engine)
