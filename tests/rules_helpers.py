@@ -79,3 +79,12 @@ def examples(normally: int) -> int:
     profile = settings.default
     assert profile is not None  # the profile is loaded before the tests are collected
     return max(10, normally * profile.max_examples // 100)
+
+
+def scaled(normally: int, least: int) -> int:
+    """A test's own size (days simulated, holders generated), in the same proportion as
+    examples(), and at least `least`: under `make mutation` a simulation of a year day by day
+    for each example would make each mutant's run take seconds."""
+    profile = settings.default
+    assert profile is not None
+    return max(least, normally * profile.max_examples // 100)

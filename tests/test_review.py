@@ -18,11 +18,11 @@ from reminders.notices.review import REVIEW_WITHIN, next_review
 from reminders.resources import config_dir
 from reminders.rules.evaluate import evaluate
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact, Submitted
-from tests.rules_helpers import RULES, examples
+from tests.rules_helpers import RULES, examples, scaled
 from tests.test_rules_properties import AS_OF, holders, members
 
 LADDER = load_ladder(config_dir() / "notices.yaml")
-DAYS = 400
+DAYS = scaled(400, least=120)
 
 
 def _watch(facts: HolderFacts, level: str, start: date, days: int = DAYS) -> tuple[int, int]:
