@@ -167,7 +167,9 @@ def plan_(as_of: datetime | None, output: str, everyone: bool) -> None:
     tally = ScanTally()
     engine = app.ready_engine()
     full = "--all" if everyone else why_full(engine, rulebook, ladder, day)
-    with engine.connect() as connection, holders_bar(engine, "planning") as told:
+    # A bar over every holder for the full scan only: from the index, a few percent are read.
+    bar = holders_bar(engine, "planning") if full is not None else nullcontext()
+    with engine.connect() as connection, bar as told:
         tally.progress = told
         found: Iterable[Planned]
         if full is None:
