@@ -6,6 +6,7 @@ line on stderr, starting with `reminders:`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -15,23 +16,69 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reminders import __version__
 from reminders.app import App
-from reminders.cli_admin import admin
-from reminders.cli_alerts import alerts
-from reminders.cli_bounces import bounces
-from reminders.cli_data import import_, init, show
-from reminders.cli_digests import digest, org, subscription
-from reminders.cli_leads import lead, org_set
-from reminders.cli_mail import mail, outbox, suppression
-from reminders.cli_notices import gallery, plan_, preview, send, status
-from reminders.cli_service import catcher, check, run, web
-from reminders.cli_simulate import simulate
-from reminders.cli_tick import tick
-from reminders.cli_webhooks import webhook, webhooks
 from reminders.errors import BadInput, ReminderError
 from reminders.settings import SettingsError, load_settings
 
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("reminders.cli_data", "init"),
+    "import": ("reminders.cli_data", "import_"),
+    "show": ("reminders.cli_data", "show"),
+    "status": ("reminders.cli_notices", "status"),
+    "plan": ("reminders.cli_notices", "plan_"),
+    "send": ("reminders.cli_notices", "send"),
+    "preview": ("reminders.cli_notices", "preview"),
+    "gallery": ("reminders.cli_notices", "gallery"),
+    "tick": ("reminders.cli_tick", "tick"),
+    "simulate": ("reminders.cli_simulate", "simulate"),
+    "mail": ("reminders.cli_mail", "mail"),
+    "outbox": ("reminders.cli_mail", "outbox"),
+    "suppression": ("reminders.cli_mail", "suppression"),
+    "org": ("reminders.cli", "_org"),
+    "subscription": ("reminders.cli_digests", "subscription"),
+    "digest": ("reminders.cli_digests", "digest"),
+    "alerts": ("reminders.cli_alerts", "alerts"),
+    "webhooks": ("reminders.cli_webhooks", "webhooks"),
+    "bounces": ("reminders.cli_bounces", "bounces"),
+    "admin": ("reminders.cli_admin", "admin"),
+    "run": ("reminders.cli_service", "run"),
+    "web": ("reminders.cli_service", "web"),
+    "check": ("reminders.cli_service", "check"),
+    "catcher": ("reminders.cli_service", "catcher"),
+}
+"""Each command's module and name. A command's module is imported when the command is run
+(or --help lists them all): importing every module (the web server, the daemon, the mail
+catcher) for every command took about a third of a command's start."""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _org() -> click.Group:
+    """`reminders org`, with the subcommands other modules add to it."""
+    from reminders.cli_digests import org
+    from reminders.cli_leads import lead, org_set
+    from reminders.cli_webhooks import webhook
+
+    for command in (org_set, lead, webhook):
+        org.add_command(command)
+    return org
+
+
+class LazyGroup(click.Group):
+    """A group whose commands (COMMANDS) are imported when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in COMMANDS:
+            return found
+        module, name = COMMANDS[cmd_name]
+        found = getattr(importlib.import_module(module), name)
+        command: click.Command = found if isinstance(found, click.Command) else found()
+        self.add_command(command, cmd_name)  # (found() puts a group together: _org)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reminders")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -53,27 +100,6 @@ def fingerprint(address: str) -> None:
     from reminders.logs import fingerprint as of
 
     click.echo(of(address))
-
-
-for command in (init, import_, show, status, plan_, send, preview, gallery, mail, outbox,
-                suppression):  # fmt: skip
-    cli.add_command(command)
-cli.add_command(org)
-cli.add_command(run)
-cli.add_command(web)
-cli.add_command(check)
-cli.add_command(catcher)
-cli.add_command(subscription)
-cli.add_command(digest)
-cli.add_command(alerts)
-org.add_command(org_set)
-org.add_command(lead)
-org.add_command(webhook)
-cli.add_command(webhooks)
-cli.add_command(bounces)
-cli.add_command(simulate)
-cli.add_command(admin)
-cli.add_command(tick)
 
 
 def _fail(message: str, code: int) -> NoReturn:

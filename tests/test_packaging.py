@@ -96,8 +96,8 @@ def test_the_wheel_ships_templates_and_config(installed: Path, tmp_path: Path) -
     assert demo == str([f"{kind}.csv" for kind in kinds])
 
 
-# Every command and subcommand's --help, in one process of the installed package: the command
-# modules are imported with the group (as by one command), so one process sees every import a
+# Every command and subcommand's --help, in one process of the installed package: listing the
+# commands imports each one's module (as running it would), so one process sees every import a
 # process per command would, in a second rather than forty.
 HELP_ALL = """
 import contextlib, io, sys
@@ -105,8 +105,10 @@ import click
 from reminders.cli import cli, main
 
 def paths(group, prefix):
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
         yield [*prefix, name]
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             yield from paths(command, [*prefix, name])
 
