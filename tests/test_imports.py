@@ -16,6 +16,7 @@ from reminders.db.models import CeuRecord, ChangeEvent, Credential, Holder, Subs
 from reminders.imports.runner import import_objects
 from tests.conftest import CommandLine, copy_demo, database_state, demo_dir, write_csv
 from tests.conftest import rows as _rows
+from tests.pgserver import PostgresServer
 from tests.rules_helpers import RULES
 
 
@@ -310,3 +311,30 @@ def test_the_csv_files_keep_the_operators_roster_apart_from_organisations_holder
         "under the same id"
     )
     engine.dispose()
+
+
+def test_postgresql_counts_the_holders_an_import_added_before_the_next_file_looks_them_up(
+    cli: CommandLine, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """`import all` looks the holders of each later file up by a statement PostgreSQL plans
+    once for the size `holders` had then: planned on an empty table, a sequential scan for
+    every batch. The import analyses `holders` after adding to it; without, the statistics
+    still say the table is empty (autovacuum, which would catch up later, is off here)."""
+    url = postgres.create_database("imports_analyse")
+    cli.use(url)
+    assert cli("init").code == 0
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE holders SET (autovacuum_enabled = false)")
+        connection.exec_driver_sql("ANALYZE holders")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    lines = [f"h-{n:05d},Holder {letters[n % 26]}{letters[n // 26 % 26]},h{n}@example.org,"
+             for n in range(3_000)]  # fmt: skip
+    holders = write_csv(tmp_path / "holders.csv", "holder_id,full_name,email,timezone", *lines)
+    assert cli("import", "holders", holders).code == 0
+    with engine.connect() as connection:
+        counted = connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE relname = 'holders'"
+        ).scalar_one()
+    engine.dispose()
+    assert counted == 3_000

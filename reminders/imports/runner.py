@@ -357,6 +357,13 @@ def _import_file(
     events = (kind.name, now) if kind.name in _EVALUATED else None
     counts = apply.upsert(stage, Base.metadata.tables[target], key, values, events, within)
     counts.notes = notes
+    if kind.name == "holders" and counts.added and connection.dialect.name == "postgresql":
+        # The files after it (`import all`) look their holders up a batch at a time, by a
+        # statement PostgreSQL plans once for the size `holders` had then: empty, a sequential
+        # scan of a table this import fills, for every batch (a first import of 1M holders
+        # spent most of its time there). ANALYZE counts this transaction's rows and has the
+        # plans made again.
+        connection.exec_driver_sql("ANALYZE holders")
     stage.drop()
     return counts
 
