@@ -1,4 +1,4 @@
-"""Recording many holders' plans in one go (outbox.record_plans), on both databases: each holder
+"""Recording many holders' plans in one go (queueing.record_plans), on both databases: each holder
 with notices due gets one message carrying them, skipped notices are kept, and a holder whose
 notices another planner recorded first gets no message (nothing goes out twice)."""
 
@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from reminders.db import outbox
+from reminders.db import queueing
 from reminders.db.engine import GrowingTables, make_engine
 from reminders.db.models import Holder, MessageRecord, NoticeRecord
 from reminders.notices.planning import Notice, Plan
@@ -39,7 +39,7 @@ def test_a_batch_gives_each_holder_one_message_and_none_for_what_was_recorded_be
         people = connection.execute(select(Holder.id, Holder.holder_id).limit(4)).all()
         (a, a_id), (b, b_id), (c, c_id), (d, d_id) = people
         # Another planner recorded b's notice first.
-        assert outbox.record_plan(connection, b, "b@x.example",
+        assert queueing.record_plan(connection, b, "b@x.example",
                                   Plan([_notice(b_id, "deadline", "30")]), NOW)  # fmt: skip
         batch = [
             (a, "a@x.example", Plan([_notice(a_id, "deadline", "30"), _notice(a_id, "dues", "30")])),
@@ -48,7 +48,7 @@ def test_a_batch_gives_each_holder_one_message_and_none_for_what_was_recorded_be
             (d, "d@x.example", Plan([_notice(d_id, "shortfall", "cycle")],
                                     [_notice(d_id, "deadline", "60")])),
         ]  # fmt: skip
-        messages = outbox.record_plans(connection, batch, NOW)
+        messages = queueing.record_plans(connection, batch, NOW)
     assert set(messages) == {a, d}
     assert messages[a] != messages[d]
     with engine.connect() as connection:
@@ -88,7 +88,7 @@ def test_a_holder_given_twice_in_a_batch_is_refused_and_nothing_is_kept(engine: 
         (pk, "a@x.example", Plan([_notice(holder_id, "dues", "30")])),
     ]
     with pytest.raises(ValueError, match="given twice"), engine.begin() as connection:
-        outbox.record_plans(connection, batch, NOW)
+        queueing.record_plans(connection, batch, NOW)
     with engine.connect() as connection:
         assert connection.execute(select(MessageRecord.id)).all() == before
 

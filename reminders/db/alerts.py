@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, exists, func, or_, select, update
 
-from reminders.db import outbox, scope
+from reminders.db import outbox, queueing, scope
 from reminders.db.digests import Subscriber, subscribers
 from reminders.db.engine import conflict_insert
 from reminders.db.models import (
@@ -215,7 +215,7 @@ def last_alert_at(connection: Connection, subscription: int) -> datetime | None:
 
 def create(connection: Connection, key: str, subscriber: Subscriber, now: datetime) -> int | None:
     """Queue an alert and its message; None (and nothing written) if its key was taken."""
-    message = outbox.new_message(connection, subscriber.email, now)
+    message = queueing.new_message(connection, subscriber.email, now)
     statement = (
         conflict_insert(connection, AlertRecord)
         .values(
@@ -231,7 +231,7 @@ def create(connection: Connection, key: str, subscriber: Subscriber, now: dateti
     )
     inserted = connection.execute(statement).scalar_one_or_none()
     if inserted is None:
-        outbox.withdraw(connection, message)
+        queueing.withdraw(connection, message)
     return inserted
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import aliased
 
-from reminders.db import outbox, scope
+from reminders.db import outbox, queueing, scope
 from reminders.db.engine import conflict_insert
 from reminders.db.models import (
     DigestRecord,
@@ -154,7 +154,7 @@ class NewDigest:
 def record(connection: Connection, digest: NewDigest, now: datetime) -> int | None:
     """Queue a digest and its message; None (and nothing written) if its key was recorded
     already, by this instance or another."""
-    message = outbox.new_message(connection, digest.email, now)
+    message = queueing.new_message(connection, digest.email, now)
     statement = (
         conflict_insert(connection, DigestRecord)
         .values(
@@ -175,7 +175,7 @@ def record(connection: Connection, digest: NewDigest, now: datetime) -> int | No
     )
     inserted = connection.execute(statement).scalar_one_or_none()
     if inserted is None:
-        outbox.withdraw(connection, message)
+        queueing.withdraw(connection, message)
     return inserted
 
 

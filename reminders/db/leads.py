@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from reminders.db import outbox
+from reminders.db import queueing
 from reminders.db.engine import conflict_insert
 from reminders.db.models import (
     Holder,
@@ -154,7 +154,7 @@ def record_copy(
     connection: Connection, original: int, holder_pk: int, lead: HolderLead, now: datetime
 ) -> int | None:
     """Queue a lead's copy of a holder's message; None if that lead has one already."""
-    message = outbox.new_message(connection, lead.email, now, holder_pk)
+    message = queueing.new_message(connection, lead.email, now, holder_pk)
     inserted = connection.execute(
         conflict_insert(connection, LeadCopy)
         .values(message_pk=message, original_pk=original, team_pk=lead.team_pk, email=lead.email)
@@ -162,7 +162,7 @@ def record_copy(
         .returning(LeadCopy.message_pk)
     ).scalar_one_or_none()
     if inserted is None:
-        outbox.withdraw(connection, message)
+        queueing.withdraw(connection, message)
     return inserted
 
 

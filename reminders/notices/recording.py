@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from reminders.db import outbox
+from reminders.db import queueing
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan
@@ -37,7 +37,7 @@ class ScanCounts:
 
 
 RECORD_BATCH = 500
-"""Holders' plans recorded in one go (outbox.record_plans): a few statements for them all."""
+"""Holders' plans recorded in one go (queueing.record_plans): a few statements for them all."""
 
 
 def record_batch(
@@ -50,7 +50,7 @@ def record_batch(
 ) -> None:
     """Record these holders' plans (holder row id, address, plan) in the outbox; copy each new
     message to the leads who escalate it; count the messages and the notices by kind."""
-    messages = outbox.record_plans(connection, batch, now)
+    messages = queueing.record_plans(connection, batch, now)
     for pk, _, result in batch:
         message = messages.get(pk)
         if message is None:

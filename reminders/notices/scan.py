@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, text
 
-from reminders.db import outbox, preferences
+from reminders.db import preferences, queueing
 from reminders.db.engine import make_engine
 from reminders.db.facts import BATCH, StoredHolder, scan_options, stored_holders
 from reminders.notices.ladder import Ladder
@@ -165,7 +165,7 @@ def plan_batch(
     """The holders of a batch read with something due (or skipped), and their plans; their
     review days into the tally's, if it keeps them."""
     tally.read(len(batch))
-    known = outbox.known_notices(connection, [holder.pk for holder in batch])
+    known = queueing.known_notices(connection, [holder.pk for holder in batch])
     chosen = preferences.levels(connection, [holder.email for holder in batch])
     for holder in batch:
         level = chosen.get(holder.email, DEFAULT)

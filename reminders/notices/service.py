@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from reminders.db import events, leads, operators, outbox, passes, preferences, reviews
+from reminders.db import events, leads, operators, outbox, passes, preferences, queueing, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
 from reminders.notices.passes import Job, join, run_pass
@@ -102,7 +102,7 @@ def replan_changed(
             return Replanned(0, 0, 0)
         holders = holders_by_pk(connection, holder_pks)
         pending = outbox.pending_of(connection, holder_pks)
-        known = outbox.known_notices(connection, holder_pks)
+        known = queueing.known_notices(connection, holder_pks)
         chosen = preferences.levels(connection, [holder.email for holder in holders.values()])
         ladders = Ladders(ladder)
         escalating = leads.any_escalating(connection)

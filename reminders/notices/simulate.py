@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from reminders.db import digests as digest_store
-from reminders.db import outbox, preferences
+from reminders.db import outbox, preferences, queueing
 from reminders.db.facts import StoredHolder, stored_holders
 from reminders.digests.content import Line, build_digest, load_lines
 from reminders.digests.schedule import end_of_day, latest_period, title_of
@@ -92,7 +92,7 @@ class Simulation:
         pks = list(holders)
         subscribers = [] if holder_id else digest_store.subscribers(self.connection, None)
         emails = sorted({h.email for h in holders.values()} | {s.email for s in subscribers})
-        state = _State(outbox.known_notices(self.connection, pks), self._waiting(holders))
+        state = _State(queueing.known_notices(self.connection, pks), self._waiting(holders))
         levels = preferences.levels(self.connection, emails)
         suppressed = outbox.suppressed(self.connection, emails)
         for offset in range(days):

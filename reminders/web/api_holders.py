@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import ColumnElement, Connection, delete
 
-from reminders.db import events, outbox, preferences, scope
+from reminders.db import events, preferences, queueing, scope
 from reminders.db.facts import holders_by_pk
 from reminders.db.models import Credential, Membership
 from reminders.notices.preferences import DEFAULT
@@ -102,7 +102,7 @@ def routes(core: ApiCore, api: APIRouter) -> None:  # noqa: C901 - one route tab
         with core.engine.connect() as connection:
             pk = core.holder(connection, org, holder_id)
             holder = holders_by_pk(connection, [pk])[pk]
-            known = outbox.known_notices(connection, [pk])[pk]
+            known = queueing.known_notices(connection, [pk])[pk]
             level = preferences.levels(connection, [holder.email]).get(holder.email, DEFAULT)
         result = plan_holder(holder, known, level, core.rulebook, core.ladders, day)
         return [
