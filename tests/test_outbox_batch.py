@@ -39,8 +39,9 @@ def test_a_batch_gives_each_holder_one_message_and_none_for_what_was_recorded_be
         people = connection.execute(select(Holder.id, Holder.holder_id).limit(4)).all()
         (a, a_id), (b, b_id), (c, c_id), (d, d_id) = people
         # Another planner recorded b's notice first.
-        assert queueing.record_plan(connection, b, "b@x.example",
-                                  Plan([_notice(b_id, "deadline", "30")]), NOW)  # fmt: skip
+        assert queueing.record_plans(
+            connection, [(b, "b@x.example", Plan([_notice(b_id, "deadline", "30")]))], NOW
+        )
         batch = [
             (a, "a@x.example", Plan([_notice(a_id, "deadline", "30"), _notice(a_id, "dues", "30")])),
             (b, "b@x.example", Plan([_notice(b_id, "deadline", "30")])),

@@ -58,20 +58,13 @@ def _row(
     }
 
 
-def record_plan(
-    connection: Connection, holder_pk: int, address: str, plan: Plan, now: datetime
-) -> int | None:
-    """Queue one message with every due notice, and record the skipped ones; returns the
-    message's id, or None if there was nothing new to send."""
-    return record_plans(connection, [(holder_pk, address, plan)], now).get(holder_pk)
-
-
 def record_plans(
     connection: Connection, plans: Sequence[tuple[int, str, Plan]], now: datetime
 ) -> dict[int, int]:
-    """record_plan for many holders (each once) in a few statements: the skipped notices, one
-    message for each holder with notices due, their notices; a message none of whose notices
-    was new (another planner recorded them first) is taken back. Each holder's message id.
+    """Queue for each holder (each once) one message with every due notice, and record the
+    skipped ones, in a few statements: the skipped notices, one message for each holder with
+    notices due, their notices; a message none of whose notices was new (another planner
+    recorded them first) is taken back. Each holder's message id, if one was queued.
 
     One holder at a time cost three or four round trips a holder, which made the scan's and
     the tick's writes most of their time (docs/benchmarks.md)."""

@@ -20,16 +20,22 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from reminders.db import events, leads, passes, reviews
 from reminders.db.engine import GrowingTables, make_engine
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import Plan
-from reminders.notices.recording import RECORD_BATCH, ScanCounts, record_batch, scan_lock
-from reminders.notices.scan import LEASE, ScanTally, Split, plan_range, range_bounds
+from reminders.notices.recording import ScanCounts, record_planned, scan_lock
+from reminders.notices.scan import (
+    LEASE,
+    Planned,
+    ScanTally,
+    Split,
+    holder_count,
+    plan_range,
+    range_bounds,
+)
 from reminders.rules.loader import Rulebook
 
 log = logging.getLogger(__name__)
@@ -126,15 +132,11 @@ def claim_ranges(engine: Engine, job: Job, told: Callable[[int], None] | None = 
 
 
 def _record(
-    connection: Connection, job: Job, planned: list[Any], escalating: bool, share: Share
+    connection: Connection, job: Job, planned: list[Planned], escalating: bool, share: Share
 ) -> int:
-    """Record a range's plans a batch at a time, counted in `share`; the messages queued."""
+    """Record a range's plans, counted in `share`; the messages queued."""
     before = share.queued
-    for start in range(0, len(planned), RECORD_BATCH):
-        batch: list[tuple[int, str, Plan]] = [
-            (p.pk, p.email, p.plan) for p in planned[start : start + RECORD_BATCH]
-        ]
-        record_batch(connection, batch, job.ladder, job.now, escalating, share)
+    record_planned(connection, planned, job.ladder, job.now, escalating, share)
     return share.queued - before
 
 
@@ -162,7 +164,9 @@ def run_pass(
 ) -> Share:
     """This instance's share of the pass: claimed in this process, or, with workers and a
     roster big enough, by that many worker processes (each its own claimer and writer)."""
-    if split.workers <= 1 or _holder_count(engine) < split.parallel_from:
+    with engine.connect() as connection:
+        holders = holder_count(connection)
+    if split.workers <= 1 or holders < split.parallel_from:
         return claim_ranges(engine, job, progress)
     url = engine.url.render_as_string(hide_password=False)
     # Spawned, not forked: the daemon runs threads whose locks a forked child would inherit held.
@@ -188,8 +192,3 @@ def _claim_in_worker(url: str, job: Job) -> Share:
         return claim_ranges(engine, job)
     finally:
         engine.dispose()
-
-
-def _holder_count(engine: Engine) -> int:
-    with engine.connect() as connection:
-        return int(connection.exec_driver_sql("SELECT count(*) FROM holders").scalar_one())

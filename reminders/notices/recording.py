@@ -4,7 +4,7 @@ and the lock that keeps a tick and the cutting of a new full scan apart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +14,7 @@ from reminders.db import queueing
 from reminders.escalation.service import copy_to_leads
 from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Plan
+from reminders.notices.scan import Planned
 
 
 @dataclass
@@ -60,6 +61,24 @@ def record_batch(
             copy_to_leads(connection, message, pk, result.due, ladder, now)
         for notice in result.due:
             counts.planned[notice.kind] = counts.planned.get(notice.kind, 0) + 1
+
+
+def record_planned(
+    connection: Connection,
+    planned: Iterable[Planned],
+    ladder: Ladder,
+    now: datetime,
+    escalating: bool,
+    counts: ScanCounts,
+) -> None:
+    """record_batch for a stream of plans, RECORD_BATCH holders at a time."""
+    batch: list[tuple[int, str, Plan]] = []
+    for one in planned:
+        batch.append((one.pk, one.email, one.plan))
+        if len(batch) >= RECORD_BATCH:
+            record_batch(connection, batch, ladder, now, escalating, counts)
+            batch.clear()
+    record_batch(connection, batch, ladder, now, escalating, counts)
 
 
 SCAN_LOCK = 0x52454D53  # "REMS": the advisory lock a tick (or the start of a full scan) holds

@@ -129,7 +129,7 @@ def scan_plans(
 ) -> Iterator[Planned]:
     """Every holder with something due, and their plan, in holder_id order."""
     tally = tally if tally is not None else ScanTally()
-    if split.workers > 1 and _holder_count(connection) >= split.parallel_from:
+    if split.workers > 1 and holder_count(connection) >= split.parallel_from:
         bounds = range_bounds(connection, split.range_size)
         if len(bounds) > 1:
             engine, workers = connection.engine, split.workers
@@ -205,7 +205,7 @@ def plan_holder(
     return result
 
 
-def _holder_count(connection: Connection) -> int:
+def holder_count(connection: Connection) -> int:
     return int(connection.execute(text("SELECT count(*) FROM holders")).scalar_one())
 
 

@@ -23,9 +23,8 @@ from sqlalchemy import Connection, Engine
 from reminders.db import events, leads, passes, reviews
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
-from reminders.notices.planning import Plan
 from reminders.notices.preferences import Ladders
-from reminders.notices.recording import RECORD_BATCH, ScanCounts, record_batch, scan_lock
+from reminders.notices.recording import ScanCounts, record_planned, scan_lock
 from reminders.notices.review import ONE_DAY
 from reminders.notices.scan import Planned, ScanTally, Split, plan_batch
 from reminders.notices.service import queue_due
@@ -137,19 +136,9 @@ def tick(
         escalating = leads.any_escalating(connection)
         rules = reviews.fingerprint(rulebook, ladder)
         tally = ScanTally(reviews=[])
-        days = tally.reviews
-        assert days is not None
-        batch: list[tuple[int, str, Plan]] = []
-        for planned in plan_chosen(connection, chosen.pks, rulebook, ladder, as_of, tally):
-            batch.append((planned.pk, planned.email, planned.plan))
-            if len(batch) >= RECORD_BATCH:
-                record_batch(connection, batch, ladder, now, escalating, counts)
-                batch.clear()
-            if len(days) >= reviews.CHUNK:
-                reviews.write(connection, days, rules)
-                days.clear()
-        record_batch(connection, batch, ladder, now, escalating, counts)
-        reviews.write(connection, days, rules)
+        planned = plan_chosen(connection, chosen.pks, rulebook, ladder, as_of, tally)
+        record_planned(connection, planned, ladder, now, escalating, counts)
+        reviews.write(connection, tally.reviews or [], rules)
         counts.holders, counts.failed = tally.holders, tally.failed
         reviews.set_state(connection, rules, as_of)
         events.drop_through(connection, chosen.seen)
