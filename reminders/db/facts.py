@@ -26,14 +26,18 @@ from reminders.rules.facts import (
     MembershipFact,
     Submitted,
 )
+from reminders.rules.holding import Holding, holdings
 from reminders.rules.loader import Rulebook
 from reminders.rules.settle import sums_suffice
 
 BATCH = 2_000
 
-SumsSuffice = Callable[[HolderFacts], dict[str, date] | None]
-"""For a holder's facts without CEUs: the day per body from which a sum of the CEUs the body
-accepts stands in for them, or None if the CEUs themselves are needed (rules.settle.sums_suffice)."""
+Holdings = tuple[Holding, ...]
+
+SumsSuffice = Callable[[HolderFacts], tuple[Holdings, dict[str, date] | None]]
+"""For a holder's facts without CEUs: their holdings on the scan's day, and the day per body from
+which a sum of the CEUs the body accepts stands in for them, or None if the CEUs themselves are
+needed (rules.settle.sums_suffice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class StoredHolder:
     email: str
     timezone: str | None
     facts: HolderFacts
+    holdings: Holdings | None = None
+    """holding.holdings of the facts on the scan's day, where the scan worked them out."""
 
 
 class _Codes(dict[str, frozenset[str]]):
@@ -108,8 +114,9 @@ class ScanOptions(TypedDict):
 def scan_options(rulebook: Rulebook, as_of: date) -> ScanOptions:
     """What `stored_holders` needs to load only what an evaluation as of `as_of` reads."""
 
-    def suffice(facts: HolderFacts) -> dict[str, date] | None:
-        return sums_suffice(facts, rulebook, as_of)
+    def suffice(facts: HolderFacts) -> tuple[Holdings, dict[str, date] | None]:
+        found = holdings(facts, rulebook, as_of)
+        return found, sums_suffice(facts, rulebook, as_of, found)
 
     return {"ceus_between": ceu_days(rulebook, as_of), "sums": (suffice, as_of)}
 
@@ -263,8 +270,9 @@ def _load(
         for pk, ref, _, _, _, org in holders
     }
     summed: dict[int, list[CeuFact]] = {}
+    held: dict[int, Holdings] = {}
     if sums is not None:
-        summed = _summed(reader, facts, *sums)
+        summed = _summed(reader, facts, held, *sums)
     rest = [pk for pk in pks if pk not in summed]
     ceus = _ceus(reader, rest, ceus_between) if rest else {}
     ceus.update(summed)
@@ -276,19 +284,23 @@ def _load(
                 known.holder_id, known.credentials, known.memberships, tuple(found), known.owner,
                 known.submitted,
             )  # fmt: skip
-        yield StoredHolder(pk, full_name, email, timezone, known)
+        yield StoredHolder(pk, full_name, email, timezone, known, held.get(pk))
 
 
 def _summed(
-    reader: DriverReader, facts: dict[int, HolderFacts], sums_suffice: SumsSuffice, as_of: date
+    reader: DriverReader,
+    facts: dict[int, HolderFacts],
+    held: dict[int, Holdings],
+    sums_suffice: SumsSuffice,
+    as_of: date,
 ) -> dict[int, list[CeuFact]]:
     """The CEUs of the holders for whom sums suffice, as one CEU per body: the sum of the CEUs
     the body accepts completed from the day the body's sum counts from to `as_of`. Every such
-    holder is in the result, with no CEUs if none count."""
+    holder is in the result, with no CEUs if none count. Every holder's holdings into `held`."""
     wanted: list[tuple[int, str, date]] = []
     summed: dict[int, list[CeuFact]] = {}
     for pk, holder in facts.items():
-        days = sums_suffice(holder)
+        held[pk], days = sums_suffice(holder)
         if days is not None:
             summed[pk] = []
             wanted += [(pk, body, day) for body, day in days.items()]

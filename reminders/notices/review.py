@@ -24,7 +24,7 @@ one given changes a status or makes a notice due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from reminders.notices.ladder import Ladder
@@ -47,11 +47,17 @@ def next_review(
     known: Mapping[str, Known],
     rulebook: Rulebook,
     as_of: date,
+    holdings: Sequence[holding.Holding] | None = None,
 ) -> date:
     """The first day after `as_of` on which the holder's statuses or due notices may change,
     given the notices known once `as_of`'s plan is recorded; `ladder` as the holder's
-    preference has it."""
-    days = [*_in_the_records(facts), *_cycles_running(facts, rulebook, as_of)]
+    preference has it; `holdings` (holding.holdings of the facts on `as_of`) if known."""
+    if holdings is None:
+        holdings = holding.holdings(facts, rulebook, as_of)
+    days = list(_in_the_records(facts))
+    # The day after each running cycle ends: an evaluation may be of the cycle before (ended
+    # unmet), which the running one's end replaces.
+    days += [held.current.end + ONE_DAY for held in holdings if held.current is not None]
     for evaluation in evaluations:
         days += _of_the_evaluation(evaluation, rulebook.pace, as_of)
         days += _of_the_ladder(evaluation, ladder, known, as_of)
@@ -67,11 +73,12 @@ def after_plan(
     planned: Plan,
     rulebook: Rulebook,
     as_of: date,
+    holdings: Sequence[holding.Holding] | None = None,
 ) -> date:
     """next_review once `planned` (as_of's plan) is recorded: its notices known as of today."""
     told = dict(known)
     told.update((n.key, Known(n.key, as_of)) for n in (*planned.due, *planned.skipped))
-    return next_review(facts, evaluations, ladder, told, rulebook, as_of)
+    return next_review(facts, evaluations, ladder, told, rulebook, as_of, holdings)
 
 
 def _in_the_records(facts: HolderFacts) -> Iterable[date]:
@@ -84,17 +91,6 @@ def _in_the_records(facts: HolderFacts) -> Iterable[date]:
             if day is not None:
                 yield day
                 yield day + ONE_DAY
-
-
-def _cycles_running(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> Iterable[date]:
-    """The day after each running cycle ends: an evaluation may be of the cycle before (ended
-    unmet), which the running one's end replaces."""
-    for code, credentials in holding.by_body(facts, rulebook, as_of).items():
-        body = rulebook.bodies[code]
-        membership = facts.memberships.get(code, holding.NO_MEMBERSHIP)
-        found = holding.schedule(body, holding.distinct(body, credentials), membership)
-        if not isinstance(found, str):
-            yield found[0].cycle_containing(as_of).end + ONE_DAY
 
 
 def _of_the_evaluation(e: Evaluation, pace: Pace, as_of: date) -> list[date]:

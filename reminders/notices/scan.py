@@ -39,6 +39,7 @@ from reminders.notices.ladder import Ladder
 from reminders.notices.planning import Known, Notice, Plan, plan
 from reminders.notices.preferences import DEFAULT, Ladders, kinds_for
 from reminders.notices.review import ONE_DAY, after_plan
+from reminders.rules import holding
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
 
@@ -196,11 +197,14 @@ def plan_holder(
     """One holder's plan: their evaluations on `as_of`, the ladder and kinds of their
     preference `level`, and the notices already `known` (the scan's and the API's step); with
     `reviews`, their next review day is added to it, as of once the plan is recorded."""
-    evaluations, _ = evaluate(holder.facts, rulebook, as_of)
+    facts, holdings = holder.facts, holder.holdings
+    if holdings is None:
+        holdings = holding.holdings(facts, rulebook, as_of)
+    evaluations, _ = evaluate(facts, rulebook, as_of, holdings)
     ladder = ladders[level]
     result = plan(evaluations, ladder, as_of, known, kinds_for(level))
     if reviews is not None:
-        day = after_plan(holder.facts, evaluations, ladder, known, result, rulebook, as_of)
+        day = after_plan(facts, evaluations, ladder, known, result, rulebook, as_of, holdings)
         reviews.append((holder.pk, day))
     return result
 

@@ -23,6 +23,7 @@ from reminders.notices.recording import ScanCounts, record_batch
 from reminders.notices.review import ONE_DAY, after_plan
 from reminders.notices.scan import SERIAL, Split, error_line
 from reminders.rules.evaluate import evaluate
+from reminders.rules.holding import holdings
 from reminders.rules.loader import Rulebook
 from reminders.rules.results import Evaluation
 
@@ -113,10 +114,11 @@ def replan_changed(
         for pk, holder in holders.items():
             level = chosen.get(holder.email, DEFAULT)
             try:
-                evaluations = evaluate(holder.facts, rulebook, as_of)[0]
+                held = holdings(holder.facts, rulebook, as_of)
+                evaluations = evaluate(holder.facts, rulebook, as_of, held)[0]
                 result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
                 days.append((pk, after_plan(holder.facts, evaluations, ladders[level], known[pk],
-                                            result, rulebook, as_of)))  # fmt: skip
+                                            result, rulebook, as_of, held)))  # fmt: skip
             except Exception as exc:
                 # As in a scan: the others go on; the next full scan, or tomorrow's tick,
                 # tries this holder again.

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from reminders.rules import holding, settle
 from reminders.rules.assess import Assessment, assess
-from reminders.rules.cycles import Window, add_months, cycle_before
+from reminders.rules.cycles import Schedule, Window, add_months
 from reminders.rules.explain import Explanation, Reason, ceus, cite
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
@@ -41,40 +41,37 @@ def ceu_days(rulebook: Rulebook, as_of: date) -> tuple[date, date]:
 
 
 def evaluate(
-    facts: HolderFacts, rulebook: Rulebook, as_of: date
+    facts: HolderFacts,
+    rulebook: Rulebook,
+    as_of: date,
+    holdings: Sequence[holding.Holding] | None = None,
 ) -> tuple[list[Evaluation], list[Problem]]:
-    """Every body the holder holds a credential with on `as_of`, in body order."""
-    by_body = holding.by_body(facts, rulebook, as_of)
+    """Every body the holder holds a credential with on `as_of`, in body order. `holdings`:
+    holding.holdings of these facts on `as_of`, if the caller has them already."""
+    if holdings is None:
+        holdings = holding.holdings(facts, rulebook, as_of)
     evaluations, problems = [], []
-    for code in sorted(by_body):
-        rules = rulebook.bodies[code]
-        membership = facts.memberships.get(code, holding.NO_MEMBERSHIP)
-        held = holding.distinct(rules, by_body[code])
-        result = _evaluate_body(facts, rules, held, membership, as_of, rulebook)
-        if isinstance(result, str):
-            problems.append(Problem(facts.holder_id, code, result))
+    for held in holdings:
+        if isinstance(held.found, str):
+            problems.append(Problem(facts.holder_id, held.body.body, held.found))
         else:
-            evaluations.append(result)
+            evaluations.append(_evaluate_body(facts, held, held.found, as_of, rulebook))
     return evaluations, problems
 
 
 def _evaluate_body(
     facts: HolderFacts,
-    body: BodyFile,
-    held: tuple[CredentialFact, ...],
-    membership: MembershipFact,
+    holds: holding.Holding,
+    found: tuple[Schedule, Callable[[], str]],
     as_of: date,
     rulebook: Rulebook,
-) -> Evaluation | str:
-    found = holding.schedule(body, held, membership)
-    if isinstance(found, str):
-        return found
-    schedule, cycle_reason = found
-    certified = min(c.earned_on for c in held)
+) -> Evaluation:
+    body, held, membership, certified = holds.body, holds.held, holds.membership, holds.certified
+    cycle_reason = found[1]
     code = body.body
     accepted = tuple(c for c in facts.ceus if code in c.bodies and c.completed_on <= as_of)
-    current = schedule.cycle_containing(as_of)
-    previous = cycle_before(schedule, current)
+    current, previous = holds.current, holds.previous
+    assert current is not None and previous is not None  # there is a schedule
     consumed: frozenset[CeuFact] = frozenset()
     moved: list[CeuFact] = []
     missing = rulebook.missing_history

@@ -8,15 +8,61 @@ cycle end the body states, the day a credential was earned, or the membership da
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from reminders.rules.cycles import AnchoredSchedule, MembershipSchedule, Schedule
+from reminders.rules.cycles import (
+    AnchoredSchedule,
+    MembershipSchedule,
+    Schedule,
+    Window,
+    cycle_before,
+)
 from reminders.rules.explain import cite
 from reminders.rules.facts import CredentialFact, HolderFacts, MembershipFact
 from reminders.rules.loader import Rulebook
 from reminders.rules.model import BodyFile
 
 NO_MEMBERSHIP = MembershipFact()
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """Where a holder stands with one body on a day before any CEU is looked at: the
+    credentials held, the membership, and the cycles that follow from them. The evaluation, the
+    choice of what the database may add up and the next review day all start from it; a scan
+    works it out once a holder and hands it to each (it cost a tenth of a scan done three times).
+    """
+
+    body: BodyFile
+    held: tuple[CredentialFact, ...]
+    membership: MembershipFact
+    certified: date
+    """The day the first of `held` was earned."""
+    found: tuple[Schedule, Callable[[], str]] | str
+    """The schedule of the cycles and why, or why there is none (a problem to report)."""
+    current: Window | None
+    """The cycle containing the day, and the one before it; None without a schedule."""
+    previous: Window | None
+
+
+def holdings(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> tuple[Holding, ...]:
+    """Each body the holder holds a credential with on `as_of`, in body order."""
+    found_by_body = by_body(facts, rulebook, as_of)
+    result = []
+    for code in sorted(found_by_body):
+        body = rulebook.bodies[code]
+        held = distinct(body, found_by_body[code])
+        membership = facts.memberships.get(code, NO_MEMBERSHIP)
+        found = schedule(body, held, membership)
+        certified = min(c.earned_on for c in held)
+        if isinstance(found, str):
+            result.append(Holding(body, held, membership, certified, found, None, None))
+            continue
+        current = found[0].cycle_containing(as_of)
+        previous = cycle_before(found[0], current)
+        result.append(Holding(body, held, membership, certified, found, current, previous))
+    return tuple(result)
 
 
 def by_body(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[str, list[CredentialFact]]:

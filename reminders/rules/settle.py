@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from reminders.rules.cycles import Window, cycle_before
+from reminders.rules import holding
+from reminders.rules.cycles import Window
 from reminders.rules.explain import Reason
 from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
-from reminders.rules.holding import NO_MEMBERSHIP, by_body, distinct, rule_code, schedule
+from reminders.rules.holding import Holding, rule_code
 from reminders.rules.loader import MissingHistory, Rulebook
 from reminders.rules.model import BodyFile
 
@@ -80,10 +81,16 @@ def settled(
     )
 
 
-def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[str, date] | None:
+def sums_suffice(
+    facts: HolderFacts,
+    rulebook: Rulebook,
+    as_of: date,
+    holdings: Sequence[Holding] | None = None,
+) -> dict[str, date] | None:
     """For a holder whose evaluation needs of their CEUs only a sum per body: the day from which
     CEUs count, per body (the sum is of the CEUs the body accepts completed from that day to
-    `as_of`). None when it needs the CEUs themselves. Only credentials and memberships are read.
+    `as_of`). None when it needs the CEUs themselves. Only credentials and memberships are read
+    (`holdings`: holding.holdings of the facts on `as_of`, if the caller has them).
 
     A sum suffices for a body when the cycle before the current one is settled by dates alone
     (so no CEU is looked at to judge it, and none moves between the cycles) and no minimum of
@@ -91,25 +98,22 @@ def sums_suffice(facts: HolderFacts, rulebook: Rulebook, as_of: date) -> dict[st
     evaluation is the same with one CEU of that sum, dated that day, in place of the CEUs; a
     scan has the database add them up instead of reading them one by one.
     """
+    if holdings is None:
+        holdings = holding.holdings(facts, rulebook, as_of)
     days: dict[str, date] = {}
-    for code, credentials in by_body(facts, rulebook, as_of).items():
-        body = rulebook.bodies[code]
-        held = distinct(body, credentials)
-        if _minimums_may_apply(body, held):
+    for holds in holdings:
+        body = holds.body
+        if _minimums_may_apply(body, holds.held):
             return None
-        membership = facts.memberships.get(code, NO_MEMBERSHIP)
-        found = schedule(body, held, membership)
-        if isinstance(found, str):
+        if holds.current is None or holds.previous is None:
             continue  # cannot be evaluated: its CEUs are not read
-        current = found[0].cycle_containing(as_of)
-        previous = cycle_before(found[0], current)
-        certified = min(c.earned_on for c in held)
         settled = _settled_by_dates(
-            body, membership, previous, certified, as_of, rulebook.missing_history
-        )
+            body, holds.membership, holds.previous, holds.certified, as_of,
+            rulebook.missing_history,
+        )  # fmt: skip
         if settled is None or settled is _UNDECIDED:
             return None
-        days[code] = max(current.start, certified)
+        days[body.body] = max(holds.current.start, holds.certified)
     return days
 
 
