@@ -9,19 +9,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert
 
 from reminders.db.engine import make_engine
-from reminders.db.facts import StoredHolder, scan_options, stored_holders
+from reminders.db.facts import StoredHolder, holders_by_pk, scan_options, stored_holders
 from reminders.db.models import CeuRecord, Credential, Holder, Membership
 from reminders.notices.ladder import load_ladder
 from reminders.notices.preferences import DEFAULT, Ladders
 from reminders.notices.scan import plan_holder
 from reminders.resources import config_dir
 from reminders.rules.evaluate import evaluate
-from reminders.rules.facts import HolderFacts
+from reminders.rules.facts import CeuFact, CredentialFact, HolderFacts, MembershipFact
 from tests.rules_helpers import RULES, examples
 from tests.test_rules_properties import AS_OF, holders, members
 
@@ -102,3 +103,35 @@ def test_a_scan_of_random_rosters_gives_each_holder_what_their_ceus_do(
     check()
     engine.dispose()
     assert summed > 0  # the database added up some holders' CEUs
+
+
+@pytest.mark.parametrize("codes", [("CPC",), ("CPC", "CPMA")], ids=["summed", "read"])
+def test_a_scan_reviews_a_holder_when_a_ceu_dated_ahead_comes(
+    initialised: str, codes: tuple[str, ...]
+) -> None:
+    """A CEU recorded with a completion day ahead counts from that day: a full scan must set
+    the holder's next review no later, whether the database added up their CEUs or not."""
+    as_of, ahead = date(2026, 6, 1), date(2026, 6, 11)
+    facts = HolderFacts(
+        "h-0",
+        tuple(CredentialFact(code, date(2020, 5, 5)) for code in codes),
+        {"AAPC": MembershipFact(cycle_ends_on=date(2027, 3, 31))},
+        (
+            CeuFact(date(2025, 6, 1), 400, "done", frozenset({"AAPC"})),
+            CeuFact(ahead, 5000, "booked", frozenset({"AAPC"}), frozenset({"ir-cv"})),
+        ),
+    )
+    engine = make_engine(initialised)
+    with engine.begin() as connection:
+        _store(connection, [facts])
+    options = scan_options(RULES, as_of)
+    with engine.connect() as connection:
+        [[scanned]] = list(stored_holders(connection, **options))  # a full scan
+        ticked = holders_by_pk(connection, [scanned.pk], **options)[scanned.pk]  # a tick
+    engine.dispose()
+    for holder in (scanned, ticked):
+        summed = any(ceu.title == "" for ceu in holder.facts.ceus)  # a sum stands for CEUs
+        assert summed == (codes == ("CPC",))
+        days: list[tuple[int, date]] = []
+        plan_holder(holder, {}, DEFAULT, RULES, LADDERS, as_of, days)
+        assert days == [(holder.pk, ahead)]

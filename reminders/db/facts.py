@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypedDict
 
 from sqlalchemy import Connection, select
@@ -31,6 +31,7 @@ from reminders.rules.loader import Rulebook
 from reminders.rules.settle import sums_suffice
 
 BATCH = 2_000
+ONE_DAY = timedelta(days=1)
 
 Holdings = tuple[Holding, ...]
 
@@ -107,7 +108,7 @@ def _same_day(value: date) -> date:
 
 
 class ScanOptions(TypedDict):
-    ceus_between: tuple[date, date]
+    ceus_from: date
     sums: tuple[SumsSuffice, date]
 
 
@@ -118,7 +119,7 @@ def scan_options(rulebook: Rulebook, as_of: date) -> ScanOptions:
         found = holdings(facts, rulebook, as_of)
         return found, sums_suffice(facts, rulebook, as_of, found)
 
-    return {"ceus_between": ceu_days(rulebook, as_of), "sums": (suffice, as_of)}
+    return {"ceus_from": ceu_days(rulebook, as_of)[0], "sums": (suffice, as_of)}
 
 
 def owner(org_pk: int | None) -> str:
@@ -134,21 +135,22 @@ def stored_holders(
     connection: Connection,
     holder_id: str | None = None,
     batch: int = BATCH,
-    ceus_between: tuple[date, date] | None = None,
+    ceus_from: date | None = None,
     sums: tuple[SumsSuffice, date] | None = None,
     between: tuple[str, str | None] | None = None,
 ) -> Iterator[list[StoredHolder]]:
     """Every holder (or one, or those whose holder_id is in `between` (after, through]; through
     None: no upper bound), in holder_id order, a batch at a time.
 
-    For a scan as of one day: `ceus_between` (first, last day) loads only the CEUs completed
-    inside it, since the others cannot count (`reminders.rules.evaluate.ceu_days`); and `sums`
-    (the rules' sums_suffice for that day, and the day) has the database add up the CEUs of the
-    holders for whom a sum suffices, each sum one CEU dated the day it counts from.
+    For a scan as of one day: `ceus_from` leaves out the CEUs completed before it, which cannot
+    count (`reminders.rules.evaluate.ceu_days`); and `sums` (the rules' sums_suffice for that
+    day, and the day) has the database add up the CEUs of the holders for whom a sum suffices,
+    each sum one CEU dated the day it counts from. CEUs completed after the day are always
+    read as they are: they do not count yet, but the next review day is the day one does.
     """
     reader = DriverReader(connection)
     with _few_collections():
-        yield from _batches(reader, holder_id, batch, ceus_between, sums, between)
+        yield from _batches(reader, holder_id, batch, ceus_from, sums, between)
 
 
 @contextmanager
@@ -179,7 +181,7 @@ def _batches(
     reader: DriverReader,
     holder_id: str | None,
     batch: int,
-    ceus_between: tuple[date, date] | None,
+    ceus_from: date | None,
     sums: tuple[SumsSuffice, date] | None,
     between: tuple[str, str | None] | None,
 ) -> Iterator[list[StoredHolder]]:
@@ -204,13 +206,19 @@ def _batches(
             )
         if not holders:
             return
-        yield list(_load(reader, holders, ceus_between, sums))
+        yield list(_load(reader, holders, ceus_from, sums))
         if holder_id is not None or len(holders) < batch:
             return
         last_pk, last = holders[-1][0], holders[-1][1]
 
 
-def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHolder]:
+def holders_by_pk(
+    connection: Connection,
+    pks: list[int],
+    ceus_from: date | None = None,
+    sums: tuple[SumsSuffice, date] | None = None,
+) -> dict[int, StoredHolder]:
+    """These holders, by their row id; `ceus_from` and `sums` as for `stored_holders`."""
     reader = DriverReader(connection)
     found: dict[int, StoredHolder] = {}
     for start in range(0, len(pks), BATCH):
@@ -219,14 +227,14 @@ def holders_by_pk(connection: Connection, pks: list[int]) -> dict[int, StoredHol
             f"SELECT {HOLDER_COLUMNS} FROM holders WHERE id IN ({reader.markers(len(chunk))})",
             chunk,
         )
-        found.update((holder.pk, holder) for holder in _load(reader, rows, None, None))
+        found.update((holder.pk, holder) for holder in _load(reader, rows, ceus_from, sums))
     return found
 
 
 def _load(
     reader: DriverReader,
     holders: list[tuple[Any, ...]],
-    ceus_between: tuple[date, date] | None,
+    ceus_from: date | None,
     sums: tuple[SumsSuffice, date] | None,
 ) -> Iterator[StoredHolder]:
     if not holders:
@@ -274,7 +282,11 @@ def _load(
     if sums is not None:
         summed = _summed(reader, facts, held, *sums)
     rest = [pk for pk in pks if pk not in summed]
-    ceus = _ceus(reader, rest, ceus_between) if rest else {}
+    ceus = _ceus(reader, rest, ceus_from) if rest else {}
+    if summed:
+        assert sums is not None
+        for pk, ahead in _ceus(reader, list(summed), sums[1] + ONE_DAY).items():
+            summed[pk] += ahead
     ceus.update(summed)
     for pk, _, full_name, email, timezone, _ in holders:
         known = facts[pk]
@@ -328,17 +340,16 @@ def _summed(
     return summed
 
 
-def _ceus(
-    reader: DriverReader, pks: list[int], between: tuple[date, date] | None
-) -> dict[int, list[CeuFact]]:
+def _ceus(reader: DriverReader, pks: list[int], since: date | None) -> dict[int, list[CeuFact]]:
+    """The CEUs of the holders `pks` completed on or after `since` (None: all)."""
     sql = (
         "SELECT holder_pk, completed_on, hours, title, bodies, categories, provider, "
         f"index_number FROM ceu_records WHERE holder_pk IN ({reader.markers(len(pks))})"
     )
     params: list[Any] = list(pks)
-    if between is not None:
-        sql += " AND completed_on BETWEEN ? AND ?"
-        params += [reader.param_day(between[0]), reader.param_day(between[1])]
+    if since is not None:
+        sql += " AND completed_on >= ?"
+        params.append(reader.param_day(since))
     days, codes = reader.days, reader.codes
     make = tuple.__new__  # CeuFact(...) without the keyword handling of its __new__
     found: dict[int, list[CeuFact]] = {}

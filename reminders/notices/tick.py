@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 
 from reminders.db import events, leads, passes, reviews
-from reminders.db.facts import holders_by_pk
+from reminders.db.facts import holders_by_pk, scan_options
 from reminders.notices.ladder import Ladder
 from reminders.notices.preferences import Ladders
 from reminders.notices.recording import ScanCounts, record_planned, scan_lock
@@ -101,12 +101,13 @@ def plan_chosen(
     as_of: date,
     tally: ScanTally,
 ) -> Iterator[Planned]:
-    """These holders' plans (those with something due or skipped), a chunk at a time, read
-    whole (CEUs dated ahead too: the review day takes them into account)."""
+    """These holders' plans (those with something due or skipped), a chunk at a time, read as
+    a full scan reads them."""
     ladders = Ladders(ladder)
+    options = scan_options(rulebook, as_of)
     for start in range(0, len(pks), reviews.CHUNK):
-        chunk = list(holders_by_pk(connection, pks[start : start + reviews.CHUNK]).values())
-        yield from plan_batch(connection, chunk, rulebook, ladders, as_of, tally)
+        holders = holders_by_pk(connection, pks[start : start + reviews.CHUNK], **options)
+        yield from plan_batch(connection, list(holders.values()), rulebook, ladders, as_of, tally)
 
 
 def tick(
