@@ -42,6 +42,7 @@ from reminders.notices.review import ONE_DAY, after_plan
 from reminders.rules import holding
 from reminders.rules.evaluate import evaluate
 from reminders.rules.loader import Rulebook
+from reminders.rules.results import Evaluation
 
 if TYPE_CHECKING:
     from reminders.settings import Settings
@@ -197,6 +198,20 @@ def plan_holder(
     """One holder's plan: their evaluations on `as_of`, the ladder and kinds of their
     preference `level`, and the notices already `known` (the scan's and the API's step); with
     `reviews`, their next review day is added to it, as of once the plan is recorded."""
+    return evaluate_and_plan(holder, known, level, rulebook, ladders, as_of, reviews)[1]
+
+
+def evaluate_and_plan(
+    holder: StoredHolder,
+    known: Mapping[str, Known],
+    level: str,
+    rulebook: Rulebook,
+    ladders: Ladders,
+    as_of: date,
+    reviews: list[tuple[int, date]] | None = None,
+) -> tuple[list[Evaluation], Plan]:
+    """plan_holder, with the evaluations it planned from (the change job checks the notices
+    still queued against them)."""
     facts, holdings = holder.facts, holder.holdings
     if holdings is None:
         holdings = holding.holdings(facts, rulebook, as_of)
@@ -206,7 +221,7 @@ def plan_holder(
     if reviews is not None:
         day = after_plan(facts, evaluations, ladder, known, result, rulebook, as_of, holdings)
         reviews.append((holder.pk, day))
-    return result
+    return evaluations, result
 
 
 def holder_count(connection: Connection) -> int:

@@ -17,13 +17,11 @@ from reminders.db import events, leads, operators, outbox, passes, preferences, 
 from reminders.db.facts import holders_by_pk
 from reminders.notices.ladder import Ladder
 from reminders.notices.passes import Job, join, run_pass
-from reminders.notices.planning import PAUSED, Plan, missed_on, paused, plan
-from reminders.notices.preferences import DEFAULT, Ladders, kinds_for, wanted
+from reminders.notices.planning import PAUSED, Plan, missed_on, paused
+from reminders.notices.preferences import DEFAULT, Ladders, wanted
 from reminders.notices.recording import ScanCounts, record_batch
-from reminders.notices.review import ONE_DAY, after_plan
-from reminders.notices.scan import SERIAL, Split, error_line
-from reminders.rules.evaluate import evaluate
-from reminders.rules.holding import holdings
+from reminders.notices.review import ONE_DAY
+from reminders.notices.scan import SERIAL, Split, error_line, evaluate_and_plan
 from reminders.rules.loader import Rulebook
 from reminders.rules.results import Evaluation
 
@@ -114,11 +112,9 @@ def replan_changed(
         for pk, holder in holders.items():
             level = chosen.get(holder.email, DEFAULT)
             try:
-                held = holdings(holder.facts, rulebook, as_of)
-                evaluations = evaluate(holder.facts, rulebook, as_of, held)[0]
-                result = plan(evaluations, ladders[level], as_of, known[pk], kinds_for(level))
-                days.append((pk, after_plan(holder.facts, evaluations, ladders[level], known[pk],
-                                            result, rulebook, as_of, held)))  # fmt: skip
+                evaluations, result = evaluate_and_plan(
+                    holder, known[pk], level, rulebook, ladders, as_of, days
+                )
             except Exception as exc:
                 # As in a scan: the others go on; the next full scan, or tomorrow's tick,
                 # tries this holder again.
