@@ -41,7 +41,7 @@ def scaled(args: argparse.Namespace) -> list[str]:
 
 
 def fixed(args: argparse.Namespace) -> list[str]:
-    """Benchmarks with a size of their own (about 20,000 notices; a 10,000-member
+    """Benchmarks with a size of their own (about 100,000 notices; a 10,000-member
     organisation; 200 events on 10,000 holders)."""
     return []
 
