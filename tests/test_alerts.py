@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from reminders.notices.outcomes import Report
 from reminders.settings import load_settings
 from tests.conftest import CommandLine, rows, write_csv
 from tests.httpsreceiver import Receiver
+from tests.processes import stop
 from tests.smtpserver import SmtpServer
 from tests.test_api import Web, web  # noqa: F401 (the fixture)
 from tests.webserver import free_port, until
@@ -490,6 +490,5 @@ def test_the_daemon_alerts_and_posts_at_its_first_scan(
         sent = 'reminders_webhook_deliveries_total{outcome="sent"} 1.0'
         until(lambda: sent in httpx.get(metrics).text)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
+        assert stop(process, timeout=15) == 0
         receiver.stop()

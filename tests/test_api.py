@@ -22,6 +22,7 @@ from reminders.db.models import CeuRecord, Holder, Subscription
 from reminders.settings import load_settings
 from reminders.web.server import build
 from tests.conftest import SECRET, CommandLine, database_rows, database_state, rows
+from tests.processes import stop
 from tests.webserver import serving
 
 RIVERSIDE, SUMMIT = "Riverside Health", "Summit Billing Partners"
@@ -343,8 +344,7 @@ def test_reminders_web_serves_the_api_and_its_documentation_on_its_own(
         teams = httpx.get(f"{base}/api/v1/teams", headers={"Authorization": f"Bearer {key}"})
         assert [team["name"] for team in teams.json()] == ["Outpatient", "Risk Adjustment"]
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
+        assert stop(process) == 0
 
 
 def _post_at_once(web: Web, posts: list[tuple[str, dict[str, str]]]) -> list[int]:

@@ -24,6 +24,7 @@ from reminders.tokens import sign
 from reminders.web.limits import SharedRateLimiter
 from reminders.web.server import FAILED_KEYS_PER_MINUTE, build
 from tests.conftest import SECRET, CommandLine, rows
+from tests.processes import stop
 from tests.webserver import serving
 
 MAX_BODY = 100_000
@@ -243,5 +244,4 @@ def test_request_headers_that_arrive_too_slowly_are_cut_off(
         assert all(0.5 < seconds < 3 for seconds in closed_at.values()), closed_at
         assert http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # the others are served
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
+        assert stop(process) == 0

@@ -9,7 +9,6 @@ import csv
 import io
 import mailbox
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from reminders.mail.bounces import bounce_address
 from reminders.mail.reports import read_report
 from tests.conftest import SECRET, CommandLine, rows, write_csv
 from tests.imapserver import ImapServer
+from tests.processes import stop
 from tests.smtpserver import SmtpServer
 from tests.test_bounce_reports import sample
 from tests.test_daemon import AS_OF, DIGESTS, NOTICES, _get, _port
@@ -258,8 +258,7 @@ def test_the_daemon_reads_the_bounce_mailbox_on_its_own(
         _until(lambda: "reminders_bounce_suppressions_total 1.0" in _get(metrics)[1])
         assert 'reminders_bounce_reports_total{kind="hard"} 1.0' in _get(metrics)[1]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process, timeout=20)
     assert process.stderr is not None
     with process.stderr:
         log = process.stderr.read().decode()

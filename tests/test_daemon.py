@@ -27,6 +27,7 @@ from reminders.notices.service import queue_due, replan_changed
 from reminders.settings import load_settings
 from tests.conftest import CommandLine, demo_dir, rows, write_csv
 from tests.pgserver import PostgresServer
+from tests.processes import stop, stopped
 from tests.smtpserver import SmtpServer
 from tests.webserver import until as _until
 
@@ -139,8 +140,7 @@ def test_the_daemon_scans_at_start_sends_and_stops_cleanly(
     runs = rows(roster, select(ScanRun.source, ScanRun.holders, ScanRun.queued, ScanRun.left_out))
     assert runs == [("daemon", 8, 7, 0)]
     started = time.monotonic()
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
+    assert stop(process) == 0
     assert time.monotonic() - started < 10
     assert process.stderr is not None
     lines = [json.loads(line) for line in process.stderr.read().decode().splitlines()]
@@ -168,8 +168,7 @@ def test_a_change_is_acted_on_without_waiting_for_the_next_scan(
     assert "maria.alvarez" in str(latest["To"])
     assert str(latest["Subject"]).startswith("AAPC CEUs complete for the cycle ending")
     print(f"change to mail: {elapsed:.2f}s")
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
+    assert stop(process) == 0
 
 
 def test_a_ceu_posted_to_the_api_is_acted_on_within_two_seconds(
@@ -197,8 +196,7 @@ def test_a_ceu_posted_to_the_api_is_acted_on_within_two_seconds(
     assert "maria.alvarez" in str(latest["To"])
     assert str(latest["Subject"]).startswith("AAPC CEUs complete for the cycle ending")
     print(f"API write to mail: {elapsed:.2f}s")  # latency is bench/'s business, not a test's
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
+    assert stop(process) == 0
 
 
 def _api(base: str, key: str, method: str, path: str, body: object = None) -> int:
@@ -281,8 +279,7 @@ def test_demo_mode_catches_the_mail_and_needs_no_key(
             assert _get(f"http://127.0.0.1:{http}{path}")[0] == 200, path
         # The demo's operator signs in by a link caught at /mail, as the dashboard's do.
         assert 'name="email"' in _get(f"http://127.0.0.1:{http}/admin")[1]
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert stop(process, signal.SIGINT) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -321,7 +318,7 @@ def test_two_daemons_on_one_postgresql_database_never_send_twice(
         assert len(ids) == len(set(ids)) == NOTICES + DIGESTS + 1
         for process in processes:
             process.send_signal(signal.SIGTERM)
-        assert [process.wait(timeout=10) for process in processes] == [0, 0]
+        assert stopped(*processes) == [0, 0]
     finally:
         for process in processes:
             if process.poll() is None:
@@ -365,8 +362,7 @@ def test_a_database_outage_is_waited_out(
             # is recorded) records it when the database is back instead of sending it again.
             ids = [str(m["Message-ID"]) for m in mail_env.inbox.messages]
             assert len(ids) == len(set(ids)) == NOTICES + DIGESTS + 1
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
+            assert stop(process) == 0
             assert process.stderr is not None
             lines = [json.loads(line) for line in process.stderr.read().decode().splitlines()]
             warnings = [line["message"] for line in lines if line["level"] == "warning"]
@@ -415,8 +411,7 @@ def test_a_daemon_killed_and_restarted_loses_nothing(
         _until(lambda: len({str(m["To"]) for m in mail_env.inbox.messages}) == NOTICES + DIGESTS)
         time.sleep(2)
         assert len(mail_env.inbox.messages) <= NOTICES + DIGESTS + 1
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=10) == 0
+        assert stop(second) == 0
     finally:
         if second.poll() is None:
             second.kill()
@@ -468,8 +463,7 @@ def test_a_daemon_killed_amid_thousands_of_notices_loses_none(
             )
         assert all(len(same) == 1 for same in ids.values()), "a repeat is the same message"
         assert repeated <= 4
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=10) == 0
+        assert stop(second) == 0
     finally:
         engine.dispose()
         if second.poll() is None:
@@ -505,8 +499,7 @@ def test_postgresql_wakes_the_daemon_at_once_on_a_change(
         elapsed = time.monotonic() - imported
         print(f"change to mail with LISTEN/NOTIFY: {elapsed:.2f}s")
         assert elapsed < 30, "woken by the notification, not by the one-minute poll"
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert stop(process) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -578,8 +571,7 @@ def test_the_log_names_a_refused_address_by_its_fingerprint_only(
         _until(lambda: len(mail_env.inbox.messages) >= NOTICES - 1)
         time.sleep(1)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process, timeout=20)
     assert process.stderr is not None
     with process.stderr:
         log = process.stderr.read().decode()
@@ -618,5 +610,4 @@ def test_metrics_and_docs_move_to_the_admin_port_when_there_is_one(
         assert re.findall(r'<dt><a href="([^"]+)">', front) == ["/dashboard", "/healthz"]
         assert f"on the admin port ({admin})" in front
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert stop(process, timeout=20) == 0

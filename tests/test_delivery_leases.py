@@ -28,6 +28,7 @@ from reminders.notices.delivery import Deliverer
 from reminders.notices.service import queue_due
 from reminders.settings import load_settings
 from tests.conftest import CommandLine, rows
+from tests.processes import stopped
 from tests.smtpserver import SmtpServer
 from tests.test_daemon import _port
 from tests.test_delivery import DAY, START
@@ -65,8 +66,7 @@ def test_senders_that_outlast_their_claim_send_each_mail_once(
     finally:
         for daemon in daemons:
             daemon.send_signal(signal.SIGTERM)
-        for daemon in daemons:
-            daemon.wait(timeout=20)
+        stopped(*daemons, timeout=20)
     ids = Counter(str(message["Message-ID"]) for message in mail_env.inbox.messages)
     twice = {ident: n for ident, n in ids.items() if n > 1}
     assert not twice, f"{len(twice)} of {len(ids)} mails went out more than once"

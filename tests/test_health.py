@@ -13,6 +13,7 @@ import pytest
 
 from reminders.health import MailHealth
 from tests.conftest import CommandLine
+from tests.processes import stop
 from tests.smtpserver import SmtpServer
 from tests.webserver import free_port, http_get, until
 
@@ -96,6 +97,5 @@ def test_the_daemon_reports_a_mail_outage_and_its_end(roster: str, cli: CommandL
         assert _health(http)[1]["mail"] == {"state": "ok"}
         assert server.inbox.messages
     finally:
-        daemon.terminate()
-        daemon.wait(timeout=15)
+        stop(daemon, timeout=15)
         server.stop()

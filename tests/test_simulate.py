@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from reminders.db.engine import make_engine
 from reminders.db.models import ScanRun
 from reminders.db.outbox import suppress
 from tests.conftest import CommandLine, database_rows, rows, write_csv
+from tests.processes import stop
 from tests.smtpserver import SmtpServer
 from tests.test_daemon import _get, _port
 from tests.webserver import until
@@ -63,8 +63,7 @@ def _run_daemon_for(day: date, port: int, inbox: Sequence[object], expected: int
         time.sleep(0.6)  # three more delivery and digest runs: nothing else may come
         until(settled)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert stop(process, timeout=20) == 0
 
 
 def test_the_simulation_is_what_the_daemon_then_sends_day_by_day(
