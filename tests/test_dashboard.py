@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import cast
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
+from reminders.db import outbox
 from reminders.db.engine import make_engine
 from reminders.db.models import Holder, Subscription, UsedSignInLink, WebSession
 from reminders.tokens import sign
@@ -271,3 +274,40 @@ def test_sign_in_mail_is_limited_per_address_and_requests_per_client(
     assert len(mail_env.inbox.messages) == 5
     answers = [_ask(visitor, f"someone{n}@nowhere.example").status_code for n in range(5)]
     assert answers[-1] == 429 and 429 not in answers[:2]
+
+
+def test_each_sign_in_mail_is_in_the_mail_log_without_its_token_and_outside_the_daily_cap(
+    roster: str, site: httpx.Client, visitor: Visitor, mail_env: SmtpServer, cli: CommandLine
+) -> None:
+    """Operators see who was sent a sign-in link (`reminders mail log`), not the link itself;
+    and a lead who signs in is not held back from a reminder by the daily cap."""
+
+    def logged(address: str) -> list[dict[str, object]]:
+        found = json.loads(cli("mail", "log", "--to", address, "--format", "json").out)
+        return cast(list[dict[str, object]], found)
+
+    _sign_in(visitor, mail_env.inbox.messages, MANAGER)
+    until(lambda: logged(MANAGER) != [])
+    [entry] = logged(MANAGER)
+    assert (entry["kind"], entry["state"], entry["attempts"]) == ("sign-in", "sent", 1)
+    assert entry["about"] == "a sign-in link to the team dashboard"
+    shown = cli("mail", "show", str(entry["id"])).out
+    token = _link(mail_env.inbox.messages, MANAGER).rsplit("/", 1)[1]
+    assert "Subject: Your link to the team dashboard" in shown
+    assert "/dashboard/sign-in/[token]" in shown and token not in shown
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    engine = make_engine(roster)
+    try:
+        with engine.connect() as connection:
+            assert outbox.sent_since(connection, [MANAGER], midnight) == {}
+        # A suppressed address is sent nothing, and the log says why.
+        with engine.begin() as connection:
+            outbox.suppress(connection, DIRECTOR, "550 5.1.1 no such user", datetime.now(UTC))
+    finally:
+        engine.dispose()
+    assert "a sign-in link is on its way" in _ask(Visitor(site), DIRECTOR).text
+    until(lambda: logged(DIRECTOR) != [])
+    [refused] = logged(DIRECTOR)
+    assert (refused["kind"], refused["state"], refused["attempts"]) == ("sign-in", "failed", 0)
+    assert refused["reason"] == "the address is suppressed: 550 5.1.1 no such user"
+    assert [m["To"].addresses[0].addr_spec for m in mail_env.inbox.messages] == [MANAGER]

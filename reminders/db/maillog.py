@@ -23,6 +23,7 @@ from reminders.db.models import (
     MessageRecord,
     NoticeRecord,
     Organisation,
+    SignInMailRecord,
     Subscription,
     Suppression,
     Team,
@@ -67,7 +68,7 @@ class Logged:
     reason: str | None
     holder_pk: int | None
     kind: str = "notice"
-    """notice, digest, alert or lead copy."""
+    """notice, digest, alert, lead copy or sign-in."""
     holder_id: str | None = None
     name: str | None = None
     about: str = ""
@@ -146,6 +147,7 @@ def _describe(connection: Connection, found: list[Logged]) -> None:
             )
     _employers(connection, by_id)
     _copies(connection, by_id)
+    _sign_ins(connection, by_id)
 
 
 def _of(by_id: dict[int, Logged], message: int | None) -> Logged:
@@ -205,6 +207,19 @@ def _copies(connection: Connection, by_id: dict[int, Logged]) -> None:
         item = by_id[message]
         item.kind, item.holder_id, item.name = "lead copy", holder_id, name
         item.about = f"copy of message {source} for a lead of {team}"
+
+
+SIGN_IN_PAGES = {"dashboard": "the team dashboard", "admin": "the operators' page"}
+
+
+def _sign_ins(connection: Connection, by_id: dict[int, Logged]) -> None:
+    query = select(SignInMailRecord.message_pk, SignInMailRecord.page).where(
+        SignInMailRecord.message_pk.in_(list(by_id))
+    )
+    for message, page in connection.execute(query):
+        item = by_id[message]
+        item.kind = "sign-in"
+        item.about = f"a sign-in link to {SIGN_IN_PAGES.get(page, page)}"
 
 
 def copy_of(connection: Connection, message: int) -> bytes | None:

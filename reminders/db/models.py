@@ -60,6 +60,7 @@ from reminders.db.models_mail import (
     MessageRecord,
     NoticeRecord,
     Preference,
+    SignInMailRecord,
     Suppression,
 )
 from reminders.db.models_scan import HolderReview, ReviewIndex, ScanPass, ScanRange, ScanRun
@@ -97,6 +98,7 @@ __all__ = [
     "ScanRange",
     "ScanRun",
     "SelfReport",
+    "SignInMailRecord",
     "Subscription",
     "Suppression",
     "Team",

@@ -84,6 +84,20 @@ class MessageCopy(Base):
     compressed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class SignInMailRecord(Base):
+    """A message with a sign-in link (to the team dashboard or the operators' page): sent at
+    once by the web process, never queued, and kept in the outbox's table only so that the
+    mail log shows it beside the rest. It does not count toward the daily cap."""
+
+    __tablename__ = "sign_in_mails"
+
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    page: Mapped[str] = mapped_column(String(16))
+    """What the link opens: dashboard or admin."""
+
+
 class Suppression(Base):
     """An address no mail goes to: refused for good by the mail server (`refused`), bouncing
     after it accepted the mail (`bounce`), or whose owner reported our mail as spam

@@ -27,7 +27,13 @@ from sqlalchemy import (
     update,
 )
 
-from reminders.db.models import MessageCopy, MessageRecord, NoticeRecord, Suppression
+from reminders.db.models import (
+    MessageCopy,
+    MessageRecord,
+    NoticeRecord,
+    SignInMailRecord,
+    Suppression,
+)
 
 PENDING = ("queued", "retry")
 
@@ -240,10 +246,16 @@ _NOTICES_OF_MESSAGES = (
 
 
 def sent_since(connection: Connection, addresses: Sequence[str], since: datetime) -> dict[str, int]:
-    """How many messages went to each address since a moment (for the daily cap)."""
+    """How many messages went to each address since a moment (for the daily cap). Sign-in
+    mails do not count: their reader asked for them, and a lead who signed in twice must not
+    miss a reminder for it."""
+    sign_in = select(SignInMailRecord.message_pk).where(
+        SignInMailRecord.message_pk == MessageRecord.id
+    )
     query = (
         select(MessageRecord.to_address, func.count())
         .where(MessageRecord.to_address.in_(addresses), MessageRecord.sent_at >= since)
+        .where(~sign_in.exists())
         .group_by(MessageRecord.to_address)
     )
     return {address: int(number) for address, number in connection.execute(query)}
