@@ -64,14 +64,18 @@ def claim(
     """Take up to `limit` messages that are due, for `lease`, under `token` (one per claim); a
     lease that ran out (its worker died) makes the message claimable again. PostgreSQL skips
     rows another worker has locked."""
-    due = and_(
-        or_(
-            MessageRecord.state.in_(PENDING),
-            and_(MessageRecord.state == "sending", MessageRecord.lease_until < now),
-        ),
-        or_(MessageRecord.next_attempt_at.is_(None), MessageRecord.next_attempt_at <= now),
+    m = MessageRecord
+    ready = or_(m.next_attempt_at.is_(None), m.next_attempt_at <= now)
+    # Written as ranges of the index on (state, next_attempt_at), and with no ORDER BY, so that
+    # a claim reads the due messages it takes and stops: not those deferred to later (the send
+    # window, the daily cap), and without sorting the queue by id. That sort made each claim
+    # read the whole queue: 27 ms with 100,000 queued, quadratic over a pass.
+    due = or_(
+        and_(m.state.in_(PENDING), m.next_attempt_at.is_(None)),
+        and_(m.state.in_(PENDING), m.next_attempt_at <= now),
+        and_(m.state == "sending", m.lease_until < now, ready),
     )
-    candidates = select(MessageRecord.id).where(due).order_by(MessageRecord.id).limit(limit)
+    candidates = select(MessageRecord.id).where(due).limit(limit)
     if connection.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(connection.execute(candidates).scalars())
