@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bench.generate import generate as generate_roster_files
-from reminders.db import events, passes, reviews
+from reminders.db import claimants, events, passes, reviews
 from reminders.db.engine import make_engine
 from reminders.db.models import (
     Holder,
@@ -56,7 +56,7 @@ def _held_by(engine: Engine, pid: int) -> list[int]:
         return list(
             connection.execute(
                 select(ScanRange.ordinal).where(
-                    ScanRange.claimed_by.like(f"{pid}-%"), ScanRange.done_at.is_(None)
+                    ScanRange.claimed_by.like(f"%.{pid}.%"), ScanRange.done_at.is_(None)
                 )
             ).scalars()
         )
@@ -131,7 +131,7 @@ def test_three_instances_share_a_full_scan_and_one_killed_loses_nothing(
         assert all(done_by is not None for _, done_by, _ in ranges)
         # The killed instance's range was recorded by another, and each holder once.
         taken_over = [done_by for ordinal, done_by, _ in ranges if ordinal in held]
-        assert taken_over and not any(str(by).startswith(f"{killed.pid}-") for by in taken_over)
+        assert taken_over and not any(f".{killed.pid}." in str(by) for by in taken_over)
         assert sum(number for _, _, number in ranges) == holders == HOLDERS
         assert days == HOLDERS
         assert state is not None and state.planned_as_of == DAY
@@ -178,5 +178,40 @@ def test_a_claim_that_outlived_its_lease_and_was_taken_over_records_nothing(rost
             assert passes.finish(connection, made.id, later)
             assert not passes.finish(connection, made.id, later)  # finished once
             assert passes.unfinished(connection) is None
+    finally:
+        engine.dispose()
+
+
+def test_a_range_held_by_a_dead_process_of_this_machine_is_taken_over_at_once(
+    roster: str,
+) -> None:
+    """A daemon restarted on the same machine takes over its predecessor's ranges without
+    waiting out their leases; a claim of a live process, of another machine or named the older
+    way is left to its lease."""
+    child = [
+        sys.executable,
+        "-c",
+        "from reminders.db import claimants; print(claimants.claimant())",
+    ]
+    dead = subprocess.run(child, check=True, capture_output=True, text=True).stdout.strip()
+    alive = claimants.claimant()
+    elsewhere = "0" * 8 + alive[8:]  # the same process id and start on another machine
+    engine = make_engine(roster)
+    start = datetime(2026, 11, 24, 6, tzinfo=UTC)
+    lease = timedelta(seconds=60)
+    soon = start + timedelta(seconds=1)
+    try:
+        with engine.begin() as connection:
+            bounds = [("", "h-002"), ("h-002", "h-004"), ("h-004", "h-006"), ("h-006", None)]
+            made = passes.begin(connection, DAY, "rules", 0, bounds, start)
+            for holder in (alive, elsewhere, "4242-0a1b2c3d4e5f", dead):
+                assert passes.claim(connection, made.id, holder, start, lease) is not None
+            assert not claimants.dead(alive) and not claimants.dead(elsewhere)
+            assert claimants.dead(dead)
+            taken = passes.claim(connection, made.id, "restarted", soon, lease)
+            assert taken is not None and taken.ordinal == 3  # the dead process's range, at once
+            assert passes.claim(connection, made.id, "another", soon, lease) is None
+            assert not passes.hold(connection, taken.id, dead, soon)  # fenced: taken over
+            assert passes.hold(connection, taken.id, "restarted", soon)
     finally:
         engine.dispose()

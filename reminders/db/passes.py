@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from reminders.db import claimants
 from reminders.db.models import ScanPass, ScanRange
 
 
@@ -87,7 +88,8 @@ def claim(
     connection: Connection, pass_pk: int, token: str, now: datetime, lease: timedelta
 ) -> Range | None:
     """Take the first range of the pass not done and not held (its lease running), for
-    `lease`, under `token`; None if there is none to take now."""
+    `lease`, under `token`; or else one held by a process of this machine that has died
+    (db/claimants.py). None if there is none to take now."""
     r = ScanRange
     free = and_(
         r.pass_pk == pass_pk,
@@ -99,11 +101,34 @@ def claim(
         query = query.with_for_update(skip_locked=True)
     row = connection.execute(query).first()
     if row is None:
-        return None
+        return _take_over(connection, pass_pk, token, now, lease)
     connection.execute(
         update(r).where(r.id == row.id).values(claimed_by=token, lease_until=now + lease)
     )
     return Range(*row)
+
+
+def _take_over(
+    connection: Connection, pass_pk: int, token: str, now: datetime, lease: timedelta
+) -> Range | None:
+    """A range held under a lease by a process of this machine that no longer runs."""
+    r = ScanRange
+    held = select(r.id, r.ordinal, r.after, r.through, r.claimed_by).where(
+        r.pass_pk == pass_pk, r.done_at.is_(None), r.lease_until >= now
+    )
+    if connection.dialect.name == "postgresql":
+        held = held.with_for_update(skip_locked=True)  # a live claimant is recording it
+    for range_pk, ordinal, after, through, holder in connection.execute(held.order_by(r.ordinal)):
+        if claimants.dead(holder):
+            # Only from that claimant: another instance may have taken it meanwhile.
+            taken = connection.execute(
+                update(r)
+                .where(r.id == range_pk, r.claimed_by == holder)
+                .values(claimed_by=token, lease_until=now + lease)
+            )
+            if taken.rowcount:
+                return Range(range_pk, ordinal, after, through)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

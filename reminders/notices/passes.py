@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -23,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
-from reminders.db import events, leads, passes, reviews
+from reminders.db import claimants, events, leads, passes, reviews
 from reminders.db.engine import GrowingTables, make_engine
 from reminders.notices.ladder import Ladder
 from reminders.notices.recording import ScanCounts, record_planned, scan_lock
@@ -94,7 +92,7 @@ def claim_ranges(engine: Engine, job: Job, told: Callable[[int], None] | None = 
     done, finish the pass (once, whoever gets there first). A range another claim holds is
     waited for: if its instance died, its lease runs out and this one takes it over."""
     share = Share()
-    token = f"{os.getpid()}-{secrets.token_hex(6)}"
+    token = claimants.claimant()
     with engine.connect() as connection:
         escalating = leads.any_escalating(connection)
         ahead = reviews.dated_ahead(connection, job.as_of)
