@@ -118,7 +118,9 @@ def _take_over(
     )
     if connection.dialect.name == "postgresql":
         held = held.with_for_update(skip_locked=True)  # a live claimant is recording it
-    for range_pk, ordinal, after, through, holder in connection.execute(held.order_by(r.ordinal)):
+    for range_pk, ordinal, after, through, holder in connection.execute(
+        held.order_by(r.ordinal)
+    ).all():
         if claimants.dead(holder):
             # Only from that claimant: another instance may have taken it meanwhile.
             taken = connection.execute(
