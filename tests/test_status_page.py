@@ -61,6 +61,7 @@ def test_every_notice_links_to_a_page_with_every_figure_and_every_ceu(
     assert (
         "Required 40 Earned 21.5 Still needed 18.5 To finish on time about 4.5 CEUs a month" in text
     )
+    assert '<ul class="figures" aria-label="CEUs for AAPC">' in page.text  # for screen readers
     assert "auditing 16 10 6" in text  # the minimum: required, earned, still needed
     assert (
         "February 19, 2026 Medical Auditing Boot Camp (AAPC) 8 CEUs Counts toward the minimum "
