@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from reminders.db import claimants
 
 NAME = "from reminders.db import claimants; import time; print(claimants.claimant(), flush=True); time.sleep(60)"
@@ -39,3 +41,17 @@ def test_only_claimants_of_this_machine_can_be_judged() -> None:
     assert not claimants.dead("0" * 8 + mine[8:].replace(f".{os.getpid()}.", ".1.", 1))
     assert not claimants.dead("4242-0a1b2c3d4e5f")  # named the older way
     assert not claimants.dead(None)
+
+
+def test_another_process_id_namespace_on_this_host_is_another_machine() -> None:
+    """Two containers with the same host name each see their own process ids: neither may
+    judge the other's claimants by them."""
+    show = "from reminders.db import claimants; print(claimants._machine())"
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", show]
+    try:
+        inside = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        pytest.skip("no unshare here")
+    if inside.returncode != 0:
+        pytest.skip(f"cannot make a process-id namespace here: {inside.stderr.strip()}")
+    assert inside.stdout.strip() != claimants._machine()

@@ -2,15 +2,16 @@
 machine tell that the holder has died: a restarted daemon takes its predecessor's claims over
 at once instead of waiting out their leases (up to five minutes of a scan standing still).
 
-A claimant is `<machine>.<pid>.<start>.<random>`: a digest of the host name, the process id,
-and the moment the process started (Linux counts it in clock ticks since boot), which together
-name one process even after its id is reused. A claim of another machine, or of a claimant
+A claimant is `<machine>.<pid>.<start>.<random>`: a digest of the host name, the boot and the
+process-id namespace, the process id, and the moment the process started (Linux counts it in
+clock ticks since boot), which together name one process even after its id is reused. A claim of another machine, or of a claimant
 named the older way, is never judged dead: its lease has to run out. Judging wrongly costs
 nothing but work done twice, as every claim's outcome is fenced by its claimant.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -18,8 +19,20 @@ import socket
 from pathlib import Path
 
 
+@functools.cache
 def _machine() -> str:
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    """Names the space of process ids this process lives in: the machine's boot (Linux gives
+    each boot an id) and its process-id namespace, so that two containers given the same host
+    name never judge each other's processes by their own."""
+    parts = [socket.gethostname()]
+    for source in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
+        try:
+            parts.append(
+                os.readlink(source) if source.endswith("/pid") else Path(source).read_text()
+            )
+        except OSError:
+            parts.append("")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
 
 def _started(pid: int) -> str | None:
