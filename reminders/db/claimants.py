@@ -4,9 +4,10 @@ at once instead of waiting out their leases (up to five minutes of a scan standi
 
 A claimant is `<machine>.<pid>.<start>.<random>`: a digest of the host name, the boot and the
 process-id namespace, the process id, and the moment the process started (Linux counts it in
-clock ticks since boot), which together name one process even after its id is reused. A claim of another machine, or of a claimant
-named the older way, is never judged dead: its lease has to run out. Judging wrongly costs
-nothing but work done twice, as every claim's outcome is fenced by its claimant.
+clock ticks since boot), which together name one process even after its id is reused. A claim
+of another machine, or of a claimant named the older way, is never judged dead: its lease has
+to run out. Judging wrongly costs nothing but work done twice, as every claim's outcome is
+fenced by its claimant.
 """
 
 from __future__ import annotations
