@@ -25,15 +25,13 @@ def _machine() -> str:
     """Names the space of process ids this process lives in: the machine's boot (Linux gives
     each boot an id) and its process-id namespace, so that two containers given the same host
     name never judge each other's processes by their own."""
-    parts = [socket.gethostname()]
-    for source in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
-        try:
-            parts.append(
-                os.readlink(source) if source.endswith("/pid") else Path(source).read_text()
-            )
-        except OSError:
-            parts.append("")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        boot = namespace = ""
+    named = f"{socket.gethostname()}\n{boot}\n{namespace}"
+    return hashlib.sha256(named.encode()).hexdigest()[:8]
 
 
 def _started(pid: int) -> str | None:
@@ -59,8 +57,7 @@ def dead(name: str | None) -> bool:
     if name is None:
         return False
     parts = name.split(".")
+    # Start 0: made where the system does not say when a process started (no /proc).
     if len(parts) != 4 or parts[0] != _machine() or not parts[1].isdigit() or parts[2] == "0":
         return False
-    if not Path("/proc/self/stat").exists():
-        return False  # no way to tell here
     return _started(int(parts[1])) != parts[2]

@@ -75,7 +75,7 @@ def claim(
         and_(m.state.in_(PENDING), m.next_attempt_at <= now),
         and_(m.state == "sending", m.lease_until < now, ready),
     )
-    candidates = select(MessageRecord.id).where(due).limit(limit)
+    candidates = select(m.id).where(due).limit(limit)
     if connection.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(connection.execute(candidates).scalars())

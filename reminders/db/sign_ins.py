@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert
 
-from reminders.db.models import MessageCopy, MessageRecord, SignInMailRecord
+from reminders.db import outbox
+from reminders.db.models import MessageRecord, SignInMailRecord
 
 
 def record(
@@ -35,5 +36,5 @@ def record(
     ).scalar_one()
     connection.execute(insert(SignInMailRecord).values(message_pk=message, page=page))
     if copy is not None:
-        connection.execute(insert(MessageCopy).values(message_pk=message, compressed=copy))
+        outbox.keep_copies(connection, [(message, copy)])
     return int(message)
