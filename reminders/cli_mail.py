@@ -61,7 +61,7 @@ def _why(item: maillog.Logged) -> str:
 @click.group()
 def mail() -> None:
     """The mail log: every message the outbox queued, sent, retried, failed, cancelled or let
-    expire, for whom and why."""
+    expire, and every sign-in link mailed, for whom and why."""
 
 
 @mail.command("log")
